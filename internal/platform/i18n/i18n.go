@@ -1,0 +1,138 @@
+// Package i18n holds the message catalogue (one flat JSON file per language) and picks a
+// request's language. German is the default and the fallback for missing texts.
+package i18n
+
+import (
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Default is the language used when nothing else matches.
+const Default = "de"
+
+// Catalogue maps language → key → message. Messages may hold {name} placeholders.
+type Catalogue struct {
+	msgs  map[string]map[string]string
+	langs []string
+}
+
+// Load reads every <lang>.json in dir of fsys.
+func Load(fsys fs.FS, dir string) (*Catalogue, error) {
+	files, err := fs.Glob(fsys, path.Join(dir, "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	c := &Catalogue{msgs: map[string]map[string]string{}}
+	for _, f := range files {
+		raw, err := fs.ReadFile(fsys, f)
+		if err != nil {
+			return nil, err
+		}
+		m := map[string]string{}
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return nil, fmt.Errorf("i18n: %s: %w", f, err)
+		}
+		lang := strings.TrimSuffix(path.Base(f), ".json")
+		c.msgs[lang] = m
+		c.langs = append(c.langs, lang)
+	}
+	if _, ok := c.msgs[Default]; !ok {
+		return nil, fmt.Errorf("i18n: no %s.json in %s", Default, dir)
+	}
+	sort.Strings(c.langs)
+	return c, nil
+}
+
+// Languages lists the languages that have a catalogue.
+func (c *Catalogue) Languages() []string { return c.langs }
+
+// Keys lists the keys of one language, sorted.
+func (c *Catalogue) Keys(lang string) []string {
+	keys := make([]string, 0, len(c.msgs[lang]))
+	for k := range c.msgs[lang] {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Has tells whether key exists in lang itself (without fallback).
+func (c *Catalogue) Has(lang, key string) bool {
+	_, ok := c.msgs[lang][key]
+	return ok
+}
+
+// T returns the message for key in lang, falling back to German and then to the key
+// itself (so a missing text is visible, never empty). args fill {placeholders}.
+func (c *Catalogue) T(lang, key string, args map[string]any) string {
+	msg, ok := c.msgs[lang][key]
+	if !ok {
+		if msg, ok = c.msgs[Default][key]; !ok {
+			return key
+		}
+	}
+	if len(args) == 0 || !strings.Contains(msg, "{") {
+		return msg
+	}
+	var b strings.Builder
+	for {
+		open := strings.IndexByte(msg, '{')
+		if open < 0 {
+			break
+		}
+		end := strings.IndexByte(msg[open:], '}')
+		if end < 0 {
+			break
+		}
+		name := msg[open+1 : open+end]
+		b.WriteString(msg[:open])
+		if v, ok := args[name]; ok {
+			b.WriteString(format(v))
+		} else {
+			b.WriteString(msg[open : open+end+1])
+		}
+		msg = msg[open+end+1:]
+	}
+	b.WriteString(msg)
+	return b.String()
+}
+
+func format(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case int:
+		return strconv.Itoa(x)
+	case fmt.Stringer:
+		return x.String()
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+// Negotiate picks the best of supported for an Accept-Language header value, honouring
+// q-values and primary tags (de-AT → de). It returns "" when nothing matches.
+func Negotiate(header string, supported []string) string {
+	best, bestQ := "", 0.0
+	for _, part := range strings.Split(header, ",") {
+		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		q := 1.0
+		if p := strings.TrimSpace(params); strings.HasPrefix(p, "q=") {
+			if f, err := strconv.ParseFloat(p[2:], 64); err == nil {
+				q = f
+			}
+		}
+		primary, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
+		for _, s := range supported {
+			if s == primary && q > bestQ {
+				best, bestQ = s, q
+			}
+		}
+	}
+	return best
+}

@@ -1,0 +1,239 @@
+package tenant
+
+// Rules is the whole configuration surface of one city: what tenants/<slug>.yaml holds,
+// what tenant admins may change, and what every rule engine reads. The YAML and JSON
+// names are the same; the JSON form is what the database keeps per version.
+type Rules struct {
+	Slug      string   `yaml:"slug" json:"slug"`
+	Name      string   `yaml:"name" json:"name"`   // official name, e.g. "Stadt Kempten (Allgäu)"
+	State     string   `yaml:"state" json:"state"` // Land code: BB, SN, BY, NW, NI, …
+	Languages []string `yaml:"languages" json:"languages"`
+
+	Branding     Branding     `yaml:"branding" json:"branding"`
+	Map          Map          `yaml:"map" json:"map"`
+	KitaYear     KitaYear     `yaml:"kita_year" json:"kita_year"`
+	Registration Registration `yaml:"registration" json:"registration"`
+	Offers       Offers       `yaml:"offers" json:"offers"`
+	Residence    Residence    `yaml:"residence" json:"residence"`
+	Tickets      Tickets      `yaml:"tickets" json:"tickets"`
+	Allocation   Allocation   `yaml:"allocation" json:"allocation"`
+	Criteria     Criteria     `yaml:"criteria" json:"criteria"`
+
+	CareScopes     []int          `yaml:"care_scopes" json:"care_scopes"` // weekly hours a family can book, ascending
+	AgeBands       []AgeBand      `yaml:"age_bands" json:"age_bands"`
+	FacilityLimits FacilityLimits `yaml:"facility_limits" json:"facility_limits"`
+
+	Municipalities []Municipality `yaml:"municipalities" json:"municipalities"`
+	Districts      []District     `yaml:"districts" json:"districts"`
+}
+
+// Text is a short text per language; "de" is required, other languages fall back to it.
+type Text map[string]string
+
+// In returns the text in lang, or German.
+func (t Text) In(lang string) string {
+	if s, ok := t[lang]; ok && s != "" {
+		return s
+	}
+	return t["de"]
+}
+
+// Branding is how the portal looks for this city.
+type Branding struct {
+	DisplayName  string `yaml:"display_name" json:"display_name"` // e.g. "Kita-Portal Bochum"
+	Claim        Text   `yaml:"claim" json:"claim"`               // one line under the name
+	PrimaryColor string `yaml:"primary_color" json:"primary_color"`
+	AccentColor  string `yaml:"accent_color" json:"accent_color"`
+	// Logo names an SVG file in tenants/logos/. Its checked content is kept in LogoSVG.
+	Logo    string `yaml:"logo" json:"logo"`
+	LogoSVG string `yaml:"-" json:"logo_svg"`
+
+	ContactName  string `yaml:"contact_name" json:"contact_name"`
+	ContactEmail string `yaml:"contact_email" json:"contact_email"`
+	ContactPhone string `yaml:"contact_phone" json:"contact_phone"`
+	ImprintURL   string `yaml:"imprint_url" json:"imprint_url"`
+	PrivacyURL   string `yaml:"privacy_url" json:"privacy_url"`
+}
+
+// Map is where the city's map starts and which tile server it uses. With no tile URL the
+// map is not shown at all and the list is the whole result.
+type Map struct {
+	CenterLat       float64 `yaml:"center_lat" json:"center_lat"`
+	CenterLon       float64 `yaml:"center_lon" json:"center_lon"`
+	Zoom            int     `yaml:"zoom" json:"zoom"`
+	DefaultRadiusKm float64 `yaml:"default_radius_km" json:"default_radius_km"`
+	TileURL         string  `yaml:"tile_url" json:"tile_url"` // https://…/{z}/{x}/{y}.png
+	TileAttribution string  `yaml:"tile_attribution" json:"tile_attribution"`
+}
+
+// KitaYear fixes when the care year starts and when children enter school.
+type KitaYear struct {
+	Start string `yaml:"start" json:"start"` // MM-DD, usually 08-01
+	// A child who is SchoolEntryAge years old on SchoolCutoff (MM-DD) enters school at the
+	// next Kita-year start (Land law: Saxony 06-30, Bavaria/NRW/Brandenburg 09-30, …).
+	SchoolEntryAge int    `yaml:"school_entry_age" json:"school_entry_age"`
+	SchoolCutoff   string `yaml:"school_cutoff" json:"school_cutoff"`
+}
+
+// Registration is the rule set for filing a pre-registration (Vormerkung).
+type Registration struct {
+	MaxChoices             int  `yaml:"max_choices" json:"max_choices"`
+	TagespflegeExtraChoice bool `yaml:"tagespflege_extra_choice" json:"tagespflege_extra_choice"`
+	BeforeBirth            bool `yaml:"before_birth" json:"before_birth"`
+	MaxLeadMonths          int  `yaml:"max_lead_months" json:"max_lead_months"` // start at most this far ahead
+	NoticeMonths           int  `yaml:"notice_months" json:"notice_months"`     // legal notice: start at least this far ahead
+	// EditableDaysBeforeStart: a submitted request can be changed until this many days
+	// before the desired start (or until processing starts).
+	EditableDaysBeforeStart int      `yaml:"editable_days_before_start" json:"editable_days_before_start"`
+	Windows                 []Window `yaml:"windows" json:"windows"` // empty: all year, 365 days
+}
+
+// Window is a yearly registration period, From and Until as MM-DD, both inclusive.
+type Window struct {
+	From  string `yaml:"from" json:"from"`
+	Until string `yaml:"until" json:"until"`
+}
+
+// Offers governs binding offers (Zusagen).
+type Offers struct {
+	LeadMonths   int   `yaml:"lead_months" json:"lead_months"`     // offers go out this long before the start
+	ResponseDays int   `yaml:"response_days" json:"response_days"` // the family answers within this many days
+	ReminderDays []int `yaml:"reminder_days" json:"reminder_days"` // reminders this many days before the deadline
+}
+
+// Residence rules: who may file requests, and whether Kitas are bound to the
+// municipality of residence (Landkreis tenants).
+type Residence struct {
+	Rule                    string `yaml:"rule" json:"rule"` // residents_only | residents_and_tickets | open
+	KitaBoundToMunicipality bool   `yaml:"kita_bound_to_municipality" json:"kita_bound_to_municipality"`
+	// Kindertagespflege is usually not bound (Lüneburg); a tenant may still bind it.
+	TagespflegeBoundToMunicipality bool `yaml:"tagespflege_bound_to_municipality" json:"tagespflege_bound_to_municipality"`
+}
+
+// Residence rules.
+const (
+	ResidentsOnly       = "residents_only"
+	ResidentsAndTickets = "residents_and_tickets"
+	ResidenceOpen       = "open"
+)
+
+// Tickets are access rights for families from outside (Leipzig's Ticketregelung).
+type Tickets struct {
+	Enabled        bool           `yaml:"enabled" json:"enabled"`
+	Quota          map[string]int `yaml:"quota" json:"quota"` // per Kita year and age band key
+	ValidityMonths int            `yaml:"validity_months" json:"validity_months"`
+}
+
+// Allocation modes.
+const (
+	ModeDecentral          = "decentral"           // facility decides, admin may confirm
+	ModeOneOfferLock       = "one_offer_lock"      // one open offer per child, other requests pause
+	ModeCascade            = "cascade"             // wishes forwarded in the parents' order with deadlines
+	ModeDeferredAcceptance = "deferred_acceptance" // central stable matching
+)
+
+// Allocation chooses how places are given out.
+type Allocation struct {
+	Mode string `yaml:"mode" json:"mode"`
+	// AdminConfirms: in decentral mode an administrator confirms the facility's choice.
+	AdminConfirms bool `yaml:"admin_confirms" json:"admin_confirms"`
+	// CascadeDays is each facility's time in cascade mode before the wish moves on.
+	CascadeDays int `yaml:"cascade_days" json:"cascade_days"`
+	// FacilitiesSeeOtherChoices: whether a facility sees the family's other choices.
+	FacilitiesSeeOtherChoices bool `yaml:"facilities_see_other_choices" json:"facilities_see_other_choices"`
+}
+
+// Criteria is the priority catalogue with its deterministic tie-breaks.
+type Criteria struct {
+	Catalogue []Criterion `yaml:"catalogue" json:"catalogue"`
+	TieBreaks []string    `yaml:"tie_breaks" json:"tie_breaks"`
+}
+
+// Criterion is one priority criterion. Global criteria count everywhere; facility
+// criteria only where the facility confirms them (e.g. child of the company's staff).
+type Criterion struct {
+	Key      string `yaml:"key" json:"key"`
+	Label    Text   `yaml:"label" json:"label"`
+	Points   int    `yaml:"points" json:"points"`
+	Scope    string `yaml:"scope" json:"scope"`       // global | facility
+	Kind     string `yaml:"kind" json:"kind"`         // flag | text (text: a hardship reason)
+	Evidence bool   `yaml:"evidence" json:"evidence"` // proof is asked for
+}
+
+// Tie-breaks, applied in the configured order after points.
+const (
+	TieBreakPoints          = "points"
+	TieBreakSiblings        = "siblings"
+	TieBreakApplicationDate = "application_date"
+	TieBreakBirthDate       = "birth_date"
+	TieBreakLottery         = "lottery"
+)
+
+// AgeBand is an age range children are grouped and counted in. MaxMonths is exclusive.
+// A band with UntilSchool ends at school entry instead of a fixed age; a band with
+// SchoolAge starts at school entry.
+type AgeBand struct {
+	Key         string `yaml:"key" json:"key"`
+	Label       Text   `yaml:"label" json:"label"`
+	MinMonths   int    `yaml:"min_months" json:"min_months"`
+	MaxMonths   int    `yaml:"max_months" json:"max_months"`
+	UntilSchool bool   `yaml:"until_school" json:"until_school"`
+	SchoolAge   bool   `yaml:"school_age" json:"school_age"`
+}
+
+// FacilityLimits caps places per Kindertagespflege kind (Land law).
+type FacilityLimits struct {
+	TagespflegeMaxPlaces      int `yaml:"tagespflege_max_places" json:"tagespflege_max_places"`
+	GrosstagespflegeMaxPlaces int `yaml:"grosstagespflege_max_places" json:"grosstagespflege_max_places"`
+}
+
+// Municipality is a Gemeinde in the tenant's area.
+type Municipality struct {
+	Key  string `yaml:"key" json:"key"`
+	Name string `yaml:"name" json:"name"`
+}
+
+// District is a planning district with the Fachberatung that handles Kindertagespflege.
+type District struct {
+	Key          string  `yaml:"key" json:"key"`
+	Name         string  `yaml:"name" json:"name"`
+	Municipality string  `yaml:"municipality" json:"municipality"`
+	Fachberatung Contact `yaml:"fachberatung" json:"fachberatung"`
+}
+
+// Contact is a named office with mail and phone.
+type Contact struct {
+	Name  string `yaml:"name" json:"name"`
+	Email string `yaml:"email" json:"email"`
+	Phone string `yaml:"phone" json:"phone"`
+}
+
+// AgeBand returns the band with key, if the tenant has it.
+func (r *Rules) AgeBand(key string) (AgeBand, bool) {
+	for _, b := range r.AgeBands {
+		if b.Key == key {
+			return b, true
+		}
+	}
+	return AgeBand{}, false
+}
+
+// District returns the district with key, if the tenant has it.
+func (r *Rules) District(key string) (District, bool) {
+	for _, d := range r.Districts {
+		if d.Key == key {
+			return d, true
+		}
+	}
+	return District{}, false
+}
+
+// SupportsLanguage tells whether the portal of this tenant is offered in lang.
+func (r *Rules) SupportsLanguage(lang string) bool {
+	for _, l := range r.Languages {
+		if l == lang {
+			return true
+		}
+	}
+	return false
+}
