@@ -60,7 +60,7 @@ func (r *Resolver) Resolve(host string) (Surface, *Tenant, error) {
 	}
 	switch {
 	case t.Status == StatusSuspended:
-		return SurfaceTenant, t, ErrSuspended
+		return SurfaceTenant, t, ErrSuspended.WithArgs(map[string]any{"city": t.Name})
 	case t.Rules == nil:
 		return SurfaceTenant, t, ErrMisconfigured
 	}

@@ -204,3 +204,23 @@ func encodeAddress(s string) string {
 	}
 	return a.String() // encodes non-ASCII names
 }
+
+// Describe summarises a delivery error without the server's reply text, which can quote
+// the recipient's address: safe for logs and job errors.
+func Describe(err error) string {
+	var te *textproto.Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &te):
+		return fmt.Sprintf("smtp reply %d", te.Code)
+	case errors.Is(err, context.DeadlineExceeded):
+		return "smtp timeout"
+	default:
+		var ne net.Error
+		if errors.As(err, &ne) {
+			return "smtp connection failed"
+		}
+		return "smtp error"
+	}
+}

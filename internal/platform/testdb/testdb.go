@@ -96,18 +96,7 @@ func New(t testing.TB, hooks ...Hook) (*bun.DB, string) {
 	if err != nil {
 		t.Fatalf("testdb: open %s: %v", name, err)
 	}
-	t.Cleanup(func() {
-		db.Close()
-		admin, err := database.Open(context.Background(), withDatabase(server, "postgres"))
-		if err != nil {
-			t.Logf("testdb: drop %s: %v", name, err)
-			return
-		}
-		defer admin.Close()
-		if _, err := admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Logf("testdb: drop %s: %v", name, err)
-		}
-	})
+	t.Cleanup(func() { drop(t, server, name, db) })
 	return db, dbURL
 }
 
@@ -190,4 +179,40 @@ func fingerprint(hooks []Hook) string {
 		h.Write([]byte("hook:" + hk.Name))
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// Empty creates an empty database (no migrations) for t and drops it when t ends.
+func Empty(t testing.TB) (*bun.DB, string) {
+	t.Helper()
+	server := ServerURL(t)
+	ctx := context.Background()
+	admin, err := database.Open(ctx, withDatabase(server, "postgres"))
+	if err != nil {
+		t.Fatalf("testdb: connect: %v", err)
+	}
+	defer admin.Close()
+	name := "kp_test_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:20]
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name+" TEMPLATE template0 ENCODING 'UTF8'"); err != nil {
+		t.Fatalf("testdb: create %s: %v", name, err)
+	}
+	dbURL := withDatabase(server, name)
+	db, err := database.Open(ctx, dbURL)
+	if err != nil {
+		t.Fatalf("testdb: open %s: %v", name, err)
+	}
+	t.Cleanup(func() { drop(t, server, name, db) })
+	return db, dbURL
+}
+
+func drop(t testing.TB, server, name string, db *bun.DB) {
+	db.Close()
+	admin, err := database.Open(context.Background(), withDatabase(server, "postgres"))
+	if err != nil {
+		t.Logf("testdb: drop %s: %v", name, err)
+		return
+	}
+	defer admin.Close()
+	if _, err := admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+		t.Logf("testdb: drop %s: %v", name, err)
+	}
 }

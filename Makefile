@@ -1,0 +1,28 @@
+# The two commands of the README:
+#   make run    the portal with the demo cities on http://<city>.localhost:8080
+#   make test   every test, against real PostgreSQL and Redis
+# Both start PostgreSQL and Redis when none is configured (see cmd/devstack).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+GO ?= go
+BIN := bin/kitaportal
+# Runs cmd/devstack and exports what it prints; stops the recipe when it fails.
+STACK = stack="$$($(GO) run ./cmd/devstack $(STACK_FLAGS))"; eval "$$stack";
+
+.PHONY: run test build vet bench clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/kitaportal
+
+run: build
+	@$(STACK) APP_ENV=development DEV_MAIL_SINK=true LOG_FORMAT=$${LOG_FORMAT:-text} ./$(BIN) dev
+
+test:
+	@$(STACK) $(GO) vet ./... && $(GO) test -count=1 -timeout 12m ./...
+
+bench:
+	@$(STACK) $(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee bench.out
+
+clean:
+	rm -rf bin bench.out

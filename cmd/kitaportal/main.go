@@ -1,0 +1,78 @@
+// Command kitaportal is the whole product in one binary:
+//
+//	kitaportal serve                 HTTP portal for every tenant
+//	kitaportal worker                background jobs (asynq), outbox relay, scheduler
+//	kitaportal migrate up|down|status
+//	kitaportal tenants sync|list|suspend <slug> [note]|resume <slug>
+//	kitaportal seed [slug …]         demo data for the seed cities
+//	kitaportal dev                   everything in one process for local use
+//
+// Configuration comes from environment variables; see README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "kitaportal:", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+type usageError string
+
+func (u usageError) Error() string { return string(u) + "\n" + usage }
+
+const usage = `usage: kitaportal <command>
+  serve                          run the HTTP portal
+  worker                         run background jobs, outbox relay and scheduler
+  migrate up|down|status         change or show the database schema
+  tenants sync                   load tenants/*.yaml, validate, store
+  tenants list                   show tenants, status and rules version
+  tenants suspend <slug> [note]  pause a portal (data is kept)
+  tenants resume <slug>          reopen a paused portal
+  seed [slug ...]                write demo data (default: all demo cities)
+  dev                            migrate, sync, seed, serve and work in one process`
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError("no command given")
+	}
+	env, err := newEnv(getenv, stderr)
+	if err != nil {
+		return err
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, env)
+	case "worker":
+		return work(ctx, env)
+	case "migrate":
+		return migrateCmd(ctx, env, args[1:], stdout)
+	case "tenants":
+		return tenantsCmd(ctx, env, args[1:], stdout)
+	case "seed":
+		return seedCmd(ctx, env, args[1:], stdout)
+	case "dev":
+		return dev(ctx, env)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	default:
+		return usageError(fmt.Sprintf("unknown command %q", args[0]))
+	}
+}

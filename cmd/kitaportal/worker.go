@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"os"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/uptrace/bun"
+
+	"kitaportal/internal/notify"
+	"kitaportal/internal/operator"
+	"kitaportal/internal/platform/clock"
+	"kitaportal/internal/platform/httpserver"
+	"kitaportal/internal/platform/mail"
+	"kitaportal/internal/platform/outbox"
+	"kitaportal/internal/platform/queue"
+)
+
+func work(ctx context.Context, e *env) error {
+	if err := e.cfg.Require("DATABASE_URL", "REDIS_URL", "SMTP_URL"); err != nil {
+		return err
+	}
+	e.log.Info("kitaportal worker starting", "config", e.cfg)
+	db, err := e.openDB(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	sender, err := mail.NewSMTP(e.cfg.SMTPURL.Value(), e.cfg.MailFrom)
+	if err != nil {
+		return err
+	}
+	metrics := httpserver.NewMetrics()
+	metrics.Registry.MustRegister(outbox.NewCollector(db))
+	stopMetrics := serveMetrics(e, metrics)
+	defer stopMetrics()
+	return runWorker(ctx, e, db, sender, metrics.Registry)
+}
+
+// runWorker relays the outbox, processes jobs and runs the scheduler until ctx ends.
+func runWorker(ctx context.Context, e *env, db *bun.DB, sender mail.Sender, reg prometheus.Registerer) error {
+	opt, rdb, err := queue.Connect(e.cfg.RedisURL.Value())
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	reg.MustRegister(queue.NewQueueCollector(opt))
+	jobMetrics := queue.NewMetrics(reg)
+
+	client := asynq.NewClient(opt)
+	defer client.Close()
+	relay := outbox.NewRelay(db, e.cfg.DatabaseURL.Value(), client, e.log)
+	go relay.Run(ctx)
+
+	host, _ := os.Hostname()
+	jobs := operator.NewJobs(db, e.log, "worker@"+host)
+	mailer := notify.NewMailer(db, sender, e.log)
+	mux := asynq.NewServeMux()
+	mux.Use(jobMetrics.Middleware)
+	mux.HandleFunc(notify.TaskSendMail, mailer.HandleSendMail)
+	mux.HandleFunc(operator.TaskHeartbeat, jobs.HandleHeartbeat)
+	mux.HandleFunc(operator.TaskPruneOutbox, jobs.HandlePruneOutbox)
+
+	srv := asynq.NewServer(opt, asynq.Config{
+		Concurrency:     e.cfg.WorkerConcurrency,
+		Queues:          map[string]int{"mail": 6, "default": 3, "low": 1},
+		Logger:          queue.Logger{L: e.log},
+		LogLevel:        asynq.WarnLevel,
+		ShutdownTimeout: e.cfg.ShutdownTimeout,
+	})
+	if err := srv.Start(mux); err != nil {
+		return err
+	}
+	defer srv.Shutdown()
+
+	scheduler := asynq.NewScheduler(opt, &asynq.SchedulerOpts{Location: clock.Berlin, Logger: queue.Logger{L: e.log}, LogLevel: asynq.WarnLevel})
+	for _, p := range operator.Schedule {
+		// Unique: several workers may each run a scheduler; a tick still runs once.
+		if _, err := scheduler.Register(p.Spec, asynq.NewTask(p.Type, nil), asynq.Unique(20*time.Second), asynq.Queue("low")); err != nil {
+			return err
+		}
+	}
+	if err := scheduler.Start(); err != nil {
+		return err
+	}
+	defer scheduler.Shutdown()
+	e.log.Info("worker running", "concurrency", e.cfg.WorkerConcurrency)
+	<-ctx.Done()
+	e.log.Info("worker shutting down")
+	return nil
+}

@@ -1,0 +1,146 @@
+package notify_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+	"github.com/uptrace/bun"
+
+	"kitaportal/internal/notify"
+	"kitaportal/internal/platform/mail"
+	"kitaportal/internal/platform/outbox"
+	"kitaportal/internal/platform/testdb"
+)
+
+type bundle struct {
+	db    *bun.DB
+	sink  *mail.Sink
+	queue string
+}
+
+// setup runs the real chain: outbox relay → asynq on Redis → mail job → SMTP sink.
+// Retries are fast so a test can watch them.
+func setup(t *testing.T) *bundle {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	db, dbURL := testdb.New(t)
+	sink, err := mail.StartSink("127.0.0.1:0", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sink.Close() })
+	sender, _ := mail.NewSMTP(sink.URL(), "Kitaportal <no-reply@kitaportal.example>")
+	opt, err := asynq.ParseRedisURI(testdb.RedisURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	queue := "mail-test-" + uuid.NewString()
+
+	// The relay puts jobs where QueueMail says ("mail"); this test's worker listens on its
+	// own queue, so rewrite the queue column before relaying.
+	client := asynq.NewClient(opt)
+	t.Cleanup(func() { client.Close() })
+	relay := outbox.NewRelay(db, dbURL, queueRewriter{client, queue}, log)
+	relay.Poll = 50 * time.Millisecond
+	go relay.Run(ctx)
+
+	srv := asynq.NewServer(opt, asynq.Config{
+		Concurrency: 4, Queues: map[string]int{queue: 1}, LogLevel: asynq.FatalLevel,
+		RetryDelayFunc:           func(int, error, *asynq.Task) time.Duration { return 100 * time.Millisecond },
+		DelayedTaskCheckInterval: 100 * time.Millisecond,
+	})
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(notify.TaskSendMail, notify.NewMailer(db, sender, log).HandleSendMail)
+	if err := srv.Start(mux); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		srv.Shutdown()
+		insp := asynq.NewInspector(opt)
+		_ = insp.DeleteQueue(queue, true)
+		insp.Close()
+	})
+	return &bundle{db: db, sink: sink, queue: queue}
+}
+
+type queueRewriter struct {
+	c     *asynq.Client
+	queue string
+}
+
+func (q queueRewriter) EnqueueContext(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error) {
+	return q.c.EnqueueContext(ctx, t, append(opts, asynq.Queue(q.queue))...)
+}
+
+func (b *bundle) queueMail(t *testing.T, m mail.Message) {
+	t.Helper()
+	err := b.db.RunInTx(context.Background(), nil, func(ctx context.Context, tx bun.Tx) error {
+		return notify.QueueMail(ctx, tx, nil, "test", m)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestMailIsDeliveredOnceThroughOutboxAndQueue(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.queueMail(t, mail.Message{To: "eltern@example.org", Subject: "Bestätigung Ihrer Vormerkung", Text: "Danke."})
+	waitFor(t, "the mail", func() bool { return b.sink.Total() == 1 })
+	var recorded int
+	if err := b.db.QueryRowContext(context.Background(), `SELECT count(*) FROM mail_delivery`).Scan(&recorded); err != nil || recorded != 1 {
+		t.Fatalf("delivery recorded %d times: %v", recorded, err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := b.sink.Total(); n != 1 {
+		t.Errorf("sent %d times", n)
+	}
+}
+
+func TestSMTPFailuresAreRetriedAndSentOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.sink.FailNext(2)
+	b.queueMail(t, mail.Message{To: "eltern@example.org", Subject: "Erinnerung", Text: "Bitte antworten Sie."})
+	waitFor(t, "the mail after two refusals", func() bool { return b.sink.Total() == 1 })
+	time.Sleep(300 * time.Millisecond)
+	if got := b.sink.Messages(); len(got) != 1 || got[0].Subject != "Erinnerung" {
+		t.Errorf("got %d mails", len(got))
+	}
+}
+
+func TestARepeatedJobDoesNotSendTwice(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	sink, _ := mail.StartSink("127.0.0.1:0", 10)
+	defer sink.Close()
+	sender, _ := mail.NewSMTP(sink.URL(), "no-reply@kitaportal.example")
+	h := notify.NewMailer(b.db, sender, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	task := asynq.NewTask(notify.TaskSendMail, []byte(`{"kind":"test","message":{"ID":"fixed-id@kitaportal","To":"a@example.org","Subject":"s","Text":"t"}}`))
+	for i := 0; i < 3; i++ {
+		if err := h.HandleSendMail(context.Background(), task); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sink.Total() != 1 {
+		t.Errorf("the same message went out %d times", sink.Total())
+	}
+}

@@ -1,0 +1,60 @@
+// Package operator is the vendor's side of the deployment: the landing page on the base
+// domain, and the periodic housekeeping jobs whose results operators watch.
+package operator
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/uptrace/bun"
+
+	"kitaportal/internal/platform/outbox"
+)
+
+// Periodic jobs, registered with the worker's scheduler.
+const (
+	TaskHeartbeat   = "system:heartbeat"
+	TaskPruneOutbox = "system:outbox-prune"
+)
+
+// Schedule lists the periodic jobs with their cron specs.
+var Schedule = []struct {
+	Spec string
+	Type string
+}{
+	{"@every 30s", TaskHeartbeat},
+	{"17 3 * * *", TaskPruneOutbox}, // nightly, off the hour
+}
+
+// Jobs runs the housekeeping jobs.
+type Jobs struct {
+	db   bun.IDB
+	log  *slog.Logger
+	name string
+}
+
+// NewJobs returns the housekeeping job handlers; name identifies this worker.
+func NewJobs(db bun.IDB, log *slog.Logger, name string) *Jobs {
+	return &Jobs{db: db, log: log, name: name}
+}
+
+// HandleHeartbeat records that the scheduler and a worker are alive.
+func (j *Jobs) HandleHeartbeat(ctx context.Context, _ *asynq.Task) error {
+	host, _ := os.Hostname()
+	_, err := j.db.ExecContext(ctx, `
+		INSERT INTO worker_heartbeat (name, host, beat_at) VALUES (?, ?, now())
+		ON CONFLICT (name) DO UPDATE SET host = EXCLUDED.host, beat_at = EXCLUDED.beat_at`, j.name, host)
+	return err
+}
+
+// HandlePruneOutbox deletes outbox rows relayed more than a week ago.
+func (j *Jobs) HandlePruneOutbox(ctx context.Context, _ *asynq.Task) error {
+	n, err := outbox.Prune(ctx, j.db, 7*24*time.Hour)
+	if err == nil && n > 0 {
+		j.log.Info("outbox pruned", "rows", n)
+	}
+	return err
+}

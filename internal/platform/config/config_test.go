@@ -1,0 +1,112 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func load(vars map[string]string) (Config, error) {
+	return Load(func(k string) string { return vars[k] })
+}
+
+func TestDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Env != "development" || c.HTTPAddr != ":8080" || c.BaseDomain != "localhost" || c.BodyLimit != 4<<20 {
+		t.Errorf("defaults: %+v", c)
+	}
+	if got := c.TenantURL("kempten"); got != "http://kempten.localhost:8080" {
+		t.Errorf("tenant URL %q", got)
+	}
+}
+
+func TestEveryBadVariableIsReportedByName(t *testing.T) {
+	t.Parallel()
+	_, err := load(map[string]string{
+		"APP_ENV":              "staging",
+		"BASE_DOMAIN":          "-bad-.example",
+		"DATABASE_URL":         "mysql://x",
+		"REDIS_URL":            "localhost:6379",
+		"TRUSTED_PROXIES":      "10.0.0.0/8, not-an-ip",
+		"HTTP_BODY_LIMIT":      "-5",
+		"HTTP_REQUEST_TIMEOUT": "forever",
+		"DEV_MAIL_SINK":        "maybe",
+		"LOG_LEVEL":            "loud",
+		"SMTP_URL":             "smtp://nohost",
+		"PUBLIC_URL":           "ftp://x",
+	})
+	if err == nil {
+		t.Fatal("bad configuration accepted")
+	}
+	for _, name := range []string{"APP_ENV", "BASE_DOMAIN", "DATABASE_URL", "REDIS_URL", "TRUSTED_PROXIES", "HTTP_BODY_LIMIT",
+		"HTTP_REQUEST_TIMEOUT", "DEV_MAIL_SINK", "LOG_LEVEL", "SMTP_URL", "PUBLIC_URL"} {
+		if !strings.Contains(err.Error(), name+": ") {
+			t.Errorf("error does not name %s:\n%v", name, err)
+		}
+	}
+}
+
+func TestProductionRefusesTheDevMailSink(t *testing.T) {
+	t.Parallel()
+	_, err := load(map[string]string{"APP_ENV": "production", "DEV_MAIL_SINK": "true"})
+	if err == nil || !strings.Contains(err.Error(), "DEV_MAIL_SINK: must not be enabled in production") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestPublicURLMustBeOnTheBaseDomain(t *testing.T) {
+	t.Parallel()
+	_, err := load(map[string]string{"BASE_DOMAIN": "kitaportal.de", "PUBLIC_URL": "https://evil.example"})
+	if err == nil || !strings.Contains(err.Error(), "PUBLIC_URL: its host must be BASE_DOMAIN") {
+		t.Fatalf("got %v", err)
+	}
+	c, err := load(map[string]string{"BASE_DOMAIN": "kitaportal.de", "PUBLIC_URL": "https://kitaportal.de"})
+	if err != nil || c.TenantURL("bochum") != "https://bochum.kitaportal.de" {
+		t.Fatalf("%v %q", err, c.TenantURL("bochum"))
+	}
+}
+
+func TestTrustedProxiesAcceptAddressesAndRanges(t *testing.T) {
+	t.Parallel()
+	c, err := load(map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7, ::1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.TrustedProxies) != 3 || c.TrustedProxies[1].String() != "192.168.1.7/32" || c.TrustedProxies[2].String() != "::1/128" {
+		t.Errorf("proxies %v", c.TrustedProxies)
+	}
+}
+
+func TestSecretsAreMaskedInLogs(t *testing.T) {
+	t.Parallel()
+	c, err := load(map[string]string{
+		"DATABASE_URL":      "postgres://app:s3cret-db@db:5432/kita",
+		"REDIS_URL":         "redis://:s3cret-redis@redis:6379/0",
+		"SMTP_URL":          "smtp://mailer:s3cret-smtp@mail:587",
+		"STRIPE_SECRET_KEY": "sk_live_s3cret",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	printed := c.LogValue().String()
+	if strings.Contains(printed, "s3cret") {
+		t.Fatalf("a secret leaked into the log line: %s", printed)
+	}
+	for _, want := range []string{"db:5432", "app", "mail:587"} {
+		if !strings.Contains(printed, want) {
+			t.Errorf("log line lacks %q: %s", want, printed)
+		}
+	}
+}
+
+func TestRequire(t *testing.T) {
+	t.Parallel()
+	c, _ := load(nil)
+	err := c.Require("DATABASE_URL", "REDIS_URL")
+	if err == nil || !strings.Contains(err.Error(), "DATABASE_URL: is required") || !strings.Contains(err.Error(), "REDIS_URL: is required") {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -1,0 +1,137 @@
+// Package portal is a city's front door: its home page, its branding (theme stylesheet,
+// logo) and the site data every page of the tenant surface is rendered with.
+package portal
+
+import (
+	"context"
+	"fmt"
+	"html/template"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"kitaportal/internal/platform/view"
+	"kitaportal/internal/tenant"
+)
+
+// Site is the layout data of tenant t in lang.
+func Site(t *tenant.Tenant, lang string) *view.Site {
+	b := t.Rules.Branding
+	s := &view.Site{
+		Name:         b.DisplayName,
+		Claim:        b.Claim.In(lang),
+		PrimaryColor: template.CSS(b.PrimaryColor), // validated #rrggbb
+		AccentColor:  template.CSS(b.AccentColor),
+		ThemeURL:     "/branding/theme.css?v=" + strconv.Itoa(t.RulesVersion),
+		Languages:    t.Rules.Languages,
+		ContactName:  b.ContactName,
+		ContactEmail: b.ContactEmail,
+		ContactPhone: b.ContactPhone,
+		ImprintURL:   b.ImprintURL,
+		PrivacyURL:   b.PrivacyURL,
+	}
+	if b.LogoSVG != "" {
+		s.LogoURL = "/branding/logo.svg?v=" + strconv.Itoa(t.RulesVersion)
+	}
+	return s
+}
+
+// Handler serves the tenant's home page and branding.
+type Handler struct {
+	views *view.Renderer
+	stats *statsCache
+}
+
+// NewHandler returns the portal handlers; db feeds the key figures on the home page.
+func NewHandler(views *view.Renderer, db bun.IDB) *Handler {
+	return &Handler{views: views, stats: &statsCache{db: db, ttl: time.Minute, byTenant: map[uuid.UUID]statsEntry{}}}
+}
+
+// HomeData is what the home page shows: the city's rules in plain words and key figures.
+type HomeData struct {
+	Tenant *tenant.Tenant
+	Rules  *tenant.Rules
+	Stats  *Stats // nil while the database cannot be read
+}
+
+// Home renders the city's start page.
+func (h *Handler) Home(c *fiber.Ctx) error {
+	t := tenant.FromFiber(c)
+	data := HomeData{Tenant: t, Rules: t.Rules, Stats: h.stats.get(c.UserContext(), t.ID)}
+	p := h.views.NewPage(c, "", data)
+	p.Title = p.T("home.title")
+	return h.views.RenderPage(c, fiber.StatusOK, "home", p)
+}
+
+// Theme serves the tenant's brand colours as a stylesheet, so pages need no inline styles
+// and the Content-Security-Policy can forbid them.
+func (h *Handler) Theme(c *fiber.Ctx) error {
+	b := tenant.FromFiber(c).Rules.Branding
+	c.Set(fiber.HeaderContentType, "text/css; charset=utf-8")
+	c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
+	return c.SendString(fmt.Sprintf(":root{--brand:%s;--accent:%s}\n", b.PrimaryColor, b.AccentColor))
+}
+
+// Logo serves the tenant's SVG logo (checked at load: no scripts or external references).
+func (h *Handler) Logo(c *fiber.Ctx) error {
+	svg := tenant.FromFiber(c).Rules.Branding.LogoSVG
+	if svg == "" {
+		return fiber.ErrNotFound
+	}
+	c.Set(fiber.HeaderContentType, "image/svg+xml")
+	c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
+	c.Set(fiber.HeaderContentSecurityPolicy, "default-src 'none'; style-src 'unsafe-inline'")
+	return c.SendString(svg)
+}
+
+// Stats are the key figures of a city.
+type Stats struct {
+	Facilities  int
+	Tagespflege int
+	Places      int
+}
+
+// statsCache keeps the key figures for a minute: the home page is the most visited page
+// and must not cost a query per visit.
+type statsCache struct {
+	db       bun.IDB
+	ttl      time.Duration
+	mu       sync.Mutex
+	byTenant map[uuid.UUID]statsEntry
+}
+
+type statsEntry struct {
+	stats *Stats
+	at    time.Time
+}
+
+func (s *statsCache) get(ctx context.Context, tenantID uuid.UUID) *Stats {
+	s.mu.Lock()
+	e, ok := s.byTenant[tenantID]
+	s.mu.Unlock()
+	if ok && time.Since(e.at) < s.ttl {
+		return e.stats
+	}
+	st := &Stats{}
+	err := s.db.QueryRowContext(ctx, `
+		SELECT
+			count(*) FILTER (WHERE f.type NOT IN ('tagespflege', 'grosstagespflege')),
+			count(*) FILTER (WHERE f.type IN ('tagespflege', 'grosstagespflege')),
+			coalesce((SELECT sum(gc.places) FROM group_capacity gc
+			          JOIN facility_group g ON g.tenant_id = gc.tenant_id AND g.id = gc.group_id
+			          JOIN facility gf ON gf.tenant_id = g.tenant_id AND gf.id = g.facility_id AND gf.status = 'active'
+			          WHERE gc.tenant_id = ? AND gc.period @> current_date), 0)
+		FROM facility f
+		WHERE f.tenant_id = ? AND f.status = 'active'`, tenantID, tenantID).Scan(&st.Facilities, &st.Tagespflege, &st.Places)
+	if err != nil {
+		return nil // the page still works without figures
+	}
+	s.mu.Lock()
+	s.byTenant[tenantID] = statsEntry{stats: st, at: time.Now()}
+	s.mu.Unlock()
+	return st
+}

@@ -1,0 +1,175 @@
+// Package server wires the HTTP surface: middleware in order, the health endpoints, static
+// files, and every route of routes.go. It is the one package that knows all domains.
+package server
+
+import (
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+	"github.com/redis/go-redis/v9"
+	"github.com/uptrace/bun"
+
+	"kitaportal/internal/platform/apperr"
+	"kitaportal/internal/platform/config"
+	"kitaportal/internal/platform/httpserver"
+	"kitaportal/internal/platform/i18n"
+	"kitaportal/internal/platform/mail"
+	"kitaportal/internal/platform/view"
+	"kitaportal/internal/portal"
+	"kitaportal/internal/tenant"
+	"kitaportal/web"
+)
+
+// Deps is everything the HTTP surface needs.
+type Deps struct {
+	Config   config.Config
+	DB       *bun.DB
+	Redis    redis.UniversalClient
+	Registry *tenant.Registry
+	Views    *view.Renderer
+	Log      *slog.Logger
+	Metrics  *httpserver.Metrics // nil: no metrics
+	MailSink *mail.Sink          // nil unless DEV_MAIL_SINK
+}
+
+// New builds the Fiber app.
+func New(d Deps) *fiber.App {
+	cat := d.Views.Catalogue()
+	app := httpserver.New(httpserver.Options{
+		BodyLimit:      d.Config.BodyLimit,
+		HeaderLimit:    d.Config.HeaderLimit,
+		RequestTimeout: d.Config.RequestTimeout,
+		Log:            d.Log,
+		Metrics:        d.Metrics,
+		Catalogue:      cat,
+		TenantLabel:    tenantLabel,
+		ErrorPage:      errorPage(d.Views),
+	})
+
+	// Host-independent: load balancers probe by IP, assets are the same for every city.
+	h := &health{db: d.DB, redis: d.Redis, registry: d.Registry}
+	app.Get("/healthz", h.live)
+	app.Get("/readyz", h.ready)
+	static, _ := fs.Sub(web.FS, "static")
+	app.Use("/static", filesystem.New(filesystem.Config{Root: http.FS(static), MaxAge: 7 * 24 * 3600}))
+
+	app.Use(securityHeaders(strings.HasPrefix(d.Config.PublicURL.Scheme, "https")))
+	app.Use(languageFromRequest(cat.Languages()))
+	proxies := httpserver.NewProxies(d.Config.TrustedProxies)
+	app.Use(tenant.NewResolver(d.Config.BaseDomain, proxies, d.Registry).Middleware())
+	app.Use(siteAndLanguage(cat.Languages()))
+
+	register(app, routes(d))
+	return app
+}
+
+func tenantLabel(c *fiber.Ctx) string {
+	if t := tenant.FromFiber(c); t != nil {
+		return t.Slug
+	}
+	if tenant.SurfaceOf(c) == tenant.SurfaceVendor {
+		return "_vendor"
+	}
+	return ""
+}
+
+// securityHeaders forbid what our pages never need: foreign scripts, styles, frames.
+// No page contacts a third-party host (data protection).
+func securityHeaders(https bool) fiber.Handler {
+	const csp = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
+		"object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+	return func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderContentSecurityPolicy, csp)
+		c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+		c.Set(fiber.HeaderReferrerPolicy, "same-origin")
+		c.Set(fiber.HeaderXFrameOptions, "DENY")
+		c.Set(fiber.HeaderPermissionsPolicy, "camera=(), microphone=(), geolocation=(self)")
+		if https {
+			c.Set(fiber.HeaderStrictTransportSecurity, "max-age=31536000")
+		}
+		return c.Next()
+	}
+}
+
+const langCookie = "lang"
+
+// languageFromRequest picks the language before the tenant is known, so even an error
+// page for an unknown or paused portal speaks the visitor's language.
+func languageFromRequest(supported []string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		c.Locals(view.LocalLang, pickLanguage(c, supported))
+		return c.Next()
+	}
+}
+
+// siteAndLanguage sets the layout data of the surface and narrows the language to what
+// the tenant offers.
+func siteAndLanguage(catalogue []string) fiber.Handler {
+	vendor := &view.Site{Name: "Kitaportal", Languages: catalogue, IsVendor: true}
+	return func(c *fiber.Ctx) error {
+		if t := tenant.FromFiber(c); t != nil {
+			lang := pickLanguage(c, t.Rules.Languages)
+			c.Locals(view.LocalLang, lang)
+			c.Locals(view.LocalSite, portal.Site(t, lang))
+		} else {
+			c.Locals(view.LocalSite, vendor) // read-only: NewPage copies it
+		}
+		return c.Next()
+	}
+}
+
+// pickLanguage: the cookie set by the language switch, then Accept-Language, then German.
+func pickLanguage(c *fiber.Ctx, supported []string) string {
+	if l := c.Cookies(langCookie); l != "" {
+		for _, s := range supported {
+			if s == l {
+				return l
+			}
+		}
+	}
+	if l := i18n.Negotiate(c.Get(fiber.HeaderAcceptLanguage), supported); l != "" {
+		return l
+	}
+	return i18n.Default
+}
+
+// ErrorData is what the error page shows.
+type ErrorData struct {
+	Message   string
+	Note      string
+	RequestID any
+}
+
+func errorPage(views *view.Renderer) func(c *fiber.Ctx, status int, e *apperr.Error, message string) error {
+	return func(c *fiber.Ctx, status int, e *apperr.Error, message string) error {
+		p := views.NewPage(c, "", nil)
+		if p.Site.Name == "" {
+			// The request failed before the site was known (unknown host, paused portal).
+			if t := tenant.FromFiber(c); t != nil && t.Rules != nil {
+				p.Site = *portal.Site(t, p.Lang)
+			} else {
+				p.Site = view.Site{Name: "Kitaportal", Languages: []string{p.Lang}, IsVendor: true}
+			}
+		}
+		data := ErrorData{Message: message, RequestID: c.Locals(httpserver.LocalRequestID)}
+		if t := tenant.FromFiber(c); t != nil && e.Code == tenant.ErrSuspended.Code {
+			data.Note = t.StatusNote
+		}
+		switch status {
+		case fiber.StatusNotFound:
+			p.Title = p.T("error.page.title.404")
+		case fiber.StatusServiceUnavailable:
+			p.Title = p.T("error.page.title.503")
+			c.Set(fiber.HeaderRetryAfter, "60")
+		default:
+			p.Title = p.T("error.page.title.other")
+		}
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		p.Data = data
+		return views.RenderPage(c, status, "error", p)
+	}
+}
