@@ -10,7 +10,7 @@ BIN := bin/kitaportal
 # Runs cmd/devstack and exports what it prints; stops the recipe when it fails.
 STACK = stack="$$($(GO) run ./cmd/devstack $(STACK_FLAGS))"; eval "$$stack";
 
-.PHONY: run test build vet bench clean
+.PHONY: run test build vet bench bench-home clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/kitaportal
@@ -26,3 +26,8 @@ bench:
 
 clean:
 	rm -rf bin bench.out
+
+# Home page through the whole stack vs a bare Fiber handler, over loopback with wrk.
+bench-home:
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk
+	@$(STACK) $(GO) test ./internal/server -run '^$$' -bench Wrk -benchtime 1x -timeout 10m

@@ -70,6 +70,9 @@ func ageMonths(birth, on date.Date) int { return birth.MonthsUntil(on) }
 // fits tells whether a child born on birth belongs to band b on day on: old enough, not
 // too old, and on the right side of school entry for bands that end or begin with it.
 func (c calendar) fits(b tenant.AgeBand, birth, on date.Date) bool {
+	if on.Before(birth) {
+		return false // MonthsUntil rounds toward zero: not yet born would count as 0 months
+	}
 	a := ageMonths(birth, on)
 	if a < b.MinMonths || (b.MaxMonths > 0 && a >= b.MaxMonths) {
 		return false

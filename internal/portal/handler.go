@@ -58,13 +58,16 @@ type HomeData struct {
 	Stats  *Stats // nil while the database cannot be read
 }
 
-// Home renders the city's start page.
+// Home renders the city's start page. It is the same for every anonymous visitor until
+// the rules or the key figures change, so the rendered bytes are shared.
 func (h *Handler) Home(c *fiber.Ctx) error {
 	t := tenant.FromFiber(c)
-	data := HomeData{Tenant: t, Rules: t.Rules, Stats: h.stats.get(c.UserContext(), t.ID)}
-	p := h.views.NewPage(c, "", data)
-	p.Title = p.T("home.title")
-	return h.views.RenderPage(c, fiber.StatusOK, "home", p)
+	stats, generation := h.stats.get(c.UserContext(), t.ID)
+	key := "home|" + t.ID.String() + "|" + strconv.Itoa(t.RulesVersion) + "|" + strconv.FormatInt(generation, 36)
+	return h.views.RenderShared(c, key, "home", func(p *view.Page) {
+		p.Data = HomeData{Tenant: t, Rules: t.Rules, Stats: stats}
+		p.Title = p.T("home.title")
+	})
 }
 
 // Theme serves the tenant's brand colours as a stylesheet, so pages need no inline styles
@@ -109,12 +112,14 @@ type statsEntry struct {
 	at    time.Time
 }
 
-func (s *statsCache) get(ctx context.Context, tenantID uuid.UUID) *Stats {
+// get returns the figures and a generation number that changes whenever they were
+// re-read; nil figures (database unreachable) have generation 0.
+func (s *statsCache) get(ctx context.Context, tenantID uuid.UUID) (*Stats, int64) {
 	s.mu.Lock()
 	e, ok := s.byTenant[tenantID]
 	s.mu.Unlock()
 	if ok && time.Since(e.at) < s.ttl {
-		return e.stats
+		return e.stats, e.at.UnixNano()
 	}
 	st := &Stats{}
 	err := s.db.QueryRowContext(ctx, `
@@ -128,10 +133,11 @@ func (s *statsCache) get(ctx context.Context, tenantID uuid.UUID) *Stats {
 		FROM facility f
 		WHERE f.tenant_id = ? AND f.status = 'active'`, tenantID, tenantID).Scan(&st.Facilities, &st.Tagespflege, &st.Places)
 	if err != nil {
-		return nil // the page still works without figures
+		return nil, 0 // the page still works without figures
 	}
+	now := time.Now()
 	s.mu.Lock()
-	s.byTenant[tenantID] = statsEntry{stats: st, at: time.Now()}
+	s.byTenant[tenantID] = statsEntry{stats: st, at: now}
 	s.mu.Unlock()
-	return st
+	return st, now.UnixNano()
 }

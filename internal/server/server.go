@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
@@ -80,22 +81,57 @@ func tenantLabel(c *fiber.Ctx) string {
 // securityHeaders forbid what our pages never need: foreign scripts, styles, frames.
 // No page contacts a third-party host (data protection).
 func securityHeaders(https bool) fiber.Handler {
-	const csp = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
-		"object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+	headers := [][2][]byte{
+		{[]byte(fiber.HeaderContentSecurityPolicy), []byte("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
+			"object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'")},
+		{[]byte(fiber.HeaderXContentTypeOptions), []byte("nosniff")},
+		{[]byte(fiber.HeaderReferrerPolicy), []byte("same-origin")},
+		{[]byte(fiber.HeaderXFrameOptions), []byte("DENY")},
+		{[]byte(fiber.HeaderPermissionsPolicy), []byte("camera=(), microphone=(), geolocation=(self)")},
+	}
+	if https {
+		headers = append(headers, [2][]byte{[]byte(fiber.HeaderStrictTransportSecurity), []byte("max-age=31536000")})
+	}
 	return func(c *fiber.Ctx) error {
-		c.Set(fiber.HeaderContentSecurityPolicy, csp)
-		c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
-		c.Set(fiber.HeaderReferrerPolicy, "same-origin")
-		c.Set(fiber.HeaderXFrameOptions, "DENY")
-		c.Set(fiber.HeaderPermissionsPolicy, "camera=(), microphone=(), geolocation=(self)")
-		if https {
-			c.Set(fiber.HeaderStrictTransportSecurity, "max-age=31536000")
+		h := &c.Response().Header
+		for _, kv := range headers {
+			h.SetCanonical(kv[0], kv[1]) // names are already canonical: skip normalising
 		}
 		return c.Next()
 	}
 }
 
 const langCookie = "lang"
+
+// siteCache keeps the layout data per tenant value and language. Tenant values are
+// immutable and replaced when their rules change, so a new value is a new key.
+type siteCache struct {
+	mu    sync.RWMutex
+	sites map[siteKey]*view.Site
+}
+
+type siteKey struct {
+	t    *tenant.Tenant
+	lang string
+}
+
+func (s *siteCache) get(t *tenant.Tenant, lang string) *view.Site {
+	k := siteKey{t, lang}
+	s.mu.RLock()
+	site, ok := s.sites[k]
+	s.mu.RUnlock()
+	if ok {
+		return site
+	}
+	site = portal.Site(t, lang)
+	s.mu.Lock()
+	if s.sites == nil || len(s.sites) > 1000 { // replaced tenant values pile up otherwise
+		s.sites = map[siteKey]*view.Site{}
+	}
+	s.sites[k] = site
+	s.mu.Unlock()
+	return site
+}
 
 // languageFromRequest picks the language before the tenant is known, so even an error
 // page for an unknown or paused portal speaks the visitor's language.
@@ -110,11 +146,15 @@ func languageFromRequest(supported []string) fiber.Handler {
 // the tenant offers.
 func siteAndLanguage(catalogue []string) fiber.Handler {
 	vendor := &view.Site{Name: "Kitaportal", Languages: catalogue, IsVendor: true}
+	sites := &siteCache{}
 	return func(c *fiber.Ctx) error {
 		if t := tenant.FromFiber(c); t != nil {
-			lang := pickLanguage(c, t.Rules.Languages)
-			c.Locals(view.LocalLang, lang)
-			c.Locals(view.LocalSite, portal.Site(t, lang))
+			lang, _ := c.Locals(view.LocalLang).(string)
+			if !t.Rules.SupportsLanguage(lang) {
+				lang = pickLanguage(c, t.Rules.Languages)
+				c.Locals(view.LocalLang, lang)
+			}
+			c.Locals(view.LocalSite, sites.get(t, lang))
 		} else {
 			c.Locals(view.LocalSite, vendor) // read-only: NewPage copies it
 		}

@@ -33,7 +33,7 @@ type bundle struct {
 
 // setup builds the real router over a fresh database with the seed cities. env adds or
 // overrides configuration variables.
-func setup(t *testing.T, env map[string]string) *bundle {
+func setup(t testing.TB, env map[string]string) *bundle {
 	t.Helper()
 	db, _ := tenanttest.DB(t)
 	vars := map[string]string{"BASE_DOMAIN": "localhost", "PUBLIC_URL": "http://localhost:8080", "METRICS_ADDR": ""}
@@ -58,7 +58,7 @@ func setup(t *testing.T, env map[string]string) *bundle {
 	}
 	t.Cleanup(func() { rdb.Close() })
 	reg := tenanttest.Registry(t, db)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	app := server.New(server.Deps{Config: cfg, DB: db, Redis: rdb, Registry: reg, Views: views, Log: log})
 	return &bundle{app: app, reg: reg, exec: func(q string, args ...any) {
 		t.Helper()
@@ -196,7 +196,9 @@ func TestSuspendedPortalShowsPausedPageAndKeepsData(t *testing.T) {
 		t.Error("a paused portal is still listed on the landing page")
 	}
 	api := b.get(t, "kempten.localhost", "/api/v1/facilities", "Accept-Language", "en")
-	var body struct{ Error struct{ Code, Message string } }
+	var body struct {
+		Error struct{ Code, Message string }
+	}
 	if err := json.Unmarshal([]byte(api.body), &body); err != nil || api.status != 503 || body.Error.Code != "portal_paused" || !strings.Contains(body.Error.Message, "paused") {
 		t.Errorf("API of a paused portal: %d %s", api.status, api.body)
 	}

@@ -119,7 +119,9 @@ func format(v any) string {
 // q-values and primary tags (de-AT → de). It returns "" when nothing matches.
 func Negotiate(header string, supported []string) string {
 	best, bestQ := "", 0.0
-	for _, part := range strings.Split(header, ",") {
+	for header != "" {
+		var part string
+		part, header, _ = strings.Cut(header, ",")
 		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		q := 1.0
 		if p := strings.TrimSpace(params); strings.HasPrefix(p, "q=") {
@@ -127,9 +129,9 @@ func Negotiate(header string, supported []string) string {
 				q = f
 			}
 		}
-		primary, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
+		primary, _, _ := strings.Cut(strings.TrimSpace(tag), "-")
 		for _, s := range supported {
-			if s == primary && q > bestQ {
+			if strings.EqualFold(s, primary) && q > bestQ {
 				best, bestQ = s, q
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -70,6 +71,29 @@ func (p *Page) T(key string, kv ...any) string {
 	return p.r.cat.T(p.Lang, key, args)
 }
 
+// Num formats a whole number the way the page's language writes it: 14.273 in German,
+// 14,273 in English.
+func (p *Page) Num(n int) string {
+	sep := byte('.')
+	if p.Lang == "en" {
+		sep = ','
+	}
+	digits := strconv.Itoa(n)
+	neg := strings.HasPrefix(digits, "-")
+	digits = strings.TrimPrefix(digits, "-")
+	var b []byte
+	if neg {
+		b = append(b, '-')
+	}
+	for i := range len(digits) {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b = append(b, sep)
+		}
+		b = append(b, digits[i])
+	}
+	return string(b)
+}
+
 // Asset is the cache-busted URL of a file in web/static.
 func (p *Page) Asset(name string) string { return p.r.assetURL(name) }
 
@@ -102,6 +126,7 @@ type Renderer struct {
 	cat    *i18n.Catalogue
 	assets map[string]string // name → ?v=hash URL
 	pool   sync.Pool
+	shared sharedPages
 }
 
 // New parses templates/layout.html and templates/partials/*.html once, then every
