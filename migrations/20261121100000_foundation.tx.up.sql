@@ -340,6 +340,9 @@ CREATE INDEX offer_child ON offer (tenant_id, child_id);
 -- it; the relay hands it to asynq after commit. A platform table, not tenant-distributed.
 CREATE TABLE outbox (
     id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    -- The asynq task id. Row ids restart with a new database while Redis remembers
+    -- finished tasks for a day, so the task id must be unique on its own.
+    task_id    uuid NOT NULL DEFAULT gen_random_uuid() UNIQUE,
     tenant_id  uuid REFERENCES tenant (id),
     task_type  text NOT NULL,
     payload    jsonb NOT NULL,

@@ -60,8 +60,8 @@ func Seed(ctx context.Context, db bun.IDB, t *tenant.Tenant, today date.Date) (S
 	if err != nil {
 		return Stats{}, fmt.Errorf("demo %s: %w", t.Slug, err)
 	}
-	cal, _ := newCalendar(t.Rules.KitaYear) // checked by build
-	start := cal.yearStart(today)
+	cal := newCalendar(t.Rules)
+	start := cal.YearStart(today)
 	return countStats(ctx, db, t, start, start.AddMonths(12))
 }
 

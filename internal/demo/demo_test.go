@@ -75,8 +75,8 @@ func TestSeedCounts(t *testing.T) {
 		tn := mustTenant(t, reg, slug)
 		st := mustSeed(t, db, tn, seedDay)
 		t.Logf("%s: %+v", slug, st)
-		cal, _ := newCalendar(tn.Rules.KitaYear)
-		start := cal.yearStart(seedDay)
+		cal := newCalendar(tn.Rules)
+		start := cal.YearStart(seedDay)
 
 		count := func(where string) int {
 			return queryInt(t, db, "SELECT count(*) FROM facility f WHERE f.tenant_id = ? AND "+where, tn.ID)
@@ -288,8 +288,8 @@ func TestSeedOccupancy(t *testing.T) {
 		}
 
 		// Children leave at three or at school entry: the next Kita year has free Krippe places.
-		cal, _ := newCalendar(tn.Rules.KitaYear)
-		next := cal.yearStart(today).AddMonths(12)
+		cal := newCalendar(tn.Rules)
+		next := cal.YearStart(today).AddMonths(12)
 		krippeFree := queryInt(t, db, `SELECT
 			(SELECT coalesce(sum(gc.places), 0) FROM group_capacity gc
 			   JOIN facility_group g ON g.tenant_id = gc.tenant_id AND g.id = gc.group_id
@@ -334,9 +334,9 @@ func checkChildrenFit(t *testing.T, db bun.IDB, tn *tenant.Tenant, cal calendar,
 		switch {
 		case !ok:
 			t.Errorf("%s: group band %q not in the rules", tn.Slug, band)
-		case !cal.fits(b, birth, today):
+		case !cal.Fits(b, birth, today):
 			t.Errorf("%s: child born %s does not fit band %s on %s", tn.Slug, birth, band, today)
-		case ageMonths(birth, today) < ageMin || ageMonths(birth, today) >= ageMax:
+		case birth.MonthsUntil(today) < ageMin || birth.MonthsUntil(today) >= ageMax:
 			t.Errorf("%s: child born %s outside the %s's ages %d–%d", tn.Slug, birth, typ, ageMin, ageMax)
 		case start.After(today) || !end.After(today) || !end.Equal(cal.plannedEnd(typ, birth)):
 			t.Errorf("%s: %s contract %s–%s of a child born %s", tn.Slug, typ, start, end, birth)

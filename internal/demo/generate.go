@@ -146,10 +146,7 @@ func build(p *profile, rules *tenant.Rules, tenantID uuid.UUID, today date.Date)
 }
 
 func newGenerator(p *profile, rules *tenant.Rules, tenantID uuid.UUID, today date.Date) (*generator, error) {
-	cal, err := newCalendar(rules.KitaYear)
-	if err != nil {
-		return nil, err
-	}
+	cal := newCalendar(rules)
 	g := &generator{
 		p: p, rules: rules, tenantID: tenantID, cal: cal,
 		geo: newRand(p.slug, "geo"), fac: newRand(p.slug, "facilities"), people: newRand(p.slug, "people"),
@@ -162,7 +159,7 @@ func newGenerator(p *profile, rules *tenant.Rules, tenantID uuid.UUID, today dat
 		usedPersons:    map[string]bool{},
 		counters:       map[string]int{},
 	}
-	g.yearStart = cal.yearStart(today)
+	g.yearStart = cal.YearStart(today)
 	g.nextYear = g.yearStart.AddMonths(12)
 	g.midYear = date.Of(g.yearStart.Year()+1, time.January, 1)
 	if !g.midYear.Before(g.nextYear) { // a Kita year that starts on 1 January
@@ -902,7 +899,7 @@ func (g *generator) child(f *facilityPlan, grp *groupPlan, slot string) error {
 	}
 	var start date.Date
 	if band.SchoolAge {
-		start = g.cal.schoolEntry(birth) // Hort begins with school
+		start = g.cal.SchoolEntry(birth) // Hort begins with school
 	} else {
 		earliest := birth.AddMonths(f.ageMin)
 		if !grp.opens.IsZero() && earliest.Before(grp.opens) {
@@ -954,8 +951,8 @@ func (g *generator) birthFor(f *facilityPlan, band tenant.AgeBand) (date.Date, e
 }
 
 func (g *generator) fitsFacility(f *facilityPlan, band tenant.AgeBand, birth date.Date) bool {
-	return g.cal.fits(band, birth, g.from) && g.cal.fits(band, birth, g.to) &&
-		ageMonths(birth, g.from) >= f.ageMin && ageMonths(birth, g.to) < f.ageMax &&
+	return g.cal.Fits(band, birth, g.from) && g.cal.Fits(band, birth, g.to) &&
+		birth.MonthsUntil(g.from) >= f.ageMin && birth.MonthsUntil(g.to) < f.ageMax &&
 		g.cal.plannedEnd(f.typ, birth).After(g.to)
 }
 

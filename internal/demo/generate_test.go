@@ -42,7 +42,7 @@ func TestBuildInvariants(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				cal, _ := newCalendar(r.KitaYear)
+				cal := newCalendar(r)
 				checkInvariants(t, data, r, cal, today)
 			})
 		}
@@ -114,10 +114,10 @@ func checkInvariants(t *testing.T, d *dataset, r *tenant.Rules, cal calendar, to
 		seenChild[c.ChildID] = true
 		birth := births[c.ChildID]
 		band, _ := r.AgeBand(g.AgeBand)
-		if !cal.fits(band, birth, today) {
+		if !cal.Fits(band, birth, today) {
 			t.Errorf("%s, group %s (%s): child born %s does not fit on %s", f.Name, g.Name, g.AgeBand, birth, today)
 		}
-		if age := ageMonths(birth, today); age < f.AgeMinMonths || age >= f.AgeMaxMonths {
+		if age := birth.MonthsUntil(today); age < f.AgeMinMonths || age >= f.AgeMaxMonths {
 			t.Errorf("%s (%d–%d months): child aged %d months", f.Name, f.AgeMinMonths, f.AgeMaxMonths, age)
 		}
 		if c.StartDate.After(today) || !c.EndDate.After(today) {

@@ -69,8 +69,10 @@ type Map struct {
 // KitaYear fixes when the care year starts and when children enter school.
 type KitaYear struct {
 	Start string `yaml:"start" json:"start"` // MM-DD, usually 08-01
-	// A child who is SchoolEntryAge years old on SchoolCutoff (MM-DD) enters school at the
-	// next Kita-year start (Land law: Saxony 06-30, Bavaria/NRW/Brandenburg 09-30, …).
+	// A child enters school at the start of the year whose SchoolCutoff day (MM-DD, same
+	// calendar year) is the first on which it is SchoolEntryAge years old (Land law:
+	// Saxony 06-30, Bavaria/NRW/Brandenburg/Lower Saxony 09-30). Calendar.SchoolEntry
+	// computes it.
 	SchoolEntryAge int    `yaml:"school_entry_age" json:"school_entry_age"`
 	SchoolCutoff   string `yaml:"school_cutoff" json:"school_cutoff"`
 }

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -83,6 +82,7 @@ func NewRelay(db *bun.DB, dsn string, enq Enqueuer, log *slog.Logger) *Relay {
 
 type row struct {
 	ID        int64      `bun:"id"`
+	TaskID    string     `bun:"task_id"`
 	TaskType  string     `bun:"task_type"`
 	Payload   []byte     `bun:"payload"`
 	Queue     string     `bun:"queue"`
@@ -102,7 +102,7 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 
 	var rows []row
 	if err := tx.NewRaw(`
-		SELECT id, task_type, payload, queue, process_at, max_retry FROM outbox
+		SELECT id, task_id, task_type, payload, queue, process_at, max_retry FROM outbox
 		WHERE relayed_at IS NULL ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`, r.Batch).Scan(ctx, &rows); err != nil {
 		return 0, err
 	}
@@ -112,7 +112,7 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 		opts := []asynq.Option{
 			// The task id makes a second relay of the same row (a crash between enqueue
 			// and commit) a no-op instead of a second job.
-			asynq.TaskID("outbox-" + strconv.FormatInt(m.ID, 10)),
+			asynq.TaskID("outbox-" + m.TaskID),
 			asynq.Queue(m.Queue),
 			asynq.Retention(r.Retain),
 		}
