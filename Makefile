@@ -13,7 +13,7 @@ STACK = stack="$$($(GO) run ./cmd/devstack $(STACK_FLAGS))"; eval "$$stack";
 .PHONY: run test build vet bench bench-home clean
 
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/kitaportal
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o $(BIN) ./cmd/kitaportal
 
 run: build
 	@$(STACK) APP_ENV=development DEV_MAIL_SINK=true LOG_FORMAT=$${LOG_FORMAT:-text} ./$(BIN) dev

@@ -53,10 +53,13 @@ const (
 func New(o Options) *fiber.App {
 	s := &server{o: o}
 	app := fiber.New(fiber.Config{
-		AppName:               "kitaportal",
-		ErrorHandler:          s.handleError,
-		BodyLimit:             o.BodyLimit,
-		ReadBufferSize:        o.HeaderLimit,
+		AppName:        "kitaportal",
+		ErrorHandler:   s.handleError,
+		BodyLimit:      o.BodyLimit,
+		ReadBufferSize: o.HeaderLimit,
+		// Pages with their security headers are larger than fasthttp's 4 KiB default, which
+		// would split every response into two write calls.
+		WriteBufferSize:       32 << 10,
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           2 * time.Minute,
