@@ -3,22 +3,15 @@ package demo
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/uptrace/bun"
 
 	"kitaportal/internal/platform/date"
-	"kitaportal/internal/platform/testdb"
 	"kitaportal/internal/tenant"
+	"kitaportal/internal/tenant/tenanttest"
 )
-
-var tenantsHook = testdb.Hook{Name: "tenants-v1", Run: func(ctx context.Context, db *bun.DB) error {
-	_, err := tenant.SyncDir(ctx, tenant.NewStore(db), os.DirFS("../../tenants"), "tenants", nil)
-	return err
-}}
 
 // seedDay is a fixed "today" so the tests do not change with the calendar.
 var seedDay = date.MustParse("2026-11-21")
@@ -26,21 +19,13 @@ var seedDay = date.MustParse("2026-11-21")
 // setup returns a fresh database with the tenants synced and their registry loaded.
 func setup(t testing.TB) (*bun.DB, *tenant.Registry) {
 	t.Helper()
-	db, _ := testdb.New(t, tenantsHook)
-	reg := tenant.NewRegistry(tenant.NewStore(db), slog.Default())
-	if err := reg.Reload(context.Background()); err != nil {
-		t.Fatalf("reload tenants: %v", err)
-	}
-	return db, reg
+	db, _ := tenanttest.DB(t)
+	return db, tenanttest.Registry(t, db)
 }
 
 func mustTenant(t testing.TB, reg *tenant.Registry, slug string) *tenant.Tenant {
 	t.Helper()
-	tn, ok := reg.BySlug(slug)
-	if !ok || tn.Rules == nil {
-		t.Fatalf("tenant %q not synced", slug)
-	}
-	return tn
+	return tenanttest.Get(t, reg, slug)
 }
 
 func mustSeed(t testing.TB, db bun.IDB, tn *tenant.Tenant, today date.Date) Stats {

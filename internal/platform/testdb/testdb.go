@@ -72,6 +72,12 @@ func New(t testing.TB, hooks ...Hook) (*bun.DB, string) {
 	if templateErr != nil {
 		t.Fatalf("testdb: template: %v", templateErr)
 	}
+	return create(t, server, templateName)
+}
+
+// create makes a database from template, opens it and drops it when t ends.
+func create(t testing.TB, server, template string) (*bun.DB, string) {
+	t.Helper()
 	ctx := context.Background()
 	admin, err := database.Open(ctx, withDatabase(server, "postgres"))
 	if err != nil {
@@ -83,7 +89,7 @@ func New(t testing.TB, hooks ...Hook) (*bun.DB, string) {
 	// nobody stays connected to it, but retry briefly in case one is just closing.
 	var createErr error
 	for i := 0; i < 50; i++ {
-		if _, createErr = admin.ExecContext(ctx, "CREATE DATABASE "+name+" TEMPLATE "+templateName); createErr == nil {
+		if _, createErr = admin.ExecContext(ctx, "CREATE DATABASE "+name+" TEMPLATE "+template+" ENCODING 'UTF8'"); createErr == nil {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -184,24 +190,7 @@ func fingerprint(hooks []Hook) string {
 // Empty creates an empty database (no migrations) for t and drops it when t ends.
 func Empty(t testing.TB) (*bun.DB, string) {
 	t.Helper()
-	server := ServerURL(t)
-	ctx := context.Background()
-	admin, err := database.Open(ctx, withDatabase(server, "postgres"))
-	if err != nil {
-		t.Fatalf("testdb: connect: %v", err)
-	}
-	defer admin.Close()
-	name := "kp_test_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:20]
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name+" TEMPLATE template0 ENCODING 'UTF8'"); err != nil {
-		t.Fatalf("testdb: create %s: %v", name, err)
-	}
-	dbURL := withDatabase(server, name)
-	db, err := database.Open(ctx, dbURL)
-	if err != nil {
-		t.Fatalf("testdb: open %s: %v", name, err)
-	}
-	t.Cleanup(func() { drop(t, server, name, db) })
-	return db, dbURL
+	return create(t, ServerURL(t), "template0")
 }
 
 func drop(t testing.TB, server, name string, db *bun.DB) {
