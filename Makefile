@@ -10,7 +10,7 @@ BIN := bin/kitaportal
 # Runs cmd/devstack and exports what it prints; stops the recipe when it fails.
 STACK = stack="$$($(GO) run ./cmd/devstack $(STACK_FLAGS))"; eval "$$stack";
 
-.PHONY: run test build vet bench bench-home clean
+.PHONY: run test build vet bench bench-home clean clean-testdb
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o $(BIN) ./cmd/kitaportal
@@ -31,3 +31,9 @@ clean:
 bench-home:
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk
 	@$(STACK) $(GO) test ./internal/server -run '^$$' -bench Wrk -benchtime 1x -timeout 10m
+
+# Drops the test databases and templates that tests leave on the local server (templates
+# are rebuilt whenever migrations or tenant files change; old ones are never reused).
+clean-testdb:
+	@$(STACK) for db in $$(psql "$$TEST_DATABASE_URL" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'kp\_t%'"); do \
+		psql "$$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $$db WITH (FORCE)"; done
