@@ -21,13 +21,16 @@ type Catalogue struct {
 	langs []string
 }
 
-// Load reads every <lang>.json in dir of fsys.
+// Load reads dir/<lang>/*.json of fsys: one folder per language, one file per domain
+// (core.json, search.json, …), so features add texts without touching each other's files.
+// A key defined twice within a language is an error.
 func Load(fsys fs.FS, dir string) (*Catalogue, error) {
-	files, err := fs.Glob(fsys, path.Join(dir, "*.json"))
+	files, err := fs.Glob(fsys, path.Join(dir, "*", "*.json"))
 	if err != nil {
 		return nil, err
 	}
 	c := &Catalogue{msgs: map[string]map[string]string{}}
+	origin := map[string]string{} // lang/key → file, to report duplicates
 	for _, f := range files {
 		raw, err := fs.ReadFile(fsys, f)
 		if err != nil {
@@ -37,12 +40,21 @@ func Load(fsys fs.FS, dir string) (*Catalogue, error) {
 		if err := json.Unmarshal(raw, &m); err != nil {
 			return nil, fmt.Errorf("i18n: %s: %w", f, err)
 		}
-		lang := strings.TrimSuffix(path.Base(f), ".json")
-		c.msgs[lang] = m
-		c.langs = append(c.langs, lang)
+		lang := path.Base(path.Dir(f))
+		if c.msgs[lang] == nil {
+			c.msgs[lang] = map[string]string{}
+			c.langs = append(c.langs, lang)
+		}
+		for k, v := range m {
+			if prev, dup := origin[lang+"/"+k]; dup {
+				return nil, fmt.Errorf("i18n: %q is defined in %s and %s", k, prev, f)
+			}
+			origin[lang+"/"+k] = f
+			c.msgs[lang][k] = v
+		}
 	}
 	if _, ok := c.msgs[Default]; !ok {
-		return nil, fmt.Errorf("i18n: no %s.json in %s", Default, dir)
+		return nil, fmt.Errorf("i18n: no %s/ texts in %s", Default, dir)
 	}
 	sort.Strings(c.langs)
 	return c, nil
