@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"kitaportal/internal/billing"
 	"kitaportal/internal/operator"
 	"kitaportal/internal/portal"
 	"kitaportal/internal/tenant"
@@ -27,6 +28,7 @@ const PermPublic = "public"
 func routes(d Deps) []Route {
 	home := portal.NewHandler(d.Views, d.DB)
 	vendor := operator.NewHandler(d.Views, d.Registry, d.Config.TenantURL, d.MailSink)
+	stripeHooks := billing.NewHandler(billing.NewService(d.DB, d.Log), d.Config.StripeWebhookSecret.Value())
 
 	rs := []Route{
 		// The language switch works on every surface.
@@ -40,6 +42,8 @@ func routes(d Deps) []Route {
 
 		// Base domain.
 		{"GET", "/", tenant.SurfaceVendor, PermPublic, vendor.Landing},
+		// Stripe authenticates itself by signing each request.
+		{"POST", "/api/billing/stripe-webhook", tenant.SurfaceVendor, PermPublic, stripeHooks.Webhook},
 	}
 	if d.MailSink != nil {
 		rs = append(rs,

@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS stripe_event;
+DROP TABLE IF EXISTS billing_account;
