@@ -247,8 +247,22 @@ func TestBinaryWaitsOutADatabaseOutage(t *testing.T) {
 		status, _, _ := get(httpAddr, "kempten.localhost", "/")
 		return status == 200
 	})
+	// The database goes away while serving, and comes back.
+	proxy.Down()
+	eventually(t, "readyz to notice the outage", 15*time.Second, func() bool {
+		status, body, _ := get(httpAddr, "localhost", "/readyz")
+		return status == 503 && strings.Contains(body, `"database":"unavailable"`)
+	})
+	if status, body, _ := get(httpAddr, "kempten.localhost", "/"); status != 200 || !strings.Contains(body, "Kinderbetreuung Kempten") {
+		t.Errorf("the city page must still be served from memory during an outage: %d", status)
+	}
+	proxy.Up()
+	eventually(t, "readyz after the second recovery", 30*time.Second, func() bool {
+		status, _, _ := get(httpAddr, "localhost", "/readyz")
+		return status == 200
+	})
 	if serve.cmd.ProcessState != nil {
-		t.Fatal("serve exited during the outage")
+		t.Fatal("serve exited during an outage")
 	}
 	serve.stop(t)
 }
