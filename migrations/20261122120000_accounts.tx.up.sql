@@ -309,6 +309,8 @@ GRANT SELECT ON tenant TO kitaportal_app;
 REVOKE UPDATE, DELETE ON audit_event, operator_audit_event FROM kitaportal_app;
 -- Platform tables a tenant transaction writes to.
 GRANT SELECT, UPDATE ON authz_policy_version TO kitaportal_app;
+-- A support session names its operator; nothing else of the operator table is visible.
+GRANT SELECT (id, email, name, status) ON operator TO kitaportal_app;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO kitaportal_app;
 -- Tables that later migrations create get the grants by default (RLS they must enable
 -- themselves with kitaportal_enable_tenant_rls).

@@ -13,7 +13,9 @@ import (
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/uptrace/bun"
 
+	"kitaportal/internal/authz"
 	"kitaportal/internal/platform/config"
 	"kitaportal/internal/platform/i18n"
 	"kitaportal/internal/platform/queue"
@@ -28,6 +30,7 @@ import (
 type bundle struct {
 	app  *fiber.App
 	reg  *tenant.Registry
+	db   *bun.DB
 	exec func(query string, args ...any)
 }
 
@@ -58,9 +61,23 @@ func setup(t testing.TB, env map[string]string) *bundle {
 	}
 	t.Cleanup(func() { rdb.Close() })
 	reg := tenanttest.Registry(t, db)
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	app := server.New(server.Deps{Config: cfg, DB: db, Redis: rdb, Registry: reg, Views: views, Log: log})
-	return &bundle{app: app, reg: reg, exec: func(q string, args ...any) {
+	var logOut io.Writer = io.Discard
+	if os.Getenv("KP_TEST_LOG") != "" { // see the server's log while debugging a test
+		logOut = os.Stderr
+	}
+	log := slog.New(slog.NewJSONHandler(logOut, nil))
+	enforcer, err := authz.NewFromConfig(db, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := enforcer.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	app, err := server.New(server.Deps{Config: cfg, DB: db, Redis: rdb, Registry: reg, Views: views, Log: log, Authz: enforcer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &bundle{app: app, reg: reg, db: db, exec: func(q string, args ...any) {
 		t.Helper()
 		if _, err := db.ExecContext(context.Background(), q, args...); err != nil {
 			t.Fatal(err)

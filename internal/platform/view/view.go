@@ -53,6 +53,9 @@ type Page struct {
 	Site   Site
 	Path   string // the request's path and query, for the language switch
 	CSRF   string
+	Viewer *Viewer // nil: anonymous
+	Form   *Form   // the page's form state, if it has a form
+	Notice string  // a confirmation shown above the content ("Password changed")
 	Status int
 	Data   any
 
@@ -201,6 +204,7 @@ func (r *Renderer) NewPage(c *fiber.Ctx, title string, data any) *Page {
 		p.Site = *s
 	}
 	p.CSRF, _ = c.Locals(LocalCSRF).(string)
+	p.Viewer, _ = c.Locals(LocalViewer).(*Viewer)
 	return p
 }
 
