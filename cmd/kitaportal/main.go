@@ -5,6 +5,7 @@
 //	kitaportal migrate up|down|status
 //	kitaportal tenants sync|list|suspend <slug> [note]|resume <slug>
 //	kitaportal seed [slug …]         demo data for the seed cities
+//	kitaportal operators add <email> <name>
 //	kitaportal dev                   everything in one process for local use
 //
 // Configuration comes from environment variables; see README.md.
@@ -45,7 +46,8 @@ const usage = `usage: kitaportal <command>
   tenants list                   show tenants, status and rules version
   tenants suspend <slug> [note]  pause a portal (data is kept)
   tenants resume <slug>          reopen a paused portal
-  seed [slug ...]                write demo data (default: all demo cities)
+  seed [slug ...]                write demo data (default: all demo cities; demo accounts outside production)
+  operators add <email> <name>   create an operator of the console (prints password and TOTP secret once)
   dev                            migrate, sync, seed, serve and work in one process`
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -67,6 +69,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return tenantsCmd(ctx, env, args[1:], stdout)
 	case "seed":
 		return seedCmd(ctx, env, args[1:], stdout)
+	case "operators":
+		return operatorsCmd(ctx, env, args[1:], stdout)
 	case "dev":
 		return dev(ctx, env)
 	case "help", "-h", "--help":

@@ -126,18 +126,29 @@ func (h *Handler) Logout(c *fiber.Ctx) error {
 	return c.Redirect("/login?done=logged_out", fiber.StatusSeeOther)
 }
 
-// ForgotForm asks for the address to send a reset link to.
+// ForgotForm asks for the address to send a reset link to (parents and staff alike).
 func (h *Handler) ForgotForm(c *fiber.Ctx) error {
 	return h.page(c, fiber.StatusOK, "account_forgot", "account.forgot.title", nil, nil)
 }
 
-// Forgot requests the reset link; the answer never tells whether the address is known.
-func (h *Handler) Forgot(c *fiber.Ctx) error {
-	f := view.NewForm(map[string]string{"email": c.FormValue("email")})
-	if err := h.s.RequestReset(c.UserContext(), auth.CallerOf(c), KindParent, c.FormValue("email")); err != nil {
-		return h.fail(c, err, "account_forgot", "account.forgot.title", f, nil)
+// loginPage is where an account of kind signs in.
+func loginPage(kind string) string {
+	if kind == KindStaff {
+		return "/staff/login"
 	}
-	return h.message(c, "account.forgot.sent.title", "account.forgot.sent.text", "/login", "account.login.link")
+	return "/login"
+}
+
+// Forgot requests the reset link for an account of kind; the answer never tells whether
+// the address is known.
+func (h *Handler) Forgot(kind string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		f := view.NewForm(map[string]string{"email": c.FormValue("email")})
+		if err := h.s.RequestReset(c.UserContext(), auth.CallerOf(c), kind, c.FormValue("email")); err != nil {
+			return h.fail(c, err, "account_forgot", "account.forgot.title", f, nil)
+		}
+		return h.message(c, "account.forgot.sent.title", "account.forgot.sent.text", loginPage(kind), "account.login.link")
+	}
 }
 
 // ResetForm asks for the new password behind a reset link.
@@ -145,14 +156,16 @@ func (h *Handler) ResetForm(c *fiber.Ctx) error {
 	return h.page(c, fiber.StatusOK, "account_reset", "account.reset.title", nil, tokenData{Token: c.Query("token")})
 }
 
-// Reset sets the new password.
-func (h *Handler) Reset(c *fiber.Ctx) error {
-	token := c.FormValue("token")
-	if err := h.s.ResetPassword(c.UserContext(), auth.CallerOf(c), KindParent, token, c.FormValue("password")); err != nil {
-		return h.fail(c, err, "account_reset", "account.reset.title", view.NewForm(nil), tokenData{Token: token})
+// Reset sets the new password of an account of kind.
+func (h *Handler) Reset(kind string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		token := c.FormValue("token")
+		if err := h.s.ResetPassword(c.UserContext(), auth.CallerOf(c), kind, token, c.FormValue("password")); err != nil {
+			return h.fail(c, err, "account_reset", "account.reset.title", view.NewForm(nil), tokenData{Token: token})
+		}
+		h.authn.ClearSessionCookie(c)
+		return c.Redirect(loginPage(kind)+"?done=password_reset", fiber.StatusSeeOther)
 	}
-	h.authn.ClearSessionCookie(c)
-	return c.Redirect("/login?done=password_reset", fiber.StatusSeeOther)
 }
 
 // HomeData is the account page.

@@ -176,3 +176,27 @@ func (s *Service) Logout(ctx context.Context, c auth.Caller) error {
 		return audit.Record(ctx, tx, c.Tenant.ID, audit.By(c), audit.Event{Action: audit.ActionLogout, Details: map[string]any{"api": p.API}})
 	})
 }
+
+// PromoteSession replaces the caller's session, which waited for the second factor, by a
+// complete one inside tx. The id changes with the privileges, so a session id seen
+// before the second factor is worthless afterwards.
+func (s *Service) PromoteSession(ctx context.Context, tx bun.IDB, c auth.Caller, a *Account, method string) (*Session, error) {
+	t := c.Tenant
+	if p := c.Principal; p != nil && !p.API {
+		if err := s.sessions.End(ctx, tx, t.ID, p.SessionID); err != nil {
+			return nil, err
+		}
+	}
+	token, id, expires, err := s.sessions.Start(ctx, tx, t.ID, auth.NewSession{Kind: auth.Kind(a.Kind), AccountID: a.ID, MFADone: true})
+	if err != nil {
+		return nil, err
+	}
+	actor := audit.By(c)
+	actor.Kind, actor.ID, actor.Label = a.Kind, a.ID, staffLabel(a)
+	if err := audit.Record(ctx, tx, t.ID, actor, audit.Event{Action: audit.ActionLogin, ObjectKind: "account", ObjectID: a.ID.String(),
+		Details: map[string]any{"stage": "second_factor", "method": method}}); err != nil {
+		return nil, err
+	}
+	return &Session{Token: token, ID: id, ExpiresAt: expires, Principal: &auth.Principal{Kind: auth.Kind(a.Kind), ID: a.ID, TenantID: t.ID,
+		SessionID: id, Email: a.Email, FirstName: a.FirstName, LastName: a.LastName, Language: a.Language, MFADone: true, ExpiresAt: expires}}, nil
+}

@@ -71,12 +71,13 @@ func (j *ResetJobs) Handle(ctx context.Context, task *asynq.Task) error {
 	if err := json.Unmarshal(task.Payload(), &job); err != nil {
 		return fmt.Errorf("reset job: %v: %w", err, asynq.SkipRetry)
 	}
-	if !j.registry.Ready() {
+	t, ok := j.registry.ByID(job.TenantID)
+	if !ok { // a tenant created after the last reload, or nothing loaded yet
 		if err := j.registry.Reload(ctx); err != nil {
 			return err
 		}
+		t, ok = j.registry.ByID(job.TenantID)
 	}
-	t, ok := j.registry.ByID(job.TenantID)
 	if !ok || t.Rules == nil {
 		return fmt.Errorf("reset job: unknown tenant: %w", asynq.SkipRetry)
 	}

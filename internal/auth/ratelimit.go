@@ -38,16 +38,20 @@ var (
 // counts. When Redis cannot be asked the attempt is refused: brute-force protection must
 // not vanish with an outage.
 type Limiter struct {
-	rdb redis.UniversalClient
+	rdb    redis.UniversalClient
+	prefix string
 }
 
-// NewLimiter returns a limiter over rdb.
-func NewLimiter(rdb redis.UniversalClient) *Limiter { return &Limiter{rdb: rdb} }
+// NewLimiter returns a limiter over rdb. prefix separates the counters of deployments
+// sharing one Redis database ("" in production; tests use their own).
+func NewLimiter(rdb redis.UniversalClient, prefix string) *Limiter {
+	return &Limiter{rdb: rdb, prefix: "rl:" + prefix}
+}
 
 // Allow counts one attempt of l for key within scope (a tenant slug, "_vendor"). It
 // returns a "too many" error with the wait in its message when the limit is reached.
 func (rl *Limiter) Allow(ctx context.Context, scope string, l Limit, key string) error {
-	k := "rl:" + scope + ":" + l.Name + ":" + key
+	k := rl.prefix + scope + ":" + l.Name + ":" + key
 	pipe := rl.rdb.TxPipeline()
 	incr := pipe.Incr(ctx, k)
 	pipe.ExpireNX(ctx, k, l.Window)
@@ -71,7 +75,7 @@ func (rl *Limiter) Allow(ctx context.Context, scope string, l Limit, key string)
 // Reset forgets the attempts of key (after a successful sign-in, the account's failed
 // attempts no longer count).
 func (rl *Limiter) Reset(ctx context.Context, scope string, l Limit, key string) {
-	_ = rl.rdb.Del(ctx, "rl:"+scope+":"+l.Name+":"+key).Err()
+	_ = rl.rdb.Del(ctx, rl.prefix+scope+":"+l.Name+":"+key).Err()
 }
 
 // EmailKey keys a limit by e-mail address without putting the address into Redis.

@@ -56,10 +56,13 @@ func New(db bun.IDB, cat *Catalogue, log *slog.Logger) (*Enforcer, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := casbin.NewSyncedEnforcer(m, NewAdapter(db))
+	// The adapter is set afterwards: given to the constructor it would read the rules at
+	// once, and the database may not be up yet.
+	e, err := casbin.NewSyncedEnforcer(m)
 	if err != nil {
 		return nil, fmt.Errorf("authz: %w", err)
 	}
+	e.SetAdapter(NewAdapter(db))
 	// Role changes are written by the services in their own transactions (with the audit
 	// entry); the in-memory model follows through Reload.
 	e.EnableAutoSave(false)

@@ -157,3 +157,7 @@ func (t *Templates) Queue(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, m
 	}
 	return QueueMail(ctx, tx, tid, m.Kind, msg)
 }
+
+// Translate returns the text of key in lang (for mail data that needs a label, e.g. a
+// role's name).
+func (t *Templates) Translate(lang, key string) string { return t.cat.T(lang, key, nil) }

@@ -12,8 +12,10 @@ import (
 	"kitaportal/internal/auth"
 	"kitaportal/internal/authz"
 	"kitaportal/internal/notify"
+	"kitaportal/internal/operator"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/httpserver"
+	"kitaportal/internal/staff"
 	"kitaportal/internal/tenant"
 	"kitaportal/web"
 )
@@ -23,6 +25,8 @@ type components struct {
 	authn    *auth.Authenticator
 	authz    *authz.Enforcer
 	accounts *account.Service
+	staff    *staff.Service
+	console  *operator.Console
 }
 
 func newComponents(d Deps) (*components, error) {
@@ -41,12 +45,16 @@ func newComponents(d Deps) (*components, error) {
 	}
 	accounts := account.NewService(account.Deps{
 		DB: d.DB, Hasher: auth.NewHasher(auth.DefaultArgon2, d.Config.PasswordHashConcurrency), Sessions: sessions,
-		Limiter: auth.NewLimiter(d.Redis), Mails: mails, Clock: d.Clock, TenantURL: d.Config.TenantURL,
+		Limiter: auth.NewLimiter(d.Redis, d.RateLimitPrefix), Mails: mails, Clock: d.Clock, TenantURL: d.Config.TenantURL,
 	})
+	staffSvc := staff.NewService(d.DB, accounts, d.Authz, keys)
 	return &components{
 		authn:    auth.NewAuthenticator(sessions, keys, d.Config.PublicURL.Scheme == "https"),
 		authz:    d.Authz,
 		accounts: accounts,
+		staff:    staffSvc,
+		console: operator.NewConsole(d.DB, accounts, staffSvc, d.Registry, keys, d.Config.TenantURL,
+			strings.TrimSuffix(d.Config.PublicURL.String(), "/"), d.Config.SupportAccessMax),
 	}, nil
 }
 

@@ -8,7 +8,9 @@ import (
 
 	"kitaportal/internal/account"
 	"kitaportal/internal/operator"
+	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/portal"
+	"kitaportal/internal/staff"
 	"kitaportal/internal/tenant"
 )
 
@@ -27,11 +29,26 @@ type Route struct {
 // PermPublic marks routes open to everyone.
 const PermPublic = "public"
 
+// Routes returns the route table New mounts for d: for the tests that walk every route
+// and for documentation.
+func Routes(d Deps) ([]Route, error) {
+	if d.Clock == nil {
+		d.Clock = clock.System{}
+	}
+	parts, err := newComponents(d)
+	if err != nil {
+		return nil, err
+	}
+	return routes(d, parts), nil
+}
+
 func routes(d Deps, parts *components) []Route {
 	home := portal.NewHandler(d.Views, d.DB)
 	vendor := operator.NewHandler(d.Views, d.Registry, d.Config.TenantURL, d.MailSink)
 	acc := account.NewHandler(parts.accounts, d.Views, parts.authn)
-	const T = tenant.SurfaceTenant
+	st := staff.NewHandler(parts.staff, d.Views, parts.authn)
+	con := operator.NewConsoleHandler(parts.console, d.Views, parts.authn)
+	const T, V = tenant.SurfaceTenant, tenant.SurfaceVendor
 
 	rs := []Route{
 		// The language switch works on every surface.
@@ -52,9 +69,9 @@ func routes(d Deps, parts *components) []Route {
 		{"POST", "/login", T, PermPublic, acc.Login},
 		{"POST", "/logout", T, "auth.logout", acc.Logout},
 		{"GET", "/password/forgot", T, PermPublic, acc.ForgotForm},
-		{"POST", "/password/forgot", T, PermPublic, acc.Forgot},
+		{"POST", "/password/forgot", T, PermPublic, acc.Forgot(account.KindParent)},
 		{"GET", "/password/reset", T, PermPublic, acc.ResetForm},
-		{"POST", "/password/reset", T, PermPublic, acc.Reset},
+		{"POST", "/password/reset", T, PermPublic, acc.Reset(account.KindParent)},
 		{"GET", "/account", T, "account.read", acc.Home},
 		{"POST", "/account/profile", T, "account.update", acc.UpdateProfile},
 		{"POST", "/account/password", T, "account.change_password", acc.ChangePassword},
@@ -78,8 +95,59 @@ func routes(d Deps, parts *components) []Route {
 		{"POST", "/api/v1/me/password", T, "account.change_password", acc.APIChangePassword},
 		{"POST", "/api/v1/me/email", T, "account.change_email", acc.APIChangeEmail},
 
+		// Staff area: sign-in with the second factor, invitations, records in scope, audit.
+		{"GET", "/staff/login", T, PermPublic, st.LoginForm},
+		{"POST", "/staff/login", T, PermPublic, st.Login},
+		{"GET", "/staff/password/forgot", T, PermPublic, acc.ForgotForm},
+		{"POST", "/staff/password/forgot", T, PermPublic, acc.Forgot(account.KindStaff)},
+		{"GET", "/staff/password/reset", T, PermPublic, acc.ResetForm},
+		{"POST", "/staff/password/reset", T, PermPublic, acc.Reset(account.KindStaff)},
+		{"GET", "/staff/invitation", T, PermPublic, st.InvitationForm},
+		{"POST", "/staff/invitation", T, PermPublic, st.AcceptInvitation},
+		{"GET", "/staff/2fa", T, "auth.mfa", st.SecondFactorForm},
+		{"POST", "/staff/2fa", T, "auth.mfa", st.SecondFactor},
+		{"POST", "/staff/2fa/setup", T, "auth.mfa", st.ConfirmSetup},
+		{"POST", "/staff/logout", T, "auth.logout", st.Logout},
+		{"GET", "/staff", T, "staff.home", st.Home},
+		{"GET", "/staff/security", T, "staff.security", st.Security},
+		{"POST", "/staff/security/recovery-codes", T, "staff.security", st.NewRecoveryCodes},
+		{"GET", "/staff/facilities/:id", T, "staff.facility.read", st.Facility},
+		{"GET", "/staff/children/:id", T, "staff.child.read", st.Child},
+		{"GET", "/staff/users", T, "staff.users.read", st.Users},
+		{"POST", "/staff/users/invite", T, "staff.users.invite", st.Invite},
+		{"POST", "/staff/users/:id/roles", T, "staff.roles.grant", st.Grant},
+		{"POST", "/staff/users/:id/roles/:role/revoke", T, "staff.roles.revoke", st.Revoke},
+		{"POST", "/staff/users/:id/disable", T, "staff.users.disable", st.Disable},
+		{"GET", "/staff/audit", T, "audit.read", st.Audit},
+		{"POST", "/staff/support/end", T, "support.end", con.EndSupport},
+		{"GET", "/support/enter", T, PermPublic, con.EnterForm},
+		{"POST", "/support/enter", T, PermPublic, con.Enter},
+
+		// Staff API.
+		{"POST", "/api/v1/staff/auth/login", T, PermPublic, st.APILogin},
+		{"GET", "/api/v1/staff/facilities", T, "staff.home", st.APIFacilities},
+		{"GET", "/api/v1/staff/facilities/:id", T, "staff.facility.read", st.APIFacility},
+		{"GET", "/api/v1/staff/children/:id", T, "staff.child.read", st.APIChild},
+		{"GET", "/api/v1/staff/users", T, "staff.users.read", st.APIMembers},
+		{"POST", "/api/v1/staff/invitations", T, "staff.users.invite", st.APIInvite},
+		{"POST", "/api/v1/staff/users/:id/roles", T, "staff.roles.grant", st.APIGrant},
+		{"DELETE", "/api/v1/staff/users/:id/roles/:role", T, "staff.roles.revoke", st.APIRevoke},
+		{"POST", "/api/v1/staff/users/:id/disable", T, "staff.users.disable", st.APIDisable},
+		{"GET", "/api/v1/staff/audit", T, "audit.read", st.APIAudit},
+
 		// Base domain.
-		{"GET", "/", tenant.SurfaceVendor, PermPublic, vendor.Landing},
+		{"GET", "/", V, PermPublic, vendor.Landing},
+
+		// Operator console.
+		{"GET", "/operator/login", V, PermPublic, con.LoginForm},
+		{"POST", "/operator/login", V, PermPublic, con.Login},
+		{"GET", "/operator/2fa", V, "operator.mfa", con.SecondFactorForm},
+		{"POST", "/operator/2fa", V, "operator.mfa", con.SecondFactor},
+		{"POST", "/operator/logout", V, "operator.logout", con.Logout},
+		{"GET", "/operator", V, "operator.console", con.Home},
+		{"POST", "/operator/tenants/:slug/status", V, "operator.tenant.status", con.SetStatus},
+		{"POST", "/operator/tenants/:slug/admins", V, "operator.tenant.invite_admin", con.InviteAdmin},
+		{"POST", "/operator/tenants/:slug/support", V, "operator.support.start", con.StartSupport},
 	}
 	if d.MailSink != nil {
 		rs = append(rs,

@@ -39,6 +39,9 @@ type Deps struct {
 	MailSink *mail.Sink          // nil unless DEV_MAIL_SINK
 	Authz    *authz.Enforcer     // loaded by its Run (or Load in tests)
 	Clock    clock.Clock         // nil: the system clock
+	// RateLimitPrefix keeps the rate-limit counters of several portals that share one
+	// Redis database apart (tests); empty in production.
+	RateLimitPrefix string
 }
 
 // New builds the Fiber app.

@@ -67,7 +67,7 @@ func (p *Page) Absorb(f *Form, err error) bool {
 		return len(list) > 0
 	}
 	if e, ok := apperr.As(err); ok && (e.Field != "" || e.Kind == apperr.KindInvalid || e.Kind == apperr.KindTooMany ||
-		e.Kind == apperr.KindUnauthenticated || e.Code == "csrf_failed") {
+		e.Kind == apperr.KindUnauthenticated || e.Kind == apperr.KindConflict || e.Code == "csrf_failed") {
 		f.Fail(fieldOr(e.Field), p.r.cat.T(p.Lang, "error."+e.Code, e.Args))
 		return true
 	}
@@ -171,6 +171,10 @@ func (r *Renderer) FormFailed(c *fiber.Ctx, err error, page, titleKey, csrf stri
 			status = fiber.StatusUnauthorized
 		case apperr.KindForbidden:
 			status = fiber.StatusForbidden
+		case apperr.KindNotFound:
+			status = fiber.StatusNotFound
+		case apperr.KindConflict:
+			status = fiber.StatusConflict
 		}
 	}
 	return r.FormPage(c, status, page, titleKey, csrf, f, data)
