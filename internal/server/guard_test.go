@@ -1,0 +1,43 @@
+package server
+
+import (
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/gofiber/fiber/v2"
+
+	"kitaportal/internal/authz"
+	"kitaportal/internal/platform/apperr"
+	"kitaportal/internal/platform/httpserver"
+	"kitaportal/internal/tenant"
+)
+
+// A route whose permission is missing from the catalogue is denied to everyone, before
+// its handler runs.
+func TestARouteWithoutCataloguedPermissionIsDenied(t *testing.T) {
+	t.Parallel()
+	en, err := authz.NewFromConfig(nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &guard{authz: en, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	ran := false
+	app := fiber.New(fiber.Config{ErrorHandler: func(c *fiber.Ctx, err error) error {
+		e, _ := apperr.As(err)
+		return c.SendStatus(httpserver.StatusOf(e.Kind))
+	}})
+	for _, perm := range []string{"", "staff.secret.read"} {
+		r := Route{Method: "GET", Path: "/x" + perm, Surface: tenant.SurfaceTenant, Permission: perm}
+		h := g.wrap(r, func(c *fiber.Ctx) error { ran = true; return c.SendString("secret") })
+		app.Get(r.Path, h)
+		res, err := app.Test(httptest.NewRequest("GET", r.Path, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != 403 || ran {
+			t.Errorf("permission %q: status %d, handler ran: %v", perm, res.StatusCode, ran)
+		}
+	}
+}
