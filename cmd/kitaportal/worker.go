@@ -76,6 +76,7 @@ func runWorker(ctx context.Context, e *env, db *bun.DB, sender mail.Sender, reg 
 	mux.HandleFunc(account.TaskResetRequest, resets.Handle)
 	mux.HandleFunc(operator.TaskHeartbeat, jobs.HandleHeartbeat)
 	mux.HandleFunc(operator.TaskPruneOutbox, jobs.HandlePruneOutbox)
+	mux.HandleFunc(operator.TaskPruneAuth, jobs.HandlePruneAuth)
 
 	srv := asynq.NewServer(opt, asynq.Config{
 		Concurrency:     e.cfg.WorkerConcurrency,

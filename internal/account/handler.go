@@ -170,8 +170,7 @@ func (h *Handler) Reset(kind string) fiber.Handler {
 
 // HomeData is the account page.
 type HomeData struct {
-	Account   *Account
-	Languages []string
+	Account *Account
 }
 
 func (h *Handler) home(c *fiber.Ctx, status int, f *view.Form) error {
@@ -182,7 +181,7 @@ func (h *Handler) home(c *fiber.Ctx, status int, f *view.Form) error {
 	if f == nil {
 		f = view.NewForm(map[string]string{"first_name": a.FirstName, "last_name": a.LastName, "language": a.Language})
 	}
-	return h.page(c, status, "account_home", "account.home.title", f, HomeData{Account: a, Languages: auth.CallerOf(c).Tenant.Rules.Languages})
+	return h.page(c, status, "account_home", "account.home.title", f, HomeData{Account: a})
 }
 
 // Home shows the parent's account with its forms.
@@ -200,7 +199,7 @@ func (h *Handler) homeFailed(c *fiber.Ctx, err error, f *view.Form) error {
 		}
 	}
 	return h.views.FormFailed(c, err, "account_home", "account.home.title", h.authn.CSRFToken(c), f,
-		HomeData{Account: a, Languages: auth.CallerOf(c).Tenant.Rules.Languages})
+		HomeData{Account: a})
 }
 
 // UpdateProfile saves name and language.
