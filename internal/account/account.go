@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
+	"kitaportal/internal/audit"
 	"kitaportal/internal/auth"
 	"kitaportal/internal/notify"
 	"kitaportal/internal/platform/apperr"
@@ -247,6 +248,22 @@ func (s *Service) URL(t *tenant.Tenant, path string) string { return s.tenantURL
 
 // Brand is the mail branding of t.
 func (s *Service) Brand(t *tenant.Tenant) notify.Brand { return notify.BrandOf(t, s.tenantURL(t.Slug)) }
+
+// ActorOf is the audit actor for an action on account a itself (sign-in, reset,
+// address change) by the caller, who may not be signed in yet: the account is named,
+// staff by e-mail, parents by id only.
+func ActorOf(c auth.Caller, a *Account) audit.Actor {
+	actor := audit.By(c)
+	actor.Kind, actor.ID, actor.Label = a.Kind, a.ID, staffLabel(a)
+	return actor
+}
+
+func staffLabel(a *Account) string {
+	if a.Kind == KindStaff {
+		return a.Email
+	}
+	return ""
+}
 
 // language picks what the tenant offers: lang if it can, else German.
 func language(t *tenant.Tenant, lang string) string {

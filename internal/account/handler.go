@@ -15,19 +15,12 @@ type Handler struct {
 	s     *Service
 	views *view.Renderer
 	authn *auth.Authenticator
+	forms view.Forms
 }
 
 // NewHandler returns the account handlers.
 func NewHandler(s *Service, views *view.Renderer, authn *auth.Authenticator) *Handler {
-	return &Handler{s: s, views: views, authn: authn}
-}
-
-func (h *Handler) page(c *fiber.Ctx, status int, page, titleKey string, f *view.Form, data any) error {
-	return h.views.FormPage(c, status, page, titleKey, h.authn.CSRFToken(c), f, data)
-}
-
-func (h *Handler) fail(c *fiber.Ctx, err error, page, titleKey string, f *view.Form, data any) error {
-	return h.views.FormFailed(c, err, page, titleKey, h.authn.CSRFToken(c), f, data)
+	return &Handler{s: s, views: views, authn: authn, forms: view.Forms{Views: views, CSRF: authn.CSRFToken}}
 }
 
 // MessageData is the generic confirmation page ("we sent you a mail").
@@ -48,7 +41,7 @@ func (h *Handler) message(c *fiber.Ctx, titleKey, textKey, linkURL, linkKey stri
 
 // RegisterForm shows the registration form.
 func (h *Handler) RegisterForm(c *fiber.Ctx) error {
-	return h.page(c, fiber.StatusOK, "account_register", "account.register.title", nil, nil)
+	return h.forms.Show(c, fiber.StatusOK, "account_register", "account.register.title", nil, nil)
 }
 
 // Register handles the registration form.
@@ -58,7 +51,7 @@ func (h *Handler) Register(c *fiber.Ctx) error {
 	err := h.s.Register(c.UserContext(), call, Registration{Email: c.FormValue("email"), Password: c.FormValue("password"),
 		FirstName: c.FormValue("first_name"), LastName: c.FormValue("last_name"), Language: call.Lang})
 	if err != nil {
-		return h.fail(c, err, "account_register", "account.register.title", f, nil)
+		return h.forms.Failed(c, err, "account_register", "account.register.title", f, nil)
 	}
 	return h.message(c, "account.register.sent.title", "account.register.sent.text", "/login", "account.login.link")
 }
@@ -69,14 +62,14 @@ type tokenData struct{ Token string }
 // VerifyForm shows the button that confirms an address (a GET link opened by a mail
 // scanner must not use the token up).
 func (h *Handler) VerifyForm(c *fiber.Ctx) error {
-	return h.page(c, fiber.StatusOK, "account_verify", "account.verify.title", nil, tokenData{Token: c.Query("token")})
+	return h.forms.Show(c, fiber.StatusOK, "account_verify", "account.verify.title", nil, tokenData{Token: c.Query("token")})
 }
 
 // Verify confirms the address.
 func (h *Handler) Verify(c *fiber.Ctx) error {
 	token := c.FormValue("token")
 	if err := h.s.Verify(c.UserContext(), auth.CallerOf(c), token); err != nil {
-		return h.fail(c, err, "account_verify", "account.verify.title", view.NewForm(nil), tokenData{Token: token})
+		return h.forms.Failed(c, err, "account_verify", "account.verify.title", view.NewForm(nil), tokenData{Token: token})
 	}
 	return c.Redirect("/login?done=verified", fiber.StatusSeeOther)
 }
@@ -86,7 +79,7 @@ func (h *Handler) LoginForm(c *fiber.Ctx) error {
 	if p := auth.PrincipalOf(c); p != nil && p.Kind == auth.KindParent {
 		return c.Redirect("/account", fiber.StatusSeeOther)
 	}
-	return h.page(c, fiber.StatusOK, "account_login", "account.login.title", view.NewForm(map[string]string{"next": safeNext(c.Query("next"))}), nil)
+	return h.forms.Show(c, fiber.StatusOK, "account_login", "account.login.title", view.NewForm(map[string]string{"next": safeNext(c.Query("next"))}), nil)
 }
 
 // Login handles the sign-in form: a new session cookie, then on to where the parent
@@ -97,7 +90,7 @@ func (h *Handler) Login(c *fiber.Ctx) error {
 	sess, err := h.s.Login(c.UserContext(), auth.CallerOf(c), Login{Email: c.FormValue("email"), Password: c.FormValue("password"),
 		Favourites: favourites(c)})
 	if err != nil {
-		return h.fail(c, err, "account_login", "account.login.title", f, nil)
+		return h.forms.Failed(c, err, "account_login", "account.login.title", f, nil)
 	}
 	h.authn.SetSessionCookie(c, sess.Token, sess.ExpiresAt)
 	if next == "/" {
@@ -128,7 +121,7 @@ func (h *Handler) Logout(c *fiber.Ctx) error {
 
 // ForgotForm asks for the address to send a reset link to (parents and staff alike).
 func (h *Handler) ForgotForm(c *fiber.Ctx) error {
-	return h.page(c, fiber.StatusOK, "account_forgot", "account.forgot.title", nil, nil)
+	return h.forms.Show(c, fiber.StatusOK, "account_forgot", "account.forgot.title", nil, nil)
 }
 
 // loginPage is where an account of kind signs in.
@@ -145,7 +138,7 @@ func (h *Handler) Forgot(kind string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		f := view.NewForm(map[string]string{"email": c.FormValue("email")})
 		if err := h.s.RequestReset(c.UserContext(), auth.CallerOf(c), kind, c.FormValue("email")); err != nil {
-			return h.fail(c, err, "account_forgot", "account.forgot.title", f, nil)
+			return h.forms.Failed(c, err, "account_forgot", "account.forgot.title", f, nil)
 		}
 		return h.message(c, "account.forgot.sent.title", "account.forgot.sent.text", loginPage(kind), "account.login.link")
 	}
@@ -153,7 +146,7 @@ func (h *Handler) Forgot(kind string) fiber.Handler {
 
 // ResetForm asks for the new password behind a reset link.
 func (h *Handler) ResetForm(c *fiber.Ctx) error {
-	return h.page(c, fiber.StatusOK, "account_reset", "account.reset.title", nil, tokenData{Token: c.Query("token")})
+	return h.forms.Show(c, fiber.StatusOK, "account_reset", "account.reset.title", nil, tokenData{Token: c.Query("token")})
 }
 
 // Reset sets the new password of an account of kind.
@@ -161,7 +154,7 @@ func (h *Handler) Reset(kind string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		token := c.FormValue("token")
 		if err := h.s.ResetPassword(c.UserContext(), auth.CallerOf(c), kind, token, c.FormValue("password")); err != nil {
-			return h.fail(c, err, "account_reset", "account.reset.title", view.NewForm(nil), tokenData{Token: token})
+			return h.forms.Failed(c, err, "account_reset", "account.reset.title", view.NewForm(nil), tokenData{Token: token})
 		}
 		h.authn.ClearSessionCookie(c)
 		return c.Redirect(loginPage(kind)+"?done=password_reset", fiber.StatusSeeOther)
@@ -181,7 +174,7 @@ func (h *Handler) home(c *fiber.Ctx, status int, f *view.Form) error {
 	if f == nil {
 		f = view.NewForm(map[string]string{"first_name": a.FirstName, "last_name": a.LastName, "language": a.Language})
 	}
-	return h.page(c, status, "account_home", "account.home.title", f, HomeData{Account: a})
+	return h.forms.Show(c, status, "account_home", "account.home.title", f, HomeData{Account: a})
 }
 
 // Home shows the parent's account with its forms.
@@ -229,14 +222,14 @@ func (h *Handler) ChangeEmail(c *fiber.Ctx) error {
 
 // ConfirmEmailForm shows the button behind an address-change link.
 func (h *Handler) ConfirmEmailForm(c *fiber.Ctx) error {
-	return h.page(c, fiber.StatusOK, "account_email_confirm", "account.email_confirm.title", nil, tokenData{Token: c.Query("token")})
+	return h.forms.Show(c, fiber.StatusOK, "account_email_confirm", "account.email_confirm.title", nil, tokenData{Token: c.Query("token")})
 }
 
 // ConfirmEmail switches to the new address.
 func (h *Handler) ConfirmEmail(c *fiber.Ctx) error {
 	token := c.FormValue("token")
 	if err := h.s.ConfirmEmailChange(c.UserContext(), auth.CallerOf(c), token); err != nil {
-		return h.fail(c, err, "account_email_confirm", "account.email_confirm.title", view.NewForm(nil), tokenData{Token: token})
+		return h.forms.Failed(c, err, "account_email_confirm", "account.email_confirm.title", view.NewForm(nil), tokenData{Token: token})
 	}
 	if p := auth.PrincipalOf(c); p != nil && p.Kind == auth.KindParent {
 		return c.Redirect("/account?done=email_changed", fiber.StatusSeeOther)
@@ -246,14 +239,14 @@ func (h *Handler) ConfirmEmail(c *fiber.Ctx) error {
 
 // DeleteForm explains what deleting the account removes and keeps.
 func (h *Handler) DeleteForm(c *fiber.Ctx) error {
-	return h.page(c, fiber.StatusOK, "account_delete", "account.delete.title", nil, nil)
+	return h.forms.Show(c, fiber.StatusOK, "account_delete", "account.delete.title", nil, nil)
 }
 
 // Delete deletes the account after the password check.
 func (h *Handler) Delete(c *fiber.Ctx) error {
 	res, err := h.s.Delete(c.UserContext(), auth.CallerOf(c), c.FormValue("current_password"))
 	if err != nil {
-		return h.fail(c, err, "account_delete", "account.delete.title", view.NewForm(nil), nil)
+		return h.forms.Failed(c, err, "account_delete", "account.delete.title", view.NewForm(nil), nil)
 	}
 	h.authn.ClearSessionCookie(c)
 	text := "account.deleted.text"

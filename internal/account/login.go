@@ -60,7 +60,7 @@ func (s *Service) Authenticate(ctx context.Context, c auth.Caller, kind, email, 
 		actor := audit.By(c)
 		if a != nil {
 			ev.ObjectKind, ev.ObjectID, ev.Details["reason"] = "account", a.ID.String(), "wrong_password_or_inactive"
-			actor.Kind, actor.ID, actor.Label = kind, a.ID, staffLabel(a)
+			actor = ActorOf(c, a)
 		}
 		if err := database.InTenantTx(ctx, s.db, t.ID, func(ctx context.Context, tx bun.Tx) error {
 			return audit.Record(ctx, tx, t.ID, actor, ev)
@@ -80,13 +80,6 @@ func (s *Service) Authenticate(ctx context.Context, c auth.Caller, kind, email, 
 		}
 	}
 	return a, nil
-}
-
-func staffLabel(a *Account) string {
-	if a.Kind == KindStaff {
-		return a.Email
-	}
-	return ""
 }
 
 // Login is a parent's sign-in.
@@ -141,8 +134,7 @@ func (s *Service) StartSession(ctx context.Context, c auth.Caller, a *Account, a
 		if _, err := tx.ExecContext(ctx, `UPDATE account SET last_login_at = ? WHERE tenant_id = ? AND id = ?`, now, t.ID, a.ID); err != nil {
 			return fmt.Errorf("record sign-in: %w", err)
 		}
-		actor := audit.By(c)
-		actor.Kind, actor.ID, actor.Label = a.Kind, a.ID, staffLabel(a)
+		actor := ActorOf(c, a)
 		details := map[string]any{"api": api}
 		if !mfaDone {
 			details["stage"] = "password"
@@ -191,9 +183,7 @@ func (s *Service) PromoteSession(ctx context.Context, tx bun.IDB, c auth.Caller,
 	if err != nil {
 		return nil, err
 	}
-	actor := audit.By(c)
-	actor.Kind, actor.ID, actor.Label = a.Kind, a.ID, staffLabel(a)
-	if err := audit.Record(ctx, tx, t.ID, actor, audit.Event{Action: audit.ActionLogin, ObjectKind: "account", ObjectID: a.ID.String(),
+	if err := audit.Record(ctx, tx, t.ID, ActorOf(c, a), audit.Event{Action: audit.ActionLogin, ObjectKind: "account", ObjectID: a.ID.String(),
 		Details: map[string]any{"stage": "second_factor", "method": method}}); err != nil {
 		return nil, err
 	}

@@ -139,20 +139,24 @@ func (s *Service) ResetPassword(ctx context.Context, c auth.Caller, kind, token,
 		if err != nil || tok.AccountID != a.ID {
 			return ErrTokenInvalid
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE account SET password_hash = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
-			hash, now, t.ID, a.ID); err != nil {
-			return fmt.Errorf("set password: %w", err)
-		}
-		if err := s.sessions.EndAll(ctx, tx, t.ID, a.ID, uuid.Nil); err != nil {
-			return err
-		}
-		actor := audit.By(c)
-		actor.Kind, actor.ID, actor.Label = a.Kind, a.ID, staffLabel(a)
-		if err := audit.Record(ctx, tx, t.ID, actor, audit.Event{Action: audit.ActionPasswordReset, ObjectKind: "account", ObjectID: a.ID.String()}); err != nil {
-			return err
-		}
-		return s.passwordChangedMail(ctx, tx, t, a)
+		return s.setPassword(ctx, tx, ActorOf(c, a), t, a, hash, uuid.Nil, audit.ActionPasswordReset)
 	})
+}
+
+// setPassword stores a new password hash, ends every session of the account but keep,
+// records action and tells the account holder by mail, all in tx.
+func (s *Service) setPassword(ctx context.Context, tx bun.IDB, actor audit.Actor, t *tenant.Tenant, a *Account, hash string, keep uuid.UUID, action string) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE account SET password_hash = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
+		hash, s.clock.Now(), t.ID, a.ID); err != nil {
+		return fmt.Errorf("set password: %w", err)
+	}
+	if err := s.sessions.EndAll(ctx, tx, t.ID, a.ID, keep); err != nil {
+		return err
+	}
+	if err := audit.Record(ctx, tx, t.ID, actor, audit.Event{Action: action, ObjectKind: "account", ObjectID: a.ID.String()}); err != nil {
+		return err
+	}
+	return s.passwordChangedMail(ctx, tx, t, a)
 }
 
 func (s *Service) passwordChangedMail(ctx context.Context, tx bun.IDB, t *tenant.Tenant, a *Account) error {
@@ -190,19 +194,8 @@ func (s *Service) ChangePassword(ctx context.Context, c auth.Caller, current, ne
 	if err != nil {
 		return err
 	}
-	now := s.clock.Now()
 	return database.InTenantTx(ctx, s.db, t.ID, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE account SET password_hash = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
-			hash, now, t.ID, a.ID); err != nil {
-			return fmt.Errorf("set password: %w", err)
-		}
-		if err := s.sessions.EndAll(ctx, tx, t.ID, a.ID, p.SessionID); err != nil {
-			return err
-		}
-		if err := audit.Record(ctx, tx, t.ID, audit.By(c), audit.Event{Action: audit.ActionPasswordChanged, ObjectKind: "account", ObjectID: a.ID.String()}); err != nil {
-			return err
-		}
-		return s.passwordChangedMail(ctx, tx, t, a)
+		return s.setPassword(ctx, tx, audit.By(c), t, a, hash, p.SessionID, audit.ActionPasswordChanged)
 	})
 }
 

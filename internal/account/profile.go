@@ -131,9 +131,7 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, c auth.Caller, token s
 		if err := s.sessions.EndAll(ctx, tx, t.ID, a.ID, keep); err != nil {
 			return err
 		}
-		actor := audit.By(c)
-		actor.Kind, actor.ID, actor.Label = a.Kind, a.ID, staffLabel(a)
-		if err := audit.Record(ctx, tx, t.ID, actor, audit.Event{Action: audit.ActionEmailChanged, ObjectKind: "account", ObjectID: a.ID.String()}); err != nil {
+		if err := audit.Record(ctx, tx, t.ID, ActorOf(c, a), audit.Event{Action: audit.ActionEmailChanged, ObjectKind: "account", ObjectID: a.ID.String()}); err != nil {
 			return err
 		}
 		return s.mails.Queue(ctx, tx, t.ID, notify.Mail{Kind: "email_changed", Lang: a.Language, To: a.Email, Brand: s.Brand(t),

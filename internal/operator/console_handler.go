@@ -14,26 +14,18 @@ import (
 // the tenant hosts.
 type ConsoleHandler struct {
 	o     *Console
-	views *view.Renderer
 	authn *auth.Authenticator
+	forms view.Forms
 }
 
 // NewConsoleHandler returns the console handlers.
 func NewConsoleHandler(o *Console, views *view.Renderer, authn *auth.Authenticator) *ConsoleHandler {
-	return &ConsoleHandler{o: o, views: views, authn: authn}
-}
-
-func (h *ConsoleHandler) page(c *fiber.Ctx, status int, page, titleKey string, f *view.Form, data any) error {
-	return h.views.FormPage(c, status, page, titleKey, h.authn.CSRFToken(c), f, data)
-}
-
-func (h *ConsoleHandler) fail(c *fiber.Ctx, err error, page, titleKey string, f *view.Form, data any) error {
-	return h.views.FormFailed(c, err, page, titleKey, h.authn.CSRFToken(c), f, data)
+	return &ConsoleHandler{o: o, authn: authn, forms: view.Forms{Views: views, CSRF: authn.CSRFToken}}
 }
 
 // LoginForm shows the operator sign-in.
 func (h *ConsoleHandler) LoginForm(c *fiber.Ctx) error {
-	return h.page(c, fiber.StatusOK, "operator_login", "operator.login.title", nil, nil)
+	return h.forms.Show(c, fiber.StatusOK, "operator_login", "operator.login.title", nil, nil)
 }
 
 // Login checks the password; the second factor follows.
@@ -41,7 +33,7 @@ func (h *ConsoleHandler) Login(c *fiber.Ctx) error {
 	f := view.NewForm(map[string]string{"email": c.FormValue("email")})
 	token, expires, err := h.o.Login(c.UserContext(), auth.CallerOf(c), c.FormValue("email"), c.FormValue("password"))
 	if err != nil {
-		return h.fail(c, err, "operator_login", "operator.login.title", f, nil)
+		return h.forms.Failed(c, err, "operator_login", "operator.login.title", f, nil)
 	}
 	h.authn.SetOperatorCookie(c, token, expires)
 	return c.Redirect("/operator/2fa", fiber.StatusSeeOther)
@@ -49,14 +41,14 @@ func (h *ConsoleHandler) Login(c *fiber.Ctx) error {
 
 // SecondFactorForm asks for the TOTP code.
 func (h *ConsoleHandler) SecondFactorForm(c *fiber.Ctx) error {
-	return h.page(c, fiber.StatusOK, "operator_2fa", "staff.mfa.title", nil, nil)
+	return h.forms.Show(c, fiber.StatusOK, "operator_2fa", "staff.mfa.title", nil, nil)
 }
 
 // SecondFactor completes the sign-in.
 func (h *ConsoleHandler) SecondFactor(c *fiber.Ctx) error {
 	token, expires, err := h.o.SecondFactor(c.UserContext(), auth.CallerOf(c), c.FormValue("code"))
 	if err != nil {
-		return h.fail(c, err, "operator_2fa", "staff.mfa.title", view.NewForm(nil), nil)
+		return h.forms.Failed(c, err, "operator_2fa", "staff.mfa.title", view.NewForm(nil), nil)
 	}
 	h.authn.SetOperatorCookie(c, token, expires)
 	return c.Redirect("/operator", fiber.StatusSeeOther)
@@ -85,9 +77,9 @@ func (h *ConsoleHandler) home(c *fiber.Ctx, f *view.Form, failure error) error {
 	}
 	d := consoleData{Tenants: tenants, SupportMax: int(h.o.supportMax.Minutes()), Focus: c.Params("slug")}
 	if failure != nil {
-		return h.fail(c, failure, "operator_home", "operator.home.title", f, d)
+		return h.forms.Failed(c, failure, "operator_home", "operator.home.title", f, d)
 	}
-	return h.page(c, fiber.StatusOK, "operator_home", "operator.home.title", f, d)
+	return h.forms.Show(c, fiber.StatusOK, "operator_home", "operator.home.title", f, d)
 }
 
 // Home lists the tenants with their forms.
@@ -130,7 +122,7 @@ func (h *ConsoleHandler) StartSupport(c *fiber.Ctx) error {
 
 // EnterForm is the city-side page behind a support entry link.
 func (h *ConsoleHandler) EnterForm(c *fiber.Ctx) error {
-	return h.page(c, fiber.StatusOK, "support_enter", "operator.support.enter.title", nil, struct{ Token string }{c.Query("token")})
+	return h.forms.Show(c, fiber.StatusOK, "support_enter", "operator.support.enter.title", nil, struct{ Token string }{c.Query("token")})
 }
 
 // Enter opens the support session on the city's host.
@@ -138,7 +130,7 @@ func (h *ConsoleHandler) Enter(c *fiber.Ctx) error {
 	token := c.FormValue("token")
 	sess, err := h.o.EnterSupport(c.UserContext(), auth.CallerOf(c), token)
 	if err != nil {
-		return h.fail(c, err, "support_enter", "operator.support.enter.title", view.NewForm(nil), struct{ Token string }{token})
+		return h.forms.Failed(c, err, "support_enter", "operator.support.enter.title", view.NewForm(nil), struct{ Token string }{token})
 	}
 	h.authn.SetSessionCookie(c, sess.Token, sess.ExpiresAt)
 	return c.Redirect("/staff", fiber.StatusSeeOther)

@@ -124,11 +124,7 @@ func (h *Handler) APIGrant(c *fiber.Ctx) error {
 
 // APIRevoke handles DELETE /api/v1/staff/users/{id}/roles/{role}.
 func (h *Handler) APIRevoke(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	roleID, err := pathID(c, "role")
+	id, roleID, err := rolePath(c)
 	if err != nil {
 		return err
 	}

@@ -21,19 +21,12 @@ type Handler struct {
 	s     *Service
 	views *view.Renderer
 	authn *auth.Authenticator
+	forms view.Forms
 }
 
 // NewHandler returns the staff handlers.
 func NewHandler(s *Service, views *view.Renderer, authn *auth.Authenticator) *Handler {
-	return &Handler{s: s, views: views, authn: authn}
-}
-
-func (h *Handler) page(c *fiber.Ctx, status int, page, titleKey string, f *view.Form, data any) error {
-	return h.views.FormPage(c, status, page, titleKey, h.authn.CSRFToken(c), f, data)
-}
-
-func (h *Handler) fail(c *fiber.Ctx, err error, page, titleKey string, f *view.Form, data any) error {
-	return h.views.FormFailed(c, err, page, titleKey, h.authn.CSRFToken(c), f, data)
+	return &Handler{s: s, views: views, authn: authn, forms: view.Forms{Views: views, CSRF: authn.CSRFToken}}
 }
 
 // ErrBadID answers a path id that is not a uuid: like any unknown id.
@@ -47,6 +40,14 @@ func pathID(c *fiber.Ctx, name string) (uuid.UUID, error) {
 	return id, nil
 }
 
+// rolePath reads /…/users/:id/roles/:role.
+func rolePath(c *fiber.Ctx) (member, role uuid.UUID, err error) {
+	if member, err = pathID(c, "id"); err == nil {
+		role, err = pathID(c, "role")
+	}
+	return member, role, err
+}
+
 // LoginForm shows the staff sign-in.
 func (h *Handler) LoginForm(c *fiber.Ctx) error {
 	if p := auth.PrincipalOf(c); p != nil && (p.Kind == auth.KindStaff || p.Kind == auth.KindSupport) {
@@ -55,7 +56,7 @@ func (h *Handler) LoginForm(c *fiber.Ctx) error {
 		}
 		return c.Redirect("/staff", fiber.StatusSeeOther)
 	}
-	return h.page(c, fiber.StatusOK, "staff_login", "staff.login.title", view.NewForm(map[string]string{"next": account.SafeNext(c.Query("next"))}), nil)
+	return h.forms.Show(c, fiber.StatusOK, "staff_login", "staff.login.title", view.NewForm(map[string]string{"next": account.SafeNext(c.Query("next"))}), nil)
 }
 
 // Login checks the password; the second factor follows on /staff/2fa.
@@ -64,7 +65,7 @@ func (h *Handler) Login(c *fiber.Ctx) error {
 	f := view.NewForm(map[string]string{"email": c.FormValue("email"), "next": next})
 	sess, err := h.s.Login(c.UserContext(), auth.CallerOf(c), c.FormValue("email"), c.FormValue("password"))
 	if err != nil {
-		return h.fail(c, err, "staff_login", "staff.login.title", f, nil)
+		return h.forms.Failed(c, err, "staff_login", "staff.login.title", f, nil)
 	}
 	h.authn.SetSessionCookie(c, sess.Token, sess.ExpiresAt)
 	target := "/staff/2fa"
@@ -110,9 +111,9 @@ func (h *Handler) secondFactorPage(c *fiber.Ctx, status int, f *view.Form, failu
 		page, title = "staff_2fa_setup", "staff.mfa.setup.title"
 	}
 	if failure != nil {
-		return h.fail(c, failure, page, title, f, data)
+		return h.forms.Failed(c, failure, page, title, f, data)
 	}
-	return h.page(c, status, page, title, f, data)
+	return h.forms.Show(c, status, page, title, f, data)
 }
 
 // SecondFactor checks a TOTP or recovery code and completes the session.
@@ -160,7 +161,7 @@ func (h *Handler) Security(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.page(c, fiber.StatusOK, "staff_security", "staff.security.title", nil, securityData{Remaining: n})
+	return h.forms.Show(c, fiber.StatusOK, "staff_security", "staff.security.title", nil, securityData{Remaining: n})
 }
 
 // NewRecoveryCodes replaces the recovery codes after a TOTP code.
@@ -168,21 +169,21 @@ func (h *Handler) NewRecoveryCodes(c *fiber.Ctx) error {
 	codes, err := h.s.NewRecoveryCodes(c.UserContext(), auth.CallerOf(c), c.FormValue("code"))
 	if err != nil {
 		n, _ := h.s.RemainingRecoveryCodes(c.UserContext(), auth.CallerOf(c))
-		return h.fail(c, err, "staff_security", "staff.security.title", view.NewForm(nil), securityData{Remaining: n})
+		return h.forms.Failed(c, err, "staff_security", "staff.security.title", view.NewForm(nil), securityData{Remaining: n})
 	}
 	return h.showCodes(c, codes)
 }
 
 // InvitationForm asks the invited person for a password.
 func (h *Handler) InvitationForm(c *fiber.Ctx) error {
-	return h.page(c, fiber.StatusOK, "staff_invitation", "staff.invitation.title", nil, struct{ Token string }{c.Query("token")})
+	return h.forms.Show(c, fiber.StatusOK, "staff_invitation", "staff.invitation.title", nil, struct{ Token string }{c.Query("token")})
 }
 
 // AcceptInvitation sets the password; sign-in and second factor follow.
 func (h *Handler) AcceptInvitation(c *fiber.Ctx) error {
 	token := c.FormValue("token")
 	if err := h.s.AcceptInvitation(c.UserContext(), auth.CallerOf(c), token, c.FormValue("password")); err != nil {
-		return h.fail(c, err, "staff_invitation", "staff.invitation.title", view.NewForm(nil), struct{ Token string }{token})
+		return h.forms.Failed(c, err, "staff_invitation", "staff.invitation.title", view.NewForm(nil), struct{ Token string }{token})
 	}
 	return c.Redirect("/staff/login?done=password_reset", fiber.StatusSeeOther)
 }
@@ -212,7 +213,7 @@ func (h *Handler) Home(c *fiber.Ctx) error {
 	domain := call.Tenant.ID.String()
 	d.CanManage = h.s.authz.Allowed(call.Principal, domain, "staff.users.read")
 	d.CanAudit = h.s.authz.Allowed(call.Principal, domain, "audit.read")
-	return h.page(c, fiber.StatusOK, "staff_home", "staff.home.title", nil, d)
+	return h.forms.Show(c, fiber.StatusOK, "staff_home", "staff.home.title", nil, d)
 }
 
 // Facility shows a facility in scope with its children (audited).
@@ -225,7 +226,7 @@ func (h *Handler) Facility(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.page(c, fiber.StatusOK, "staff_facility", "staff.facility.title", nil, v)
+	return h.forms.Show(c, fiber.StatusOK, "staff_facility", "staff.facility.title", nil, v)
 }
 
 // Child shows a child's record (audited).
@@ -238,7 +239,7 @@ func (h *Handler) Child(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.page(c, fiber.StatusOK, "staff_child", "staff.child.title", nil, v)
+	return h.forms.Show(c, fiber.StatusOK, "staff_child", "staff.child.title", nil, v)
 }
 
 // usersData is the user management page.
@@ -274,9 +275,9 @@ func (h *Handler) usersPage(c *fiber.Ctx, status int, f *view.Form, failure erro
 		return err
 	}
 	if failure != nil {
-		return h.fail(c, failure, "staff_users", "staff.users.title", f, d)
+		return h.forms.Failed(c, failure, "staff_users", "staff.users.title", f, d)
 	}
-	return h.page(c, status, "staff_users", "staff.users.title", f, d)
+	return h.forms.Show(c, status, "staff_users", "staff.users.title", f, d)
 }
 
 // Users lists the staff accounts with their roles, and the invitation form.
@@ -326,11 +327,7 @@ func (h *Handler) Grant(c *fiber.Ctx) error {
 
 // Revoke takes a role away.
 func (h *Handler) Revoke(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	roleID, err := pathID(c, "role")
+	id, roleID, err := rolePath(c)
 	if err != nil {
 		return err
 	}
@@ -401,7 +398,7 @@ func (h *Handler) Audit(c *fiber.Ctx) error {
 		"object": c.Query("object"), "from": c.Query("from"), "to": c.Query("to")})
 	f, err := FilterFrom(c)
 	if err != nil {
-		return h.fail(c, err, "staff_audit", "staff.audit.title", form, auditData{})
+		return h.forms.Failed(c, err, "staff_audit", "staff.audit.title", form, auditData{})
 	}
 	entries, next, err := h.s.AuditLog(c.UserContext(), auth.CallerOf(c), f)
 	if err != nil {
@@ -417,5 +414,5 @@ func (h *Handler) Audit(c *fiber.Ctx) error {
 		}
 		d.NextURL = "/staff/audit?" + q.Encode()
 	}
-	return h.page(c, fiber.StatusOK, "staff_audit", "staff.audit.title", form, d)
+	return h.forms.Show(c, fiber.StatusOK, "staff_audit", "staff.audit.title", form, d)
 }

@@ -262,9 +262,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, c auth.Caller, token, pa
 		if n, _ := res.RowsAffected(); n != 1 {
 			return account.ErrTokenInvalid
 		}
-		actor := audit.By(c)
-		actor.Kind, actor.ID, actor.Label = "staff", a.ID, a.Email
-		return audit.Record(ctx, tx, t.ID, actor, audit.Event{Action: audit.ActionInvitationUsed, ObjectKind: "account", ObjectID: a.ID.String()})
+		return audit.Record(ctx, tx, t.ID, account.ActorOf(c, a), audit.Event{Action: audit.ActionInvitationUsed, ObjectKind: "account", ObjectID: a.ID.String()})
 	})
 }
 

@@ -95,6 +95,15 @@ func me(ctx context.Context, tx bun.IDB, c auth.Caller) (*account.Account, error
 	return a, nil
 }
 
+// unenrolled reads the caller's account, which must not have a second factor yet.
+func unenrolled(ctx context.Context, tx bun.IDB, c auth.Caller) (*account.Account, error) {
+	a, err := me(ctx, tx, c)
+	if err == nil && a.TOTPEnabledAt != nil {
+		return nil, apperr.Conflict("mfa_already_enrolled")
+	}
+	return a, err
+}
+
 // Enrolled tells whether the caller has a confirmed second factor.
 func (s *Service) Enrolled(ctx context.Context, c auth.Caller) (bool, error) {
 	var enrolled bool
@@ -113,12 +122,9 @@ func (s *Service) BeginEnrolment(ctx context.Context, c auth.Caller) (*Enrolment
 	var secret []byte
 	var email string
 	err := database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
-		a, err := me(ctx, tx, c)
+		a, err := unenrolled(ctx, tx, c)
 		if err != nil {
 			return err
-		}
-		if a.TOTPEnabledAt != nil {
-			return apperr.Conflict("mfa_already_enrolled")
 		}
 		email = a.Email
 		if a.TOTPSecret != nil {
@@ -155,12 +161,9 @@ func (s *Service) ConfirmEnrolment(ctx context.Context, c auth.Caller, code stri
 	var codes []string
 	now := s.accounts.Clock().Now()
 	err := database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
-		a, err := me(ctx, tx, c)
+		a, err := unenrolled(ctx, tx, c)
 		if err != nil {
 			return err
-		}
-		if a.TOTPEnabledAt != nil {
-			return apperr.Conflict("mfa_already_enrolled")
 		}
 		if a.TOTPSecret == nil {
 			return apperr.Invalid("code", "mfa_code_wrong", nil)

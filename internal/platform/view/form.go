@@ -179,3 +179,19 @@ func (r *Renderer) FormFailed(c *fiber.Ctx, err error, page, titleKey, csrf stri
 	}
 	return r.FormPage(c, status, page, titleKey, csrf, f, data)
 }
+
+// Forms renders the form pages of one handler: CSRF gives the page's form token.
+type Forms struct {
+	Views *Renderer
+	CSRF  func(*fiber.Ctx) string
+}
+
+// Show renders a form page (see FormPage).
+func (f Forms) Show(c *fiber.Ctx, status int, page, titleKey string, form *Form, data any) error {
+	return f.Views.FormPage(c, status, page, titleKey, f.CSRF(c), form, data)
+}
+
+// Failed shows a form again with the problems of err (see FormFailed).
+func (f Forms) Failed(c *fiber.Ctx, err error, page, titleKey string, form *Form, data any) error {
+	return f.Views.FormFailed(c, err, page, titleKey, f.CSRF(c), form, data)
+}
