@@ -166,12 +166,13 @@ func (a *Authenticator) CSRFToken(c *fiber.Ctx) string {
 	if p := PrincipalOf(c); p != nil && !p.API {
 		tok = a.sessionCSRF(p)
 	} else {
-		anchor := c.Cookies(cookieCSRF)
+		name := a.cookieName(cookieCSRF)
+		anchor := c.Cookies(name)
 		if !validAnchor(anchor) {
 			anchor = base64.RawURLEncoding.EncodeToString(randomBytes(24))
-			c.Cookie(&fiber.Cookie{Name: cookieCSRF, Value: anchor, Path: "/", HTTPOnly: true,
+			c.Cookie(&fiber.Cookie{Name: name, Value: anchor, Path: "/", HTTPOnly: true,
 				Secure: a.secure, SameSite: fiber.CookieSameSiteLaxMode})
-			c.Request().Header.SetCookie(cookieCSRF, anchor) // the same request may render twice
+			c.Request().Header.SetCookie(name, anchor) // the same request may render twice
 		}
 		tok = base64.RawURLEncoding.EncodeToString(a.keys.mac("csrf-anon", anchor))
 	}
@@ -196,7 +197,7 @@ func (a *Authenticator) CheckCSRF(c *fiber.Ctx) error {
 	var want []byte
 	if p := PrincipalOf(c); p != nil && !p.API {
 		want = a.keys.mac("csrf-session", string(p.Kind), p.SessionID.String())
-	} else if anchor := c.Cookies(cookieCSRF); validAnchor(anchor) {
+	} else if anchor := c.Cookies(a.cookieName(cookieCSRF)); validAnchor(anchor) {
 		want = a.keys.mac("csrf-anon", anchor)
 	} else {
 		return ErrCSRF
