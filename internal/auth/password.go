@@ -51,7 +51,6 @@ type Hasher struct {
 	slots   chan struct{}
 	maxWait time.Duration
 	dummy   string // a hash of a random password, checked for unknown accounts
-	work    chan func()
 }
 
 // NewHasher returns a hasher running at most concurrency hashes at once (0: half the
@@ -60,30 +59,9 @@ func NewHasher(params Argon2Params, concurrency int) *Hasher {
 	if concurrency <= 0 {
 		concurrency = max(1, runtime.GOMAXPROCS(0)/2)
 	}
-	h := &Hasher{params: params, slots: make(chan struct{}, concurrency), maxWait: 3 * time.Second, work: make(chan func())}
-	for range concurrency {
-		go h.worker()
-	}
+	h := &Hasher{params: params, slots: make(chan struct{}, concurrency), maxWait: 3 * time.Second}
 	h.dummy = h.encode(randomBytes(saltLen), randomBytes(16))
 	return h
-}
-
-// worker runs hashes on an OS thread of its own with a lower scheduling priority (nice
-// 10 on Linux): while requests that only read wait for a core, the kernel gives it to
-// them first, and hashing uses what is left.
-func (h *Hasher) worker() {
-	runtime.LockOSThread() // never unlocked: the thread keeps its priority and dies with the hasher
-	lowerThreadPriority()
-	for fn := range h.work {
-		fn()
-	}
-}
-
-// run executes fn on a hashing worker and waits for it.
-func (h *Hasher) run(fn func()) {
-	done := make(chan struct{})
-	h.work <- func() { fn(); close(done) }
-	<-done
 }
 
 // Concurrency is how many hashes may run at once.
@@ -113,9 +91,7 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 		return "", err
 	}
 	defer h.release()
-	var enc string
-	h.run(func() { enc = h.encode(randomBytes(saltLen), []byte(password)) })
-	return enc, nil
+	return h.encode(randomBytes(saltLen), []byte(password)), nil
 }
 
 func (h *Hasher) encode(salt, password []byte) string {
@@ -140,8 +116,7 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, reha
 	if err := h.acquire(ctx); err != nil {
 		return false, false, err
 	}
-	var got []byte
-	h.run(func() { got = argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, uint32(len(want))) })
+	got := argon2.IDKey([]byte(password), salt, p.Time, p.MemoryKiB, p.Threads, uint32(len(want)))
 	h.release()
 	ok = known && subtle.ConstantTimeCompare(got, want) == 1
 	return ok, ok && p != h.params, nil
