@@ -156,14 +156,15 @@ func IssueToken(ctx context.Context, tx bun.IDB, tenantID, accountID uuid.UUID, 
 }
 
 // UseToken finds a live token of purpose by its secret, locks it and marks it used (and
-// every other open token of the same account and purpose, so older links die with it).
+// every other open token of the same account and purpose, so older links die with it);
+// what the tokens carried (a pending password hash, an address) is dropped with them.
 // Any problem is ErrTokenInvalid.
 func UseToken(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, purpose, raw string, now time.Time) (*Token, error) {
 	t, err := PeekToken(ctx, tx, tenantID, purpose, raw, now, true)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE account_token SET used_at = ? WHERE tenant_id = ? AND account_id = ? AND purpose = ? AND used_at IS NULL`,
+	if _, err := tx.ExecContext(ctx, `UPDATE account_token SET used_at = ?, payload = '{}' WHERE tenant_id = ? AND account_id = ? AND purpose = ? AND used_at IS NULL`,
 		now, tenantID, t.AccountID, purpose); err != nil {
 		return nil, fmt.Errorf("use token: %w", err)
 	}
