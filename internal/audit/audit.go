@@ -46,6 +46,7 @@ const (
 	ActionChildRead        = "child.read"
 	ActionChildrenListed   = "children.listed"
 	ActionAuditRead        = "audit.read"
+	ActionExport           = "export.created" // for the exports of later features (DSGVO export, reports)
 	ActionSupportStarted   = "support.started"
 	ActionSupportEntered   = "support.entered"
 	ActionSupportEnded     = "support.ended"
