@@ -29,6 +29,7 @@ import (
 
 type bundle struct {
 	app   *fiber.App
+	dbURL string // for a real binary started against the same database
 	deps  server.Deps
 	reg   *tenant.Registry
 	db    *bun.DB
@@ -44,7 +45,7 @@ type bundle struct {
 // let links expire and TOTP codes move on.
 func setup(t testing.TB, env map[string]string) *bundle {
 	t.Helper()
-	db, _ := tenanttest.DB(t)
+	db, dbURL := tenanttest.DB(t)
 	vars := map[string]string{"BASE_DOMAIN": "localhost", "PUBLIC_URL": "http://localhost:8080", "METRICS_ADDR": ""}
 	for k, v := range env {
 		vars[k] = v
@@ -90,7 +91,7 @@ func setup(t testing.TB, env map[string]string) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &bundle{app: app, deps: deps, reg: reg, db: db, rdb: rdb, clock: clk, authz: enforcer, keys: keys,
+	return &bundle{app: app, dbURL: dbURL, deps: deps, reg: reg, db: db, rdb: rdb, clock: clk, authz: enforcer, keys: keys,
 		exec: func(q string, args ...any) {
 			t.Helper()
 			if _, err := db.ExecContext(context.Background(), q, args...); err != nil {
