@@ -93,7 +93,10 @@ func (g *guard) wrap(r Route, h fiber.Handler) fiber.Handler {
 		}
 		return nil
 	}
-	if perm == PermPublic {
+	switch perm {
+	case PermPublicNoCSRF:
+		return h
+	case PermPublic:
 		return func(c *fiber.Ctx) error {
 			if err := checkCSRF(c); err != nil {
 				return err

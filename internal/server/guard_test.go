@@ -4,10 +4,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
 
+	"kitaportal/internal/auth"
 	"kitaportal/internal/authz"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/httpserver"
@@ -38,6 +40,30 @@ func TestARouteWithoutCataloguedPermissionIsDenied(t *testing.T) {
 		}
 		if res.StatusCode != 403 || ran {
 			t.Errorf("permission %q: status %d, handler ran: %v", perm, res.StatusCode, ran)
+		}
+	}
+}
+
+// Public POSTs need the CSRF token, unless they are marked as changing only the
+// visitor's own cookie.
+func TestPublicFormsNeedTheCSRFTokenUnlessMarked(t *testing.T) {
+	t.Parallel()
+	keys, _ := auth.NewKeys(strings.Repeat("k", 40))
+	g := &guard{authn: auth.NewAuthenticator(nil, keys, false), log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	app := fiber.New(fiber.Config{ErrorHandler: func(c *fiber.Ctx, err error) error {
+		e, _ := apperr.As(err)
+		return c.SendStatus(httpserver.StatusOf(e.Kind))
+	}})
+	for path, perm := range map[string]string{"/form": PermPublic, "/toggle": PermPublicNoCSRF} {
+		app.Post(path, g.wrap(Route{Method: "POST", Path: path, Surface: tenant.SurfaceTenant, Permission: perm}, func(c *fiber.Ctx) error { return c.SendString("ok") }))
+	}
+	for path, want := range map[string]int{"/form": 403, "/toggle": 200} {
+		res, err := app.Test(httptest.NewRequest("POST", path, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != want {
+			t.Errorf("POST %s without a token: %d, want %d", path, res.StatusCode, want)
 		}
 	}
 }

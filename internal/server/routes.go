@@ -26,8 +26,14 @@ type Route struct {
 	Handler    fiber.Handler
 }
 
-// PermPublic marks routes open to everyone.
+// PermPublic marks routes open to everyone. A state-changing HTML route that is public
+// still needs the form's CSRF token.
 const PermPublic = "public"
+
+// PermPublicNoCSRF marks a public POST that changes nothing on the server, only a cookie
+// of the visitor's own (the search's Merkliste), so the pages carrying its button can
+// stay shared and token-free. Anything that writes server state must not use it.
+const PermPublicNoCSRF = "public:no-csrf"
 
 // Routes returns the route table New mounts for d: for the tests that walk every route
 // and for documentation.
