@@ -1,10 +1,10 @@
 # syntax=docker/dockerfile:1
 # Multi-stage build: a static binary (no cgo) in a distroless image, running as non-root.
 #   docker build -t kitaportal .
-#   docker run -e DATABASE_URL=… -e REDIS_URL=… -p 8080:8080 kitaportal serve
+#   docker run -e DATABASE_URL=… -e REDIS_URL=… -e AUTH_SECRET=… -e BASE_DOMAIN=… -e PUBLIC_URL=https://… -p 8080:8080 kitaportal serve
 #   docker run -e DATABASE_URL=… kitaportal migrate up
 #   docker run -e DATABASE_URL=… kitaportal tenants sync
-#   docker run -e DATABASE_URL=… -e REDIS_URL=… -e SMTP_URL=… kitaportal worker
+#   docker run -e DATABASE_URL=… -e REDIS_URL=… -e SMTP_URL=… -e AUTH_SECRET=… kitaportal worker
 
 FROM golang:1.26-bookworm AS build
 WORKDIR /src

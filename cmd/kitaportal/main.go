@@ -6,6 +6,7 @@
 //	kitaportal tenants sync|list|suspend <slug> [note]|resume <slug>
 //	kitaportal seed [slug …]         demo data for the seed cities
 //	kitaportal billing link <slug> <stripe customer id>
+//	kitaportal operators add <email> <name>
 //	kitaportal dev                   everything in one process for local use
 //
 // Configuration comes from environment variables; see README.md.
@@ -46,8 +47,9 @@ const usage = `usage: kitaportal <command>
   tenants list                   show tenants, status and rules version
   tenants suspend <slug> [note]  pause a portal (data is kept)
   tenants resume <slug>          reopen a paused portal
-  seed [slug ...]                write demo data (default: all demo cities)
   billing link <slug> <cus_…>    record which Stripe customer pays for a city
+  seed [slug ...]                write demo data (default: all demo cities; demo accounts outside production)
+  operators add <email> <name>   create an operator of the console (prints password and TOTP secret once)
   dev                            migrate, sync, seed, serve and work in one process`
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -71,6 +73,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return seedCmd(ctx, env, args[1:], stdout)
 	case "billing":
 		return billingCmd(ctx, env, args[1:], stdout)
+	case "operators":
+		return operatorsCmd(ctx, env, args[1:], stdout)
 	case "dev":
 		return dev(ctx, env)
 	case "help", "-h", "--help":

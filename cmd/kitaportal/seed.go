@@ -8,8 +8,10 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"kitaportal/internal/auth"
 	"kitaportal/internal/demo"
 	"kitaportal/internal/platform/clock"
+	"kitaportal/internal/platform/config"
 	"kitaportal/internal/platform/date"
 	"kitaportal/internal/tenant"
 )
@@ -34,6 +36,13 @@ func seedCities(ctx context.Context, e *env, db *bun.DB, slugs []string, out io.
 		return err
 	}
 	today := date.Today(clock.System{})
+	var accounts []demo.Account
+	demoAccounts := e.cfg.Env != "production"
+	hasher := auth.NewHasher(auth.DefaultArgon2, e.cfg.PasswordHashConcurrency)
+	keys, err := auth.NewKeys(e.cfg.AuthSecret.Value())
+	if err != nil {
+		return err
+	}
 	for _, slug := range slugs {
 		t, ok := reg.BySlug(slug)
 		if !ok || t.Rules == nil {
@@ -46,6 +55,47 @@ func seedCities(ctx context.Context, e *env, db *bun.DB, slugs []string, out io.
 		}
 		fmt.Fprintf(out, "%-10s %4d facilities %6d places %6d contracts  (%s)\n",
 			slug, st.Facilities, st.Places, st.Contracts, time.Since(start).Round(time.Millisecond))
+		if demoAccounts {
+			as, err := demo.SeedAccounts(ctx, db, t, hasher, keys)
+			if err != nil {
+				return err
+			}
+			accounts = append(accounts, as...)
+		}
 	}
+	if !demoAccounts {
+		return nil
+	}
+	op, err := demo.SeedOperator(ctx, db, hasher, keys)
+	if err != nil {
+		return err
+	}
+	printDemoAccounts(out, append(accounts, op), e.cfg)
 	return nil
+}
+
+// printDemoAccounts lists the demo sign-ins. They exist only outside production.
+func printDemoAccounts(out io.Writer, accounts []demo.Account, cfg config.Config) {
+	fmt.Fprintf(out, "\nDEMO ONLY – demo accounts (never created with APP_ENV=production), password for all: %s\n", demo.DemoPassword)
+	fmt.Fprintln(out, "Staff and operators sign in with a TOTP code: add the secret to any authenticator app, or run `oathtool --totp -b <secret>`.")
+	for _, a := range accounts {
+		where := cfg.PublicURL.String() + "/operator/login"
+		switch a.Kind {
+		case "parent":
+			where = cfg.TenantURL(a.Tenant) + "/login"
+		case "staff":
+			where = cfg.TenantURL(a.Tenant) + "/staff/login"
+		}
+		role := a.Kind
+		if a.Role != "" {
+			role = a.Role
+			if a.Scope != "" {
+				role += " (" + a.Scope + ")"
+			}
+		}
+		fmt.Fprintf(out, "  %-30s %-60s %s\n", a.Email, role, where)
+		if a.TOTP != "" {
+			fmt.Fprintf(out, "  %-30s TOTP secret %s\n", "", a.TOTP)
+		}
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/uptrace/bun"
 
+	"kitaportal/internal/authz"
 	"kitaportal/internal/platform/httpserver"
 	"kitaportal/internal/platform/mail"
 	"kitaportal/internal/platform/outbox"
@@ -54,10 +55,18 @@ func serveHTTP(ctx context.Context, e *env, db *bun.DB, rdb redis.UniversalClien
 	if err != nil {
 		return err
 	}
-	app := server.New(server.Deps{
+	enforcer, err := authz.NewFromConfig(db, e.log)
+	if err != nil {
+		return err
+	}
+	go enforcer.Run(ctx, 2*time.Second)
+	app, err := server.New(server.Deps{
 		Config: e.cfg, DB: db, Redis: rdb, Registry: registry, Views: views,
-		Log: e.log, Metrics: metrics, MailSink: sink,
+		Log: e.log, Metrics: metrics, MailSink: sink, Authz: enforcer,
 	})
+	if err != nil {
+		return err
+	}
 	stopMetrics := serveMetrics(e, metrics)
 	defer stopMetrics()
 	return listen(ctx, e, app)

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/uptrace/bun"
 
+	"kitaportal/internal/account"
 	"kitaportal/internal/notify"
 	"kitaportal/internal/operator"
 	"kitaportal/internal/platform/clock"
@@ -16,6 +17,8 @@ import (
 	"kitaportal/internal/platform/mail"
 	"kitaportal/internal/platform/outbox"
 	"kitaportal/internal/platform/queue"
+	"kitaportal/internal/tenant"
+	"kitaportal/web"
 )
 
 func work(ctx context.Context, e *env) error {
@@ -57,11 +60,23 @@ func runWorker(ctx context.Context, e *env, db *bun.DB, sender mail.Sender, reg 
 	host, _ := os.Hostname()
 	jobs := operator.NewJobs(db, e.log, "worker@"+host)
 	mailer := notify.NewMailer(db, sender, e.log)
+	views, err := renderer()
+	if err != nil {
+		return err
+	}
+	mails, err := notify.NewTemplates(web.FS, views.Catalogue())
+	if err != nil {
+		return err
+	}
+	accounts := account.NewService(account.Deps{DB: db, Mails: mails, Clock: clock.System{}, TenantURL: e.cfg.TenantURL})
+	resets := account.NewResetJobs(accounts, tenant.NewRegistry(tenant.NewStore(db), e.log))
 	mux := asynq.NewServeMux()
 	mux.Use(jobMetrics.Middleware)
 	mux.HandleFunc(notify.TaskSendMail, mailer.HandleSendMail)
+	mux.HandleFunc(account.TaskResetRequest, resets.Handle)
 	mux.HandleFunc(operator.TaskHeartbeat, jobs.HandleHeartbeat)
 	mux.HandleFunc(operator.TaskPruneOutbox, jobs.HandlePruneOutbox)
+	mux.HandleFunc(operator.TaskPruneAuth, jobs.HandlePruneAuth)
 
 	srv := asynq.NewServer(opt, asynq.Config{
 		Concurrency:     e.cfg.WorkerConcurrency,

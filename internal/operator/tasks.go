@@ -18,6 +18,7 @@ import (
 const (
 	TaskHeartbeat   = "system:heartbeat"
 	TaskPruneOutbox = "system:outbox-prune"
+	TaskPruneAuth   = "system:auth-prune"
 )
 
 // Schedule lists the periodic jobs with their cron specs.
@@ -27,6 +28,7 @@ var Schedule = []struct {
 }{
 	{"@every 30s", TaskHeartbeat},
 	{"17 3 * * *", TaskPruneOutbox}, // nightly, off the hour
+	{"37 * * * *", TaskPruneAuth},
 }
 
 // Jobs runs the housekeeping jobs.
@@ -57,4 +59,30 @@ func (j *Jobs) HandlePruneOutbox(ctx context.Context, _ *asynq.Task) error {
 		j.log.Info("outbox pruned", "rows", n)
 	}
 	return err
+}
+
+// HandlePruneAuth deletes what sign-ins leave behind once it is useless: expired sessions
+// and tokens, used or expired mail links after a day, and registrations nobody confirmed
+// within a week (data minimisation). It is platform maintenance over every tenant, so it
+// runs as the owner, outside any tenant transaction.
+func (j *Jobs) HandlePruneAuth(ctx context.Context, _ *asynq.Task) error {
+	var total int64
+	for _, q := range []string{
+		`DELETE FROM auth_session WHERE expires_at < now()`,
+		`DELETE FROM operator_session WHERE expires_at < now()`,
+		`DELETE FROM account_token WHERE (used_at IS NOT NULL OR expires_at < now()) AND created_at < now() - interval '1 day'`,
+		`DELETE FROM account a WHERE a.kind = 'parent' AND a.status = 'pending' AND a.created_at < now() - interval '7 days'
+		   AND NOT EXISTS (SELECT 1 FROM account_token t WHERE t.tenant_id = a.tenant_id AND t.account_id = a.id AND t.expires_at > now())`,
+	} {
+		res, err := j.db.ExecContext(ctx, q)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		total += n
+	}
+	if total > 0 {
+		j.log.Info("expired sessions, links and unconfirmed registrations pruned", "rows", total)
+	}
+	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
+	"kitaportal/internal/platform/database"
 	"kitaportal/internal/platform/view"
 	"kitaportal/internal/tenant"
 )
@@ -122,7 +123,8 @@ func (s *statsCache) get(ctx context.Context, tenantID uuid.UUID) (*Stats, int64
 		return e.stats, e.at.UnixNano()
 	}
 	st := &Stats{}
-	err := s.db.QueryRowContext(ctx, `
+	err := database.InTenantTx(ctx, s.db, tenantID, func(ctx context.Context, tx bun.Tx) error {
+		return tx.QueryRowContext(ctx, `
 		SELECT
 			count(*) FILTER (WHERE f.type NOT IN ('tagespflege', 'grosstagespflege')),
 			count(*) FILTER (WHERE f.type IN ('tagespflege', 'grosstagespflege')),
@@ -132,6 +134,7 @@ func (s *statsCache) get(ctx context.Context, tenantID uuid.UUID) (*Stats, int64
 			          WHERE gc.tenant_id = ? AND gc.period @> current_date), 0)
 		FROM facility f
 		WHERE f.tenant_id = ? AND f.status = 'active'`, tenantID, tenantID).Scan(&st.Facilities, &st.Tagespflege, &st.Places)
+	})
 	if err != nil {
 		return nil, 0 // the page still works without figures
 	}

@@ -7,13 +7,18 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"kitaportal/internal/billing"
+	"kitaportal/internal/account"
 	"kitaportal/internal/operator"
+	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/portal"
+	"kitaportal/internal/staff"
 	"kitaportal/internal/tenant"
 )
 
 // Route is one endpoint: where it exists (surface), what permission it needs, and who
-// handles it. routes() is the single list of every endpoint of the portal.
+// handles it. routes() is the single list of every endpoint of the portal. Permission is
+// PermPublic or an action of config/permissions.yaml; the guard enforces it (guard.go),
+// and a route whose action the catalogue lacks is denied.
 type Route struct {
 	Method     string
 	Path       string
@@ -22,13 +27,36 @@ type Route struct {
 	Handler    fiber.Handler
 }
 
-// PermPublic marks routes open to everyone.
+// PermPublic marks routes open to everyone. A state-changing HTML route that is public
+// still needs the form's CSRF token.
 const PermPublic = "public"
 
-func routes(d Deps) []Route {
+// PermPublicNoCSRF marks a public POST that changes nothing on the server, only a cookie
+// of the visitor's own (the search's Merkliste), so the pages carrying its button can
+// stay shared and token-free. Anything that writes server state must not use it.
+const PermPublicNoCSRF = "public:no-csrf"
+
+// Routes returns the route table New mounts for d: for the tests that walk every route
+// and for documentation.
+func Routes(d Deps) ([]Route, error) {
+	if d.Clock == nil {
+		d.Clock = clock.System{}
+	}
+	parts, err := newComponents(d)
+	if err != nil {
+		return nil, err
+	}
+	return routes(d, parts), nil
+}
+
+func routes(d Deps, parts *components) []Route {
 	home := portal.NewHandler(d.Views, d.DB)
 	vendor := operator.NewHandler(d.Views, d.Registry, d.Config.TenantURL, d.MailSink)
 	stripeHooks := billing.NewHandler(billing.NewService(d.DB, d.Log), d.Config.StripeWebhookSecret.Value())
+	acc := account.NewHandler(parts.accounts, d.Views, parts.authn)
+	st := staff.NewHandler(parts.staff, d.Views, parts.authn)
+	con := operator.NewConsoleHandler(parts.console, d.Views, parts.authn)
+	const T, V = tenant.SurfaceTenant, tenant.SurfaceVendor
 
 	rs := []Route{
 		// The language switch works on every surface.
@@ -40,10 +68,96 @@ func routes(d Deps) []Route {
 		{"GET", "/branding/theme.css", tenant.SurfaceTenant, PermPublic, home.Theme},
 		{"GET", "/branding/logo.svg", tenant.SurfaceTenant, PermPublic, home.Logo},
 
+		// Parent accounts.
+		{"GET", "/register", T, PermPublic, acc.RegisterForm},
+		{"POST", "/register", T, PermPublic, acc.Register},
+		{"GET", "/verify", T, PermPublic, acc.VerifyForm},
+		{"POST", "/verify", T, PermPublic, acc.Verify},
+		{"GET", "/login", T, PermPublic, acc.LoginForm},
+		{"POST", "/login", T, PermPublic, acc.Login},
+		{"POST", "/logout", T, "auth.logout", acc.Logout},
+		{"GET", "/password/forgot", T, PermPublic, acc.ForgotForm},
+		{"POST", "/password/forgot", T, PermPublic, acc.Forgot(account.KindParent)},
+		{"GET", "/password/reset", T, PermPublic, acc.ResetForm},
+		{"POST", "/password/reset", T, PermPublic, acc.Reset(account.KindParent)},
+		{"GET", "/account", T, "account.read", acc.Home},
+		{"POST", "/account/profile", T, "account.update", acc.UpdateProfile},
+		{"POST", "/account/password", T, "account.change_password", acc.ChangePassword},
+		{"POST", "/account/email", T, "account.change_email", acc.ChangeEmail},
+		{"GET", "/account/email/confirm", T, PermPublic, acc.ConfirmEmailForm},
+		{"POST", "/account/email/confirm", T, PermPublic, acc.ConfirmEmail},
+		{"GET", "/account/delete", T, "account.delete", acc.DeleteForm},
+		{"POST", "/account/delete", T, "account.delete", acc.Delete},
+
+		// Account API (API.md).
+		{"POST", "/api/v1/auth/register", T, PermPublic, acc.APIRegister},
+		{"POST", "/api/v1/auth/verify", T, PermPublic, acc.APIVerify},
+		{"POST", "/api/v1/auth/login", T, PermPublic, acc.APILogin},
+		{"POST", "/api/v1/auth/logout", T, "auth.logout", acc.APILogout},
+		{"POST", "/api/v1/auth/password/forgot", T, PermPublic, acc.APIForgot},
+		{"POST", "/api/v1/auth/password/reset", T, PermPublic, acc.APIReset},
+		{"POST", "/api/v1/auth/email/confirm", T, PermPublic, acc.APIConfirmEmail},
+		{"GET", "/api/v1/me", T, "auth.whoami", acc.APIMe},
+		{"PATCH", "/api/v1/me", T, "account.update", acc.APIUpdateMe},
+		{"DELETE", "/api/v1/me", T, "account.delete", acc.APIDelete},
+		{"POST", "/api/v1/me/password", T, "account.change_password", acc.APIChangePassword},
+		{"POST", "/api/v1/me/email", T, "account.change_email", acc.APIChangeEmail},
+
+		// Staff area: sign-in with the second factor, invitations, records in scope, audit.
+		{"GET", "/staff/login", T, PermPublic, st.LoginForm},
+		{"POST", "/staff/login", T, PermPublic, st.Login},
+		{"GET", "/staff/password/forgot", T, PermPublic, acc.ForgotForm},
+		{"POST", "/staff/password/forgot", T, PermPublic, acc.Forgot(account.KindStaff)},
+		{"GET", "/staff/password/reset", T, PermPublic, acc.ResetForm},
+		{"POST", "/staff/password/reset", T, PermPublic, acc.Reset(account.KindStaff)},
+		{"GET", "/staff/invitation", T, PermPublic, st.InvitationForm},
+		{"POST", "/staff/invitation", T, PermPublic, st.AcceptInvitation},
+		{"GET", "/staff/2fa", T, "auth.mfa", st.SecondFactorForm},
+		{"POST", "/staff/2fa", T, "auth.mfa", st.SecondFactor},
+		{"POST", "/staff/2fa/setup", T, "auth.mfa", st.ConfirmSetup},
+		{"POST", "/staff/logout", T, "auth.logout", st.Logout},
+		{"GET", "/staff", T, "staff.home", st.Home},
+		{"GET", "/staff/security", T, "staff.security", st.Security},
+		{"POST", "/staff/security/recovery-codes", T, "staff.security", st.NewRecoveryCodes},
+		{"GET", "/staff/facilities/:id", T, "staff.facility.read", st.Facility},
+		{"GET", "/staff/children/:id", T, "staff.child.read", st.Child},
+		{"GET", "/staff/users", T, "staff.users.read", st.Users},
+		{"POST", "/staff/users/invite", T, "staff.users.invite", st.Invite},
+		{"POST", "/staff/users/:id/roles", T, "staff.roles.grant", st.Grant},
+		{"POST", "/staff/users/:id/roles/:role/revoke", T, "staff.roles.revoke", st.Revoke},
+		{"POST", "/staff/users/:id/disable", T, "staff.users.disable", st.Disable},
+		{"GET", "/staff/audit", T, "audit.read", st.Audit},
+		{"POST", "/staff/support/end", T, "support.end", con.EndSupport},
+		{"GET", "/support/enter", T, PermPublic, con.EnterForm},
+		{"POST", "/support/enter", T, PermPublic, con.Enter},
+
+		// Staff API.
+		{"POST", "/api/v1/staff/auth/login", T, PermPublic, st.APILogin},
+		{"GET", "/api/v1/staff/facilities", T, "staff.home", st.APIFacilities},
+		{"GET", "/api/v1/staff/facilities/:id", T, "staff.facility.read", st.APIFacility},
+		{"GET", "/api/v1/staff/children/:id", T, "staff.child.read", st.APIChild},
+		{"GET", "/api/v1/staff/users", T, "staff.users.read", st.APIMembers},
+		{"POST", "/api/v1/staff/invitations", T, "staff.users.invite", st.APIInvite},
+		{"POST", "/api/v1/staff/users/:id/roles", T, "staff.roles.grant", st.APIGrant},
+		{"DELETE", "/api/v1/staff/users/:id/roles/:role", T, "staff.roles.revoke", st.APIRevoke},
+		{"POST", "/api/v1/staff/users/:id/disable", T, "staff.users.disable", st.APIDisable},
+		{"GET", "/api/v1/staff/audit", T, "audit.read", st.APIAudit},
+
 		// Base domain.
-		{"GET", "/", tenant.SurfaceVendor, PermPublic, vendor.Landing},
+		{"GET", "/", V, PermPublic, vendor.Landing},
 		// Stripe authenticates itself by signing each request.
-		{"POST", "/api/billing/stripe-webhook", tenant.SurfaceVendor, PermPublic, stripeHooks.Webhook},
+		{"POST", "/api/billing/stripe-webhook", V, PermPublic, stripeHooks.Webhook},
+
+		// Operator console.
+		{"GET", "/operator/login", V, PermPublic, con.LoginForm},
+		{"POST", "/operator/login", V, PermPublic, con.Login},
+		{"GET", "/operator/2fa", V, "operator.mfa", con.SecondFactorForm},
+		{"POST", "/operator/2fa", V, "operator.mfa", con.SecondFactor},
+		{"POST", "/operator/logout", V, "operator.logout", con.Logout},
+		{"GET", "/operator", V, "operator.console", con.Home},
+		{"POST", "/operator/tenants/:slug/status", V, "operator.tenant.status", con.SetStatus},
+		{"POST", "/operator/tenants/:slug/admins", V, "operator.tenant.invite_admin", con.InviteAdmin},
+		{"POST", "/operator/tenants/:slug/support", V, "operator.support.start", con.StartSupport},
 	}
 	if d.MailSink != nil {
 		rs = append(rs,
@@ -54,17 +168,16 @@ func routes(d Deps) []Route {
 	return rs
 }
 
-// register mounts the routes. A path that exists on several surfaces gets one Fiber route
-// that dispatches by surface; a request on a surface without that route gets 404.
-func register(app *fiber.App, rs []Route) {
+// register mounts the routes, each behind the guard of its permission. A path that
+// exists on several surfaces gets one Fiber route that dispatches by surface; a request
+// on a surface without that route gets 404.
+func register(app *fiber.App, rs []Route, g *guard) {
 	type key struct{ method, path string }
 	bySurface := map[key]map[tenant.Surface]fiber.Handler{}
 	var order []key
 	for _, r := range rs {
-		if r.Permission == "" {
-			panic(fmt.Sprintf("route %s %s has no permission", r.Method, r.Path))
-		}
-		k := key{strings.ToUpper(r.Method), r.Path}
+		r.Method = strings.ToUpper(r.Method)
+		k := key{r.Method, r.Path}
 		if bySurface[k] == nil {
 			bySurface[k] = map[tenant.Surface]fiber.Handler{}
 			order = append(order, k)
@@ -72,7 +185,7 @@ func register(app *fiber.App, rs []Route) {
 		if _, dup := bySurface[k][r.Surface]; dup {
 			panic(fmt.Sprintf("route %s %s registered twice for one surface", r.Method, r.Path))
 		}
-		bySurface[k][r.Surface] = r.Handler
+		bySurface[k][r.Surface] = g.wrap(r, r.Handler)
 	}
 	for _, k := range order {
 		handlers := bySurface[k]

@@ -14,7 +14,9 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/uptrace/bun"
 
+	"kitaportal/internal/authz"
 	"kitaportal/internal/platform/apperr"
+	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/platform/config"
 	"kitaportal/internal/platform/httpserver"
 	"kitaportal/internal/platform/i18n"
@@ -35,11 +37,23 @@ type Deps struct {
 	Log      *slog.Logger
 	Metrics  *httpserver.Metrics // nil: no metrics
 	MailSink *mail.Sink          // nil unless DEV_MAIL_SINK
+	Authz    *authz.Enforcer     // loaded by its Run (or Load in tests)
+	Clock    clock.Clock         // nil: the system clock
+	// RateLimitPrefix keeps the rate-limit counters of several portals that share one
+	// Redis database apart (tests); empty in production.
+	RateLimitPrefix string
 }
 
 // New builds the Fiber app.
-func New(d Deps) *fiber.App {
+func New(d Deps) (*fiber.App, error) {
+	if d.Clock == nil {
+		d.Clock = clock.System{}
+	}
 	cat := d.Views.Catalogue()
+	parts, err := newComponents(d)
+	if err != nil {
+		return nil, err
+	}
 	app := httpserver.New(httpserver.Options{
 		BodyLimit:      d.Config.BodyLimit,
 		HeaderLimit:    d.Config.HeaderLimit,
@@ -63,9 +77,14 @@ func New(d Deps) *fiber.App {
 	proxies := httpserver.NewProxies(d.Config.TrustedProxies)
 	app.Use(tenant.NewResolver(d.Config.BaseDomain, proxies, d.Registry).Middleware())
 	app.Use(siteAndLanguage(cat.Languages()))
+	app.Use(func(c *fiber.Ctx) error {
+		c.Locals(httpserver.LocalClientIP, proxies.ClientIP(c))
+		return c.Next()
+	})
+	app.Use(parts.authn.Middleware())
 
-	register(app, routes(d))
-	return app
+	register(app, routes(d, parts), parts.guard(d.Log))
+	return app, nil
 }
 
 func tenantLabel(c *fiber.Ctx) string {

@@ -4,69 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
-
-	"github.com/gofiber/fiber/v2"
-
-	"kitaportal/internal/platform/config"
-	"kitaportal/internal/platform/i18n"
-	"kitaportal/internal/platform/queue"
-	"kitaportal/internal/platform/testdb"
-	"kitaportal/internal/platform/view"
-	"kitaportal/internal/server"
-	"kitaportal/internal/tenant"
-	"kitaportal/internal/tenant/tenanttest"
-	"kitaportal/web"
 )
-
-type bundle struct {
-	app  *fiber.App
-	reg  *tenant.Registry
-	exec func(query string, args ...any)
-}
-
-// setup builds the real router over a fresh database with the seed cities. env adds or
-// overrides configuration variables.
-func setup(t testing.TB, env map[string]string) *bundle {
-	t.Helper()
-	db, _ := tenanttest.DB(t)
-	vars := map[string]string{"BASE_DOMAIN": "localhost", "PUBLIC_URL": "http://localhost:8080", "METRICS_ADDR": ""}
-	for k, v := range env {
-		vars[k] = v
-	}
-	cfg, err := config.Load(func(k string) string { return vars[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := i18n.Load(web.FS, "i18n")
-	if err != nil {
-		t.Fatal(err)
-	}
-	views, err := view.New(web.FS, cat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, rdb, err := queue.Connect(testdb.RedisURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rdb.Close() })
-	reg := tenanttest.Registry(t, db)
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	app := server.New(server.Deps{Config: cfg, DB: db, Redis: rdb, Registry: reg, Views: views, Log: log})
-	return &bundle{app: app, reg: reg, exec: func(q string, args ...any) {
-		t.Helper()
-		if _, err := db.ExecContext(context.Background(), q, args...); err != nil {
-			t.Fatal(err)
-		}
-	}}
-}
 
 type response struct {
 	status int
@@ -341,8 +284,4 @@ func TestHealthAndReadiness(t *testing.T) {
 	if r.status != 200 || !strings.Contains(r.body, `"database":"ok"`) || !strings.Contains(r.body, `"redis":"ok"`) {
 		t.Errorf("readyz: %d %s", r.status, r.body)
 	}
-}
-
-func TestMain(m *testing.M) {
-	os.Exit(m.Run())
 }

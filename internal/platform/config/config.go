@@ -46,9 +46,27 @@ type Config struct {
 
 	WorkerConcurrency int `env:"WORKER_CONCURRENCY"`
 
+	// AuthSecret keys the CSRF tokens and seals TOTP secrets at rest (at least 32
+	// characters; required in production, a fixed development value otherwise).
+	AuthSecret Secret `env:"AUTH_SECRET"`
+	// SessionIdle ends a browser session after this long without a request;
+	// SessionMaxAge ends it this long after sign-in; APITokenTTL is a bearer token's life.
+	SessionIdle   time.Duration `env:"SESSION_IDLE_TIMEOUT"`
+	SessionMaxAge time.Duration `env:"SESSION_MAX_AGE"`
+	APITokenTTL   time.Duration `env:"API_TOKEN_TTL"`
+	// PasswordHashConcurrency bounds the argon2id hashes running at once (0: half the
+	// cores), so sign-ins never take every core from the people who search.
+	PasswordHashConcurrency int `env:"PASSWORD_HASH_CONCURRENCY"`
+	// SupportAccessMax is the longest support access an operator can open.
+	SupportAccessMax time.Duration `env:"SUPPORT_ACCESS_MAX"`
+
 	StripeSecretKey     Secret `env:"STRIPE_SECRET_KEY"`
 	StripeWebhookSecret Secret `env:"STRIPE_WEBHOOK_SECRET"`
 }
+
+// devAuthSecret is AUTH_SECRET outside production when none is set: sessions and CSRF
+// tokens then survive restarts of a local run. Production refuses it.
+const devAuthSecret = "kitaportal-development-only-auth-secret-not-for-production"
 
 // Secret is a string that never prints itself.
 type Secret string
@@ -98,6 +116,13 @@ func Load(getenv func(string) string) (Config, error) {
 
 		WorkerConcurrency: p.integer("WORKER_CONCURRENCY", 10, 1, 500),
 
+		AuthSecret:              Secret(p.str("AUTH_SECRET", "")),
+		SessionIdle:             p.duration("SESSION_IDLE_TIMEOUT", 2*time.Hour, time.Minute, 7*24*time.Hour),
+		SessionMaxAge:           p.duration("SESSION_MAX_AGE", 12*time.Hour, time.Minute, 30*24*time.Hour),
+		APITokenTTL:             p.duration("API_TOKEN_TTL", 30*24*time.Hour, time.Minute, 365*24*time.Hour),
+		PasswordHashConcurrency: p.integer("PASSWORD_HASH_CONCURRENCY", 0, 0, 64),
+		SupportAccessMax:        p.duration("SUPPORT_ACCESS_MAX", time.Hour, time.Minute, 24*time.Hour),
+
 		StripeSecretKey:     Secret(p.str("STRIPE_SECRET_KEY", "")),
 		StripeWebhookSecret: Secret(p.str("STRIPE_WEBHOOK_SECRET", "")),
 	}
@@ -111,6 +136,19 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.Env == "production" && c.DevMailSink {
 		p.fail("DEV_MAIL_SINK", "must not be enabled in production")
+	}
+	switch {
+	case c.AuthSecret == "" && c.Env == "production":
+		p.fail("AUTH_SECRET", "is required in production (at least 32 random characters, e.g. openssl rand -base64 48)")
+	case c.AuthSecret == "":
+		c.AuthSecret = devAuthSecret
+	case len(c.AuthSecret) < 32:
+		p.fail("AUTH_SECRET", "must have at least 32 characters")
+	case c.Env == "production" && c.AuthSecret == devAuthSecret:
+		p.fail("AUTH_SECRET", "must not be the development value in production")
+	}
+	if c.Env == "production" && c.PublicURL != nil && c.PublicURL.Scheme != "https" {
+		p.fail("PUBLIC_URL", "must be https in production (session cookies are Secure)")
 	}
 	if c.DatabaseURL != "" {
 		if u, err := url.Parse(c.DatabaseURL.Value()); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
@@ -180,6 +218,12 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("header_limit", c.HeaderLimit),
 		slog.Duration("request_timeout", c.RequestTimeout),
 		slog.Int("worker_concurrency", c.WorkerConcurrency),
+		slog.String("auth_secret", c.AuthSecret.String()),
+		slog.Duration("session_idle_timeout", c.SessionIdle),
+		slog.Duration("session_max_age", c.SessionMaxAge),
+		slog.Duration("api_token_ttl", c.APITokenTTL),
+		slog.Int("password_hash_concurrency", c.PasswordHashConcurrency),
+		slog.Duration("support_access_max", c.SupportAccessMax),
 		slog.String("stripe_secret_key", c.StripeSecretKey.String()),
 		slog.String("stripe_webhook_secret", c.StripeWebhookSecret.String()),
 	)

@@ -87,6 +87,7 @@ func TestSecretsAreMaskedInLogs(t *testing.T) {
 		"REDIS_URL":         "redis://:s3cret-redis@redis:6379/0",
 		"SMTP_URL":          "smtp://mailer:s3cret-smtp@mail:587",
 		"STRIPE_SECRET_KEY": "sk_live_s3cret",
+		"AUTH_SECRET":       "s3cret-auth-0123456789abcdefghijklmnopqrstuvwxyz",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -108,5 +109,25 @@ func TestRequire(t *testing.T) {
 	err := c.Require("DATABASE_URL", "REDIS_URL")
 	if err == nil || !strings.Contains(err.Error(), "DATABASE_URL: is required") || !strings.Contains(err.Error(), "REDIS_URL: is required") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+func TestAuthSecret(t *testing.T) {
+	t.Parallel()
+	_, err := load(map[string]string{"APP_ENV": "production", "PUBLIC_URL": "http://localhost"})
+	if err == nil || !strings.Contains(err.Error(), "AUTH_SECRET: is required in production") ||
+		!strings.Contains(err.Error(), "PUBLIC_URL: must be https in production") {
+		t.Fatalf("production without secret and https: %v", err)
+	}
+	if _, err := load(map[string]string{"AUTH_SECRET": "too-short"}); err == nil || !strings.Contains(err.Error(), "AUTH_SECRET: must have at least 32") {
+		t.Fatalf("short secret: %v", err)
+	}
+	c, err := load(nil)
+	if err != nil || len(c.AuthSecret) < 32 {
+		t.Fatalf("development default: %v", err)
+	}
+	if _, err := load(map[string]string{"APP_ENV": "production", "AUTH_SECRET": c.AuthSecret.Value(), "BASE_DOMAIN": "kitaportal.de",
+		"PUBLIC_URL": "https://kitaportal.de"}); err == nil || !strings.Contains(err.Error(), "must not be the development value") {
+		t.Fatalf("development secret in production: %v", err)
 	}
 }

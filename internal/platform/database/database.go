@@ -60,16 +60,29 @@ func pgxConfig(dsn string) (*pgx.ConnConfig, error) {
 // for the length of one transaction only.
 const TenantSetting = "app.tenant_id"
 
+// AppRole is the role every tenant transaction runs as. It owns nothing and is subject to
+// the row-level security policies (migrations/20261122120000_accounts), so a query that
+// forgets its tenant filter still sees only the rows of the transaction's tenant. Code
+// outside a tenant transaction (migrations, tenant sync, the outbox relay, the operator
+// console's platform tables) runs as the connecting role and is platform code by design.
+const AppRole = "kitaportal_app"
+
 // InTx runs fn in a transaction that commits when fn returns nil.
 func InTx(ctx context.Context, db bun.IDB, fn func(ctx context.Context, tx bun.Tx) error) error {
 	return db.RunInTx(ctx, nil, fn)
 }
 
 // InTenantTx runs fn in a transaction bound to one tenant: the tenant id is set as a
-// transaction-local setting so the database's row-level security can check every row.
+// transaction-local setting and the transaction runs as AppRole, so the database's
+// row-level security checks every row it reads or writes.
 func InTenantTx(ctx context.Context, db bun.IDB, tenantID uuid.UUID, fn func(ctx context.Context, tx bun.Tx) error) error {
+	if tenantID == uuid.Nil {
+		return errors.New("database: tenant transaction without a tenant")
+	}
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.ExecContext(ctx, "SELECT set_config(?, ?, true)", TenantSetting, tenantID.String()); err != nil {
+		// One round trip for both settings; both end with the transaction.
+		if _, err := tx.ExecContext(ctx, "SELECT set_config(?, ?, true), set_config('role', ?, true)",
+			TenantSetting, tenantID.String(), AppRole); err != nil {
 			return fmt.Errorf("set tenant: %w", err)
 		}
 		return fn(ctx, tx)

@@ -93,3 +93,13 @@ func NormalizeHost(host string) (string, bool) {
 	}
 	return host, true
 }
+
+// LocalClientIP holds the client address (netip.Addr) as Proxies.ClientIP found it; the
+// server sets it for every request so rate limits and the audit log agree on it.
+const LocalClientIP = "client_ip"
+
+// ClientIPOf returns the address stored under LocalClientIP (invalid when unset).
+func ClientIPOf(c *fiber.Ctx) netip.Addr {
+	a, _ := c.Locals(LocalClientIP).(netip.Addr)
+	return a
+}

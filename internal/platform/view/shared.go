@@ -6,9 +6,17 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// LocalViewer is set by the session middleware for a signed-in visitor; such pages are
-// personal and never shared.
+// LocalViewer is set by the session middleware for a signed-in visitor (a *Viewer); such
+// pages are personal and never shared.
 const LocalViewer = "viewer"
+
+// Viewer is the signed-in person a page is rendered for, as the layout shows them.
+type Viewer struct {
+	Name      string
+	Kind      string // parent, staff, support, operator
+	HomeURL   string // their own start page
+	LogoutURL string // the sign-out form's action
+}
 
 // sharedPages keeps rendered pages that every anonymous visitor gets alike (a city's home
 // page). Rendering html/template costs far more than serving bytes; keys carry everything

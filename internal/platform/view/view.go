@@ -16,9 +16,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"kitaportal/internal/platform/clock"
+	"kitaportal/internal/platform/date"
 	"kitaportal/internal/platform/i18n"
 )
 
@@ -53,6 +56,9 @@ type Page struct {
 	Site   Site
 	Path   string // the request's path and query, for the language switch
 	CSRF   string
+	Viewer *Viewer // nil: anonymous
+	Form   *Form   // the page's form state, if it has a form
+	Notice string  // a confirmation shown above the content ("Password changed")
 	Status int
 	Data   any
 
@@ -201,6 +207,7 @@ func (r *Renderer) NewPage(c *fiber.Ctx, title string, data any) *Page {
 		p.Site = *s
 	}
 	p.CSRF, _ = c.Locals(LocalCSRF).(string)
+	p.Viewer, _ = c.Locals(LocalViewer).(*Viewer)
 	return p
 }
 
@@ -231,4 +238,25 @@ func (r *Renderer) RenderPage(c *fiber.Ctx, status int, page string, p *Page) er
 	c.Set(fiber.HeaderContentLanguage, p.Lang)
 	c.Response().SetBody(buf.Bytes()) // copies: the buffer goes back to the pool
 	return nil
+}
+
+// Day writes a calendar day the way the page's language does: 04.03.2022 in German,
+// 2022-03-04 in English. The zero date is empty.
+func (p *Page) Day(d date.Date) string {
+	if d.IsZero() {
+		return ""
+	}
+	if p.Lang == "de" {
+		return d.Time().Format("02.01.2006")
+	}
+	return d.String()
+}
+
+// Time writes a moment in German time, to the minute and second.
+func (p *Page) Time(t time.Time) string {
+	t = t.In(clock.Berlin)
+	if p.Lang == "de" {
+		return t.Format("02.01.2006 15:04:05")
+	}
+	return t.Format("2006-01-02 15:04:05")
 }

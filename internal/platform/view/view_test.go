@@ -37,6 +37,8 @@ func TestEveryTextInTheTemplatesExistsInEveryLanguage(t *testing.T) {
 	}
 	key := regexp.MustCompile(`\.T "([a-z0-9_.]+)"`)
 	pages, _ := fs.Glob(web.FS, "templates/*/*.html")
+	texts, _ := fs.Glob(web.FS, "templates/*/*.txt") // mails
+	pages = append(pages, texts...)
 	pages = append(pages, "templates/layout.html")
 	found := 0
 	for _, p := range pages {

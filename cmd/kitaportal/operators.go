@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"io"
+
+	"github.com/google/uuid"
+
+	"kitaportal/internal/auth"
+	"kitaportal/internal/operator"
+)
+
+// operatorsCmd manages the vendor's operator accounts:
+//
+//	kitaportal operators add <email> <name>   create an operator; prints the initial
+//	                                          password and TOTP secret once
+func operatorsCmd(ctx context.Context, e *env, args []string, out io.Writer) error {
+	if len(args) != 3 || args[0] != "add" {
+		return usageError("operators: expected `operators add <email> <name>`")
+	}
+	email, err := auth.Email("email", args[1])
+	if err != nil {
+		return fmt.Errorf("operators add: %q is not a valid e-mail address", args[1])
+	}
+	name, err := auth.Name("name", args[2], true)
+	if err != nil {
+		return fmt.Errorf("operators add: %q is not a valid name", args[2])
+	}
+	db, err := e.openDB(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	keys, err := auth.NewKeys(e.cfg.AuthSecret.Value())
+	if err != nil {
+		return err
+	}
+	raw := make([]byte, 18)
+	if _, err := rand.Read(raw); err != nil {
+		return err
+	}
+	password := base64.RawURLEncoding.EncodeToString(raw)
+	hash, err := auth.NewHasher(auth.DefaultArgon2, 1).Hash(ctx, password)
+	if err != nil {
+		return err
+	}
+	id := uuid.Must(uuid.NewV7())
+	secret := auth.NewTOTPSecret()
+	res, err := db.ExecContext(ctx, `INSERT INTO operator (id, email, name, password_hash, totp_secret, totp_enabled_at)
+		VALUES (?, ?, ?, ?, ?, now()) ON CONFLICT (email) DO NOTHING`, id, email, name, hash, keys.Seal(secret, operator.SealContext(id)))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("operators add: an operator with %s exists already", email)
+	}
+	fmt.Fprintf(out, "operator %s created. Shown once – hand over securely:\n  password     %s\n  TOTP secret  %s\n  TOTP URI     %s\n",
+		email, password, auth.EncodeTOTPSecret(secret), auth.TOTPURI("Kitaportal Betrieb", email, secret))
+	return nil
+}

@@ -1,0 +1,67 @@
+package notify_test
+
+import (
+	"io/fs"
+	"path"
+	"regexp"
+	"strings"
+	"testing"
+
+	"kitaportal/internal/notify"
+	"kitaportal/internal/platform/i18n"
+	"kitaportal/web"
+)
+
+var textKey = regexp.MustCompile(`\b(mail|role|account)\.[a-z_]+\.[a-z_.]+`)
+
+// Every mail renders in every language, with the city's brand, its link, and no text
+// key left untranslated.
+func TestEveryMailRendersInEveryLanguage(t *testing.T) {
+	t.Parallel()
+	cat, err := i18n.Load(web.FS, "i18n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := notify.NewTemplates(web.FS, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := fs.Glob(web.FS, "templates/mail/*.txt")
+	brand := notify.Brand{Name: "Kinderbetreuung Kempten", City: "Stadt Kempten (Allgäu)", Color: "#004b87", URL: "http://kempten.localhost",
+		ContactName: "Amt für Kindertagesbetreuung", ContactEmail: "kita@kempten.example"}
+	kinds := 0
+	for _, f := range files {
+		kind := strings.TrimSuffix(path.Base(f), ".txt")
+		if kind == "layout" {
+			continue
+		}
+		kinds++
+		for _, lang := range cat.Languages() {
+			m, err := tpl.Render(notify.Mail{Kind: kind, Lang: lang, To: "eltern@example.org", Brand: brand, Data: notify.MailData{
+				Name: "Mia Müller", URL: "http://kempten.localhost/verify?token=abc<&>", Hours: 48, Inviter: "Anna Admin", Role: "Kita-Leitung", Kept: true}})
+			if err != nil {
+				t.Fatalf("%s/%s: %v", kind, lang, err)
+			}
+			if m.Subject == "" || strings.Contains(m.Subject, "\n") || !strings.Contains(m.Subject, "Kinderbetreuung Kempten") {
+				t.Errorf("%s/%s: subject %q", kind, lang, m.Subject)
+			}
+			for _, body := range []string{m.Text, m.HTML} {
+				if textKey.MatchString(body) || strings.Contains(body, "ZgotmplZ") || !strings.Contains(body, "Mia Müller") {
+					t.Errorf("%s/%s: untranslated key, unsafe value or missing name:\n%s", kind, lang, body)
+				}
+			}
+			if !strings.Contains(m.HTML, "background:#004b87") || strings.Contains(m.HTML, "token=abc<&>") {
+				t.Errorf("%s/%s: brand colour missing or link not escaped", kind, lang)
+			}
+			if m.Lang != lang || m.To != "eltern@example.org" {
+				t.Errorf("%s/%s: %q %q", kind, lang, m.Lang, m.To)
+			}
+		}
+	}
+	if kinds < 8 {
+		t.Errorf("only %d mail kinds", kinds)
+	}
+	if _, err := tpl.Render(notify.Mail{Kind: "no_such_mail", Lang: "de"}); err == nil {
+		t.Error("unknown mail kind rendered")
+	}
+}

@@ -1,0 +1,164 @@
+package server
+
+import (
+	"errors"
+	"log/slog"
+	"net/url"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"kitaportal/internal/account"
+	"kitaportal/internal/auth"
+	"kitaportal/internal/authz"
+	"kitaportal/internal/notify"
+	"kitaportal/internal/operator"
+	"kitaportal/internal/platform/apperr"
+	"kitaportal/internal/platform/httpserver"
+	"kitaportal/internal/staff"
+	"kitaportal/internal/tenant"
+	"kitaportal/web"
+)
+
+// components are the services and handlers the routes are made of.
+type components struct {
+	authn    *auth.Authenticator
+	authz    *authz.Enforcer
+	accounts *account.Service
+	staff    *staff.Service
+	console  *operator.Console
+}
+
+func newComponents(d Deps) (*components, error) {
+	keys, err := auth.NewKeys(d.Config.AuthSecret.Value())
+	if err != nil {
+		return nil, err
+	}
+	sessions := auth.NewSessions(d.DB, d.Clock, auth.SessionConfig{
+		Idle: d.Config.SessionIdle, MaxAge: d.Config.SessionMaxAge, APITTL: d.Config.APITokenTTL})
+	mails, err := notify.NewTemplates(web.FS, d.Views.Catalogue())
+	if err != nil {
+		return nil, err
+	}
+	if d.Redis == nil {
+		return nil, errNoRedis
+	}
+	accounts := account.NewService(account.Deps{
+		DB: d.DB, Hasher: auth.NewHasher(auth.DefaultArgon2, d.Config.PasswordHashConcurrency), Sessions: sessions,
+		Limiter: auth.NewLimiter(d.Redis, d.RateLimitPrefix), Mails: mails, Clock: d.Clock, TenantURL: d.Config.TenantURL,
+	})
+	staffSvc := staff.NewService(d.DB, accounts, d.Authz, keys)
+	return &components{
+		authn:    auth.NewAuthenticator(sessions, keys, d.Config.PublicURL.Scheme == "https"),
+		authz:    d.Authz,
+		accounts: accounts,
+		staff:    staffSvc,
+		console: operator.NewConsole(d.DB, accounts, staffSvc, d.Registry, keys, d.Config.TenantURL,
+			strings.TrimSuffix(d.Config.PublicURL.String(), "/"), d.Config.SupportAccessMax),
+	}, nil
+}
+
+var errNoRedis = errors.New("server: Redis is required (rate limits of the sign-in)")
+
+// guard enforces a route's permission before its handler runs.
+type guard struct {
+	authn *auth.Authenticator
+	authz *authz.Enforcer
+	log   *slog.Logger
+}
+
+func (p *components) guard(log *slog.Logger) *guard {
+	return &guard{authn: p.authn, authz: p.authz, log: log}
+}
+
+// Errors of the guard.
+var (
+	errUnauthenticated = apperr.New(apperr.KindUnauthenticated, "unauthenticated")
+	errForbidden       = apperr.Forbidden("forbidden")
+	errNotLoaded       = apperr.New(apperr.KindUnavailable, "service_starting")
+)
+
+// wrap puts the checks in front of h:
+//   - every state-changing HTML request carries a valid CSRF token (the API signs in with
+//     bearer tokens only and never reads cookies, so it needs none);
+//   - a route that is not public needs a principal that the catalogue allows the route's
+//     action in the tenant of the host (casbin, domain = tenant);
+//   - a route whose permission is not in the catalogue is denied to everyone.
+func (g *guard) wrap(r Route, h fiber.Handler) fiber.Handler {
+	perm := r.Permission
+	unsafe := r.Method != fiber.MethodGet && r.Method != fiber.MethodHead
+	checkCSRF := func(c *fiber.Ctx) error {
+		if unsafe && !httpserver.IsAPI(c) {
+			return g.authn.CheckCSRF(c)
+		}
+		return nil
+	}
+	switch perm {
+	case PermPublicNoCSRF:
+		return h
+	case PermPublic:
+		return func(c *fiber.Ctx) error {
+			if err := checkCSRF(c); err != nil {
+				return err
+			}
+			return h(c)
+		}
+	}
+	if perm == "" || g.authz == nil || !g.authz.Catalogue().Has(perm) {
+		g.log.Error("route has no permission in config/permissions.yaml; it is denied", "method", r.Method, "path", r.Path, "permission", perm)
+		return func(*fiber.Ctx) error { return errForbidden }
+	}
+	return func(c *fiber.Ctx) error {
+		if !g.authz.Ready() {
+			return errNotLoaded
+		}
+		p := auth.PrincipalOf(c)
+		if p == nil {
+			return g.signIn(c, "")
+		}
+		domain := authz.PlatformDomain
+		if t := tenant.FromFiber(c); t != nil {
+			domain = t.ID.String()
+			if p.TenantID != t.ID { // cannot happen: sessions are looked up per tenant
+				return errUnauthenticated
+			}
+		} else if p.Kind != auth.KindOperator {
+			return errUnauthenticated
+		}
+		if !g.authz.Allowed(p, domain, perm) {
+			if p.Subject() == auth.SubjectMFAPending {
+				return g.signIn(c, "/2fa")
+			}
+			return errForbidden
+		}
+		if err := checkCSRF(c); err != nil {
+			return err
+		}
+		return h(c)
+	}
+}
+
+// signIn answers a request that needs (more of) a sign-in: browsers asking for a page go
+// to the right sign-in form and come back afterwards; everything else gets 401.
+func (g *guard) signIn(c *fiber.Ctx, step string) error {
+	if httpserver.IsAPI(c) || c.Method() != fiber.MethodGet {
+		return errUnauthenticated
+	}
+	area := "/login"
+	switch {
+	case tenant.SurfaceOf(c) == tenant.SurfaceVendor:
+		area = "/operator/login"
+		if step != "" {
+			area = "/operator" + step
+		}
+	case strings.HasPrefix(c.Path(), "/staff"):
+		area = "/staff/login"
+		if step != "" {
+			area = "/staff" + step
+		}
+	}
+	if step == "" {
+		area += "?next=" + url.QueryEscape(string(c.Request().URI().RequestURI()))
+	}
+	return c.Redirect(area, fiber.StatusSeeOther)
+}

@@ -1,0 +1,169 @@
+package staff
+
+import (
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+
+	"kitaportal/internal/account"
+	"kitaportal/internal/auth"
+)
+
+// The staff API: the same operations as the staff pages, for the cities' back-office
+// software. Bearer tokens come from POST /api/v1/staff/auth/login with password and a
+// current TOTP code.
+
+type loginBody struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	Code     string `json:"code"`
+}
+
+// APILogin handles POST /api/v1/staff/auth/login.
+func (h *Handler) APILogin(c *fiber.Ctx) error {
+	var b loginBody
+	if err := account.DecodeJSON(c, &b); err != nil {
+		return err
+	}
+	sess, err := h.s.APILogin(c.UserContext(), auth.CallerOf(c), b.Email, b.Password, b.Code)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(account.LoginAnswer{Token: sess.Token, ExpiresAt: sess.ExpiresAt.UTC()})
+}
+
+// APIFacilities handles GET /api/v1/staff/facilities.
+func (h *Handler) APIFacilities(c *fiber.Ctx) error {
+	items, err := h.s.Facilities(c.UserContext(), auth.CallerOf(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": nonNil(items)})
+}
+
+// APIFacility handles GET /api/v1/staff/facilities/{id}: the facility with its children.
+func (h *Handler) APIFacility(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	v, err := h.s.Facility(c.UserContext(), auth.CallerOf(c), id)
+	if err != nil {
+		return err
+	}
+	v.Children = nonNil(v.Children)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(v)
+}
+
+// APIChild handles GET /api/v1/staff/children/{id}.
+func (h *Handler) APIChild(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	v, err := h.s.Child(c.UserContext(), auth.CallerOf(c), id)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(v)
+}
+
+// APIMembers handles GET /api/v1/staff/users.
+func (h *Handler) APIMembers(c *fiber.Ctx) error {
+	items, err := h.s.Members(c.UserContext(), auth.CallerOf(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": nonNil(items)})
+}
+
+type grantBody struct {
+	Role        string    `json:"role"`
+	FacilityID  uuid.UUID `json:"facility_id"`
+	ProviderID  uuid.UUID `json:"provider_id"`
+	DistrictKey string    `json:"district_key"`
+}
+
+type inviteBody struct {
+	Email     string `json:"email"`
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+	grantBody
+}
+
+// APIInvite handles POST /api/v1/staff/invitations.
+func (h *Handler) APIInvite(c *fiber.Ctx) error {
+	var b inviteBody
+	if err := account.DecodeJSON(c, &b); err != nil {
+		return err
+	}
+	in := Invitation{Email: b.Email, FirstName: b.FirstName, LastName: b.LastName, Grant: RoleGrant(b.grantBody)}
+	if err := h.s.Invite(c.UserContext(), auth.CallerOf(c), in); err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"status": "invited"})
+}
+
+// APIGrant handles POST /api/v1/staff/users/{id}/roles.
+func (h *Handler) APIGrant(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var b grantBody
+	if err := account.DecodeJSON(c, &b); err != nil {
+		return err
+	}
+	if err := h.s.Grant(c.UserContext(), auth.CallerOf(c), id, RoleGrant(b)); err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"status": "granted"})
+}
+
+// APIRevoke handles DELETE /api/v1/staff/users/{id}/roles/{role}.
+func (h *Handler) APIRevoke(c *fiber.Ctx) error {
+	id, roleID, err := rolePath(c)
+	if err != nil {
+		return err
+	}
+	if err := h.s.Revoke(c.UserContext(), auth.CallerOf(c), id, roleID); err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"status": "revoked"})
+}
+
+// APIDisable handles POST /api/v1/staff/users/{id}/disable.
+func (h *Handler) APIDisable(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := h.s.Disable(c.UserContext(), auth.CallerOf(c), id); err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"status": "disabled"})
+}
+
+// APIAudit handles GET /api/v1/staff/audit (filters as query: actor, action, child,
+// object, from, to, before).
+func (h *Handler) APIAudit(c *fiber.Ctx) error {
+	f, err := FilterFrom(c)
+	if err != nil {
+		return err
+	}
+	entries, next, err := h.s.AuditLog(c.UserContext(), auth.CallerOf(c), f)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(fiber.Map{"items": nonNil(entries), "next": next})
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
