@@ -10,22 +10,35 @@ BIN := bin/kitaportal
 # Runs cmd/devstack and exports what it prints; stops the recipe when it fails.
 STACK = stack="$$($(GO) run ./cmd/devstack $(STACK_FLAGS))"; eval "$$stack";
 
-.PHONY: run test build vet bench bench-home clean clean-testdb
+.PHONY: run test build vet vendor bench bench-home clean clean-testdb
 
-build:
+build: vendor
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o $(BIN) ./cmd/kitaportal
 
 run: build
 	@$(STACK) APP_ENV=development DEV_MAIL_SINK=true LOG_FORMAT=$${LOG_FORMAT:-text} ./$(BIN) dev
 
-test:
+# The browser end-to-end test needs Chromium: devstack installs it when missing.
+test: STACK_FLAGS = -browser
+test: vendor
 	@$(STACK) $(GO) vet ./... && $(GO) test -count=1 -timeout 12m ./...
+
+# Browser libraries from npm, pinned in package.json / package-lock.json, copied into
+# web/static/vendor (not in git) so the binary embeds and serves them itself.
+LEAFLET := web/static/vendor/leaflet
+vendor: $(LEAFLET)/leaflet.js
+$(LEAFLET)/leaflet.js: package.json package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq npm; }
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	rm -rf $(LEAFLET) && mkdir -p $(LEAFLET)
+	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images \
+		node_modules/leaflet/LICENSE $(LEAFLET)/
 
 bench:
 	@$(STACK) $(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee bench.out
 
 clean:
-	rm -rf bin bench.out
+	rm -rf bin bench.out node_modules web/static/vendor
 
 # Home page through the whole stack vs a bare Fiber handler, over loopback with wrk.
 bench-home:

@@ -5,6 +5,7 @@
 //	kitaportal migrate up|down|status
 //	kitaportal tenants sync|list|suspend <slug> [note]|resume <slug>
 //	kitaportal seed [slug …]         demo data for the seed cities
+//	kitaportal availability rebuild [slug …]
 //	kitaportal dev                   everything in one process for local use
 //
 // Configuration comes from environment variables; see README.md.
@@ -46,6 +47,7 @@ const usage = `usage: kitaportal <command>
   tenants suspend <slug> [note]  pause a portal (data is kept)
   tenants resume <slug>          reopen a paused portal
   seed [slug ...]                write demo data (default: all demo cities)
+  availability rebuild [slug ...] recompute expected free places (default: all tenants)
   dev                            migrate, sync, seed, serve and work in one process`
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -67,6 +69,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return tenantsCmd(ctx, env, args[1:], stdout)
 	case "seed":
 		return seedCmd(ctx, env, args[1:], stdout)
+	case "availability":
+		return availabilityCmd(ctx, env, args[1:], stdout)
 	case "dev":
 		return dev(ctx, env)
 	case "help", "-h", "--help":

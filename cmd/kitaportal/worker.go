@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/uptrace/bun"
 
+	"kitaportal/internal/availability"
 	"kitaportal/internal/notify"
 	"kitaportal/internal/operator"
 	"kitaportal/internal/platform/clock"
@@ -62,6 +64,7 @@ func runWorker(ctx context.Context, e *env, db *bun.DB, sender mail.Sender, reg 
 	mux.HandleFunc(notify.TaskSendMail, mailer.HandleSendMail)
 	mux.HandleFunc(operator.TaskHeartbeat, jobs.HandleHeartbeat)
 	mux.HandleFunc(operator.TaskPruneOutbox, jobs.HandlePruneOutbox)
+	mux.HandleFunc(availability.TaskEnsure, availability.NewJobs(db, clock.System{}, e.log).HandleEnsure)
 
 	srv := asynq.NewServer(opt, asynq.Config{
 		Concurrency:     e.cfg.WorkerConcurrency,
@@ -76,7 +79,8 @@ func runWorker(ctx context.Context, e *env, db *bun.DB, sender mail.Sender, reg 
 	defer srv.Shutdown()
 
 	scheduler := asynq.NewScheduler(opt, &asynq.SchedulerOpts{Location: clock.Berlin, Logger: queue.Logger{L: e.log}, LogLevel: asynq.WarnLevel})
-	for _, p := range operator.Schedule {
+	schedule := append(slices.Clone(operator.Schedule), struct{ Spec, Type string }{availability.EnsureSpec, availability.TaskEnsure})
+	for _, p := range schedule {
 		// Unique: several workers may each run a scheduler; a tick still runs once.
 		if _, err := scheduler.Register(p.Spec, asynq.NewTask(p.Type, nil), asynq.Unique(20*time.Second), asynq.Queue("low")); err != nil {
 			return err

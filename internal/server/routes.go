@@ -6,8 +6,11 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"kitaportal/internal/facility"
 	"kitaportal/internal/operator"
+	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/portal"
+	"kitaportal/internal/search"
 	"kitaportal/internal/tenant"
 )
 
@@ -25,7 +28,14 @@ type Route struct {
 const PermPublic = "public"
 
 func routes(d Deps) []Route {
-	home := portal.NewHandler(d.Views, d.DB)
+	clk := d.Clock
+	if clk == nil {
+		clk = clock.System{}
+	}
+	finder := search.NewService(d.DB, clk)
+	results := search.NewHandler(finder, d.Views)
+	profiles := facility.NewHandler(facility.NewService(d.DB, finder), finder, d.Views)
+	home := portal.NewHandler(d.Views, d.DB, results.Results)
 	vendor := operator.NewHandler(d.Views, d.Registry, d.Config.TenantURL, d.MailSink)
 
 	rs := []Route{
@@ -33,10 +43,21 @@ func routes(d Deps) []Route {
 		{"GET", "/language", tenant.SurfaceTenant, PermPublic, switchLanguage},
 		{"GET", "/language", tenant.SurfaceVendor, PermPublic, switchLanguage},
 
-		// City portal.
+		// City portal. The start page is the search; with a search in the URL it answers.
 		{"GET", "/", tenant.SurfaceTenant, PermPublic, home.Home},
 		{"GET", "/branding/theme.css", tenant.SurfaceTenant, PermPublic, home.Theme},
 		{"GET", "/branding/logo.svg", tenant.SurfaceTenant, PermPublic, home.Logo},
+		{"GET", "/facilities/:id", tenant.SurfaceTenant, PermPublic, profiles.Profile},
+		{"GET", "/facilities/:id/photos/:n", tenant.SurfaceTenant, PermPublic, profiles.Photo},
+		// The Merkliste lives in a cookie: no account needed.
+		{"GET", "/favourites", tenant.SurfaceTenant, PermPublic, profiles.Favourites},
+		{"POST", "/favourites", tenant.SurfaceTenant, PermPublic, profiles.ToggleFavourite},
+
+		// JSON API (web/openapi/openapi.json describes it).
+		{"GET", "/api/v1/openapi.json", tenant.SurfaceTenant, PermPublic, openAPI},
+		{"GET", "/api/v1/facilities", tenant.SurfaceTenant, PermPublic, results.List},
+		{"GET", "/api/v1/facilities/:id", tenant.SurfaceTenant, PermPublic, profiles.APIProfile},
+		{"GET", "/api/v1/facilities/:id/availability", tenant.SurfaceTenant, PermPublic, profiles.APIAvailability},
 
 		// Base domain.
 		{"GET", "/", tenant.SurfaceVendor, PermPublic, vendor.Landing},

@@ -1,0 +1,280 @@
+package search
+
+import (
+	"errors"
+	"net/url"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"kitaportal/internal/availability"
+	"kitaportal/internal/favourite"
+	"kitaportal/internal/platform/apperr"
+	"kitaportal/internal/platform/view"
+	"kitaportal/internal/tenant"
+)
+
+// Handler serves the result page and the search API. Both parse the same parameters and
+// call the same service.
+type Handler struct {
+	svc   *Service
+	views *view.Renderer
+}
+
+// NewHandler returns the search handlers.
+func NewHandler(svc *Service, views *view.Renderer) *Handler {
+	return &Handler{svc: svc, views: views}
+}
+
+// ResultsPage is what the result page shows.
+type ResultsPage struct {
+	Form       *Form
+	Result     *Result // nil when the search could not run
+	Items      []ItemView
+	Summary    string
+	Child      string // the child and start the answers are for
+	Notice     string // e.g. a start in the past was moved to today
+	Map        *MapView
+	Prev, Next string
+	PageText   string
+	// Suggestions are addresses that look like an unknown one; Others are the same
+	// street in other postcodes.
+	Suggestions []Link
+	Others      []Link
+	Favourites  Link
+}
+
+// ItemView is a result as the page shows it.
+type ItemView struct {
+	Item
+	Distance   string
+	Hours      []HoursLine
+	Ages       string
+	URL        string // the profile, carrying the child
+	Favourite  bool
+	StatusText string
+}
+
+// Link is a labelled URL.
+type Link struct {
+	Label string
+	URL   string
+}
+
+// MapView is the map's configuration; nil when the city has no tile server.
+type MapView struct {
+	TileURL     string
+	Attribution string
+	Lat, Lon    string
+	Zoom        int
+	RadiusKm    string
+}
+
+// MapFor is the map of tenant t centred on p (nil: the city's centre).
+func MapFor(t *tenant.Tenant, p *Point, radiusKm float64) *MapView {
+	m := t.Rules.Map
+	if m.TileURL == "" {
+		return nil
+	}
+	lat, lon := m.CenterLat, m.CenterLon
+	if p != nil {
+		lat, lon = p.Lat, p.Lon
+	}
+	mv := &MapView{TileURL: m.TileURL, Attribution: m.TileAttribution, Zoom: m.Zoom,
+		Lat: strconv.FormatFloat(lat, 'f', 6, 64), Lon: strconv.FormatFloat(lon, 'f', 6, 64)}
+	if p != nil {
+		mv.RadiusKm = strconv.FormatFloat(radiusKm, 'f', -1, 64)
+	}
+	return mv
+}
+
+// Results renders the answers to the search in the URL. Bad input shows the form again
+// with every problem named and linked (422), never an error page.
+func (h *Handler) Results(c *fiber.Ctx) error {
+	t := tenant.FromFiber(c)
+	p := h.views.NewPage(c, "", nil)
+	words := NewWords(h.views.Catalogue(), p.Lang)
+	v := Values(c)
+	data := &ResultsPage{Form: NewForm(t.Rules, v), Map: MapFor(t, nil, 0)}
+	favs := favourite.Read(c)
+	data.Favourites = Link{Label: words.T("favourites.link", map[string]any{"count": len(favs)}), URL: "/favourites"}
+	p.Data = data
+
+	q, err := h.svc.Parse(t, v)
+	if err == nil {
+		data.Result, err = h.svc.Search(c.UserContext(), t, q)
+	}
+	if err != nil {
+		if !invalid(err) {
+			return err
+		}
+		data.Form.Invalid(h.views.Catalogue(), p.Lang, err)
+		data.Suggestions = suggestionLinks(err, v)
+		p.Title = p.T("search.title.invalid")
+		return h.views.RenderPage(c, fiber.StatusUnprocessableEntity, "search", p)
+	}
+
+	res := data.Result
+	child := q.Child.Values()
+	if len(favs) > 0 {
+		data.Favourites.URL += "?" + child.Encode()
+	}
+	for _, it := range res.Items {
+		iv := ItemView{Item: it, Hours: words.Hours(it.OpeningHours), Ages: words.AgeRange(it.AgeMinMonths, it.AgeMaxMonths),
+			URL: "/facilities/" + it.ID.String() + "?" + child.Encode(), StatusText: words.StatusText(it.Availability)}
+		if it.DistanceKm != nil {
+			iv.Distance = words.Km(*it.DistanceKm)
+		}
+		for _, f := range favs {
+			iv.Favourite = iv.Favourite || f == it.ID
+		}
+		data.Items = append(data.Items, iv)
+	}
+	data.Summary = summary(words, t, res)
+	data.Child = words.T("search.for_child", map[string]any{
+		"birth": res.Query.Birth.Time().Format("02.01.2006"), "start": res.Query.From.Time().Format("02.01.2006"),
+		"band": BandLabel(t.Rules, res.Query.Band.Key, p.Lang)})
+	if res.Query.StartedEarlier() {
+		data.Notice = words.T("search.started_earlier", map[string]any{"start": res.Query.Start.Time().Format("02.01.2006")})
+	}
+	if res.Origin != nil {
+		data.Map = MapFor(t, &res.Origin.Point, q.RadiusKm)
+		for _, o := range res.Origin.Others {
+			u := q.Values()
+			u.Del(ParamPLZ)
+			u.Set(ParamAddress, o.Street+", "+o.PLZ)
+			data.Others = append(data.Others, Link{Label: o.Label(), URL: "/?" + u.Encode()})
+		}
+	}
+	pageURL := func(n int) string {
+		u := q.Values()
+		if n > 1 {
+			u.Set(ParamPage, strconv.Itoa(n))
+		}
+		return "/?" + u.Encode()
+	}
+	if q.Page > 1 {
+		data.Prev = pageURL(q.Page - 1)
+	}
+	if q.Page < res.Pages() {
+		data.Next = pageURL(q.Page + 1)
+	}
+	data.PageText = words.T("search.page", map[string]any{"page": q.Page, "pages": res.Pages()})
+	p.Title = p.T("search.results.title")
+	return h.views.RenderPage(c, fiber.StatusOK, "search", p)
+}
+
+func summary(w Words, t *tenant.Tenant, res *Result) string {
+	n := "other"
+	if res.Total == 1 {
+		n = "one"
+	}
+	args := map[string]any{"count": res.Total, "city": t.Name}
+	if res.Total == 0 {
+		return w.T("search.summary.none", nil)
+	}
+	if res.Origin == nil {
+		return w.T("search.summary.city."+n, args)
+	}
+	args["km"] = w.Km(res.Query.RadiusKm)
+	args["place"] = res.Origin.Label()
+	if res.Origin.Label() == "" {
+		args["place"] = w.T("search.your_position", nil)
+	}
+	return w.T("search.summary."+n, args)
+}
+
+func suggestionLinks(err error, v url.Values) []Link {
+	e, ok := apperr.As(err)
+	if !ok || e.Code != "unknown_address" {
+		return nil
+	}
+	list, _ := e.Details["suggestions"].([]string)
+	var out []Link
+	for _, s := range list {
+		u := url.Values{}
+		for k, vs := range v {
+			u[k] = vs
+		}
+		u.Del(ParamPLZ)
+		u.Set(ParamAddress, s)
+		out = append(out, Link{Label: s, URL: "/?" + u.Encode()})
+	}
+	return out
+}
+
+// invalid tells whether err is about the input (shown in the form) rather than a failure.
+func invalid(err error) bool {
+	var list apperr.List
+	if errors.As(err, &list) {
+		return true
+	}
+	e, ok := apperr.As(err)
+	return ok && e.Kind == apperr.KindInvalid
+}
+
+// ListResponse is the answer of GET /api/v1/facilities.
+type ListResponse struct {
+	Items   []Item     `json:"items"`
+	Total   int        `json:"total"`
+	Page    int        `json:"page"`
+	PerPage int        `json:"per_page"`
+	Search  SearchEcho `json:"search"`
+}
+
+// SearchEcho is how the API understood the search.
+type SearchEcho struct {
+	BirthDate string      `json:"birth_date"`
+	StartDate string      `json:"start_date"`
+	From      string      `json:"from"` // the start the answers are for (today when start_date has passed)
+	AgeBand   string      `json:"age_band"`
+	CareHours int         `json:"care_hours"` // the scope availability was read for
+	Month     string      `json:"month"`
+	Origin    *OriginEcho `json:"origin"`
+	RadiusKm  *float64    `json:"radius_km"`
+}
+
+// OriginEcho is the resolved place.
+type OriginEcho struct {
+	Lat   float64 `json:"lat"`
+	Lon   float64 `json:"lon"`
+	Label string  `json:"label"`
+}
+
+// List is GET /api/v1/facilities.
+func (h *Handler) List(c *fiber.Ctx) error {
+	t := tenant.FromFiber(c)
+	q, err := h.svc.Parse(t, Values(c))
+	if err != nil {
+		return err
+	}
+	res, err := h.svc.Search(c.UserContext(), t, q)
+	if err != nil {
+		return err
+	}
+	out := ListResponse{Items: res.Items, Total: res.Total, Page: q.Page, PerPage: q.PerPage, Search: SearchEcho{
+		BirthDate: q.Birth.String(), StartDate: q.Start.String(), From: q.From.String(), AgeBand: q.Band.Key,
+		CareHours: q.Scope, Month: q.Month().Time().Format("2006-01"),
+	}}
+	if out.Items == nil {
+		out.Items = []Item{}
+	}
+	if res.Origin != nil {
+		out.Search.Origin = &OriginEcho{Lat: res.Origin.Lat, Lon: res.Origin.Lon, Label: res.Origin.Label()}
+		r := q.RadiusKm
+		out.Search.RadiusKm = &r
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(out)
+}
+
+// StatusText is the words for an availability answer.
+func (w Words) StatusText(s availability.Status) string { return w.T("status."+string(s), nil) }
+
+// BandLabel is the name of an age band in lang, as the city's rules call it.
+func BandLabel(r *tenant.Rules, key, lang string) string {
+	if b, ok := r.AgeBand(key); ok {
+		return b.Label.In(lang)
+	}
+	return key
+}

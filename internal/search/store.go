@@ -1,0 +1,187 @@
+package search
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"kitaportal/internal/availability"
+)
+
+// Item is one facility in a result.
+type Item struct {
+	ID           uuid.UUID           `json:"id"`
+	Name         string              `json:"name"`
+	Type         string              `json:"type"`
+	Provider     Provider            `json:"provider"`
+	Address      Address             `json:"address"`
+	Lat          float64             `json:"lat"`
+	Lon          float64             `json:"lon"`
+	DistanceKm   *float64            `json:"distance_km"` // nil when no place was given
+	Concepts     []string            `json:"concepts"`
+	OpeningHours OpeningHours        `json:"opening_hours"`
+	AgeMinMonths int                 `json:"age_min_months"`
+	AgeMaxMonths int                 `json:"age_max_months"`
+	BarrierFree  bool                `json:"barrier_free"`
+	Lunch        bool                `json:"lunch"`
+	AgeFit       bool                `json:"age_fit"`
+	Availability availability.Status `json:"availability"`
+}
+
+// Provider is the facility's Träger.
+type Provider struct {
+	ID   uuid.UUID `json:"id"`
+	Name string    `json:"name"`
+	Kind string    `json:"kind"`
+}
+
+// Address is where the facility is.
+type Address struct {
+	Street      string `json:"street"`
+	HouseNumber string `json:"house_number"`
+	PLZ         string `json:"plz"`
+	City        string `json:"city"`
+}
+
+// OpeningHours are the opening times per weekday ("mon" … "sun"), each a list of
+// ["HH:MM", "HH:MM"] intervals; closed days are absent.
+type OpeningHours map[string][][2]string
+
+// Weekdays in order, as opening_hours names them.
+var Weekdays = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+
+// statement is SQL with PostgreSQL's numbered parameters, built up one condition at a time.
+type statement struct {
+	args []any
+}
+
+// arg adds a parameter and returns its placeholder.
+func (s *statement) arg(v any) string {
+	s.args = append(s.args, v)
+	return "$" + strconv.Itoa(len(s.args))
+}
+
+// searchSQL builds the query of q: facilities of the tenant, filtered, nearest first,
+// one page, each with its availability cell for the child's band, scope and month and the
+// total number of hits. The inner query picks the page from narrow columns and the
+// index; the outer one fetches what the page shows. Every table is scoped by tenant_id.
+func searchSQL(tenantID uuid.UUID, q Query, origin *Origin) (string, []any) {
+	s := &statement{}
+	t := s.arg(tenantID)
+	months := s.arg(q.AgeMonths)
+	distance := "NULL::float8"
+	var where []string
+	if origin != nil {
+		centre := fmt.Sprintf("ll_to_earth(%s, %s)", s.arg(origin.Lat), s.arg(origin.Lon))
+		radius := s.arg(q.RadiusKm * 1000)
+		distance = "earth_distance(" + centre + ", f.earth)"
+		// earth_box finds candidates with the GiST index; its corners reach a little
+		// beyond the circle, so the exact distance decides.
+		where = append(where, "earth_box("+centre+", "+radius+") @> f.earth", distance+" <= "+radius)
+	}
+	ageFit := fmt.Sprintf("(%s >= f.age_min_months AND %s < f.age_max_months AND a.facility_id IS NOT NULL)", months, months)
+	if len(q.Types) > 0 {
+		where = append(where, "f.type = ANY("+s.arg(q.Types)+"::text[])")
+	}
+	joinProvider := ""
+	if len(q.ProviderKinds) > 0 {
+		joinProvider = "JOIN provider p ON p.tenant_id = f.tenant_id AND p.id = f.provider_id"
+		where = append(where, "p.kind = ANY("+s.arg(q.ProviderKinds)+"::text[])")
+	}
+	if len(q.Concepts) > 0 {
+		where = append(where, "f.concepts && "+s.arg(q.Concepts)+"::text[]")
+	}
+	// Opening hours count on working days: a facility opens by 07:00 when it opens at
+	// 07:00 or earlier on every day from Monday to Friday.
+	if q.OpensBy != "" {
+		where = append(where, "NOT EXISTS (SELECT 1 FROM unnest('{mon,tue,wed,thu,fri}'::text[]) AS d(day) "+
+			"WHERE coalesce(f.opening_hours -> d.day -> 0 ->> 0, '24:00') > "+s.arg(q.OpensBy)+")")
+	}
+	if q.ClosesAfter != "" {
+		where = append(where, "NOT EXISTS (SELECT 1 FROM unnest('{mon,tue,wed,thu,fri}'::text[]) AS d(day) "+
+			"WHERE coalesce(f.opening_hours -> d.day -> -1 ->> 1, '00:00') < "+s.arg(q.ClosesAfter)+")")
+	}
+	if q.BarrierFree {
+		where = append(where, "f.barrier_free")
+	}
+	if q.Lunch {
+		where = append(where, "f.lunch")
+	}
+	if q.CareHours > 0 {
+		where = append(where, "a.capacity > 0") // offers the scope for this band
+	}
+	if q.AgeFitOnly || q.AvailableOnly {
+		where = append(where, ageFit)
+	}
+	if q.AvailableOnly {
+		where = append(where, "a.free > 0")
+	}
+	order := "f.name, f.id"
+	if origin != nil {
+		order = "distance, " + order
+	}
+	cond := ""
+	for _, w := range where {
+		cond += "\n      AND " + w
+	}
+	sqlText := `
+SELECT f.id, f.name, f.type, f.street, f.house_number, f.plz, f.city, f.lat, f.lon,
+       array_to_string(f.concepts, ','), f.opening_hours, f.age_min_months, f.age_max_months,
+       f.barrier_free, f.lunch, p.id, p.name, p.kind,
+       hit.distance, hit.age_fit, hit.known, hit.free, hit.total
+FROM (
+    SELECT f.id, ` + distance + ` AS distance, ` + ageFit + ` AS age_fit,
+           a.facility_id IS NOT NULL AS known, coalesce(a.free, 0) AS free, count(*) OVER () AS total
+    FROM facility f
+    ` + joinProvider + `
+    LEFT JOIN availability a ON a.tenant_id = f.tenant_id AND a.facility_id = f.id
+         AND a.age_band = ` + s.arg(q.Band.Key) + ` AND a.care_hours = ` + s.arg(q.Scope) + ` AND a.month = ` + s.arg(q.Month()) + `
+    WHERE f.tenant_id = ` + t + ` AND f.status = 'active'` + cond + `
+    ORDER BY ` + order + `
+    LIMIT ` + s.arg(q.PerPage) + ` OFFSET ` + s.arg(q.Offset()) + `
+) hit
+JOIN facility f ON f.tenant_id = ` + t + ` AND f.id = hit.id
+JOIN provider p ON p.tenant_id = f.tenant_id AND p.id = f.provider_id
+ORDER BY ` + strings.ReplaceAll(order, "distance", "hit.distance") + `;`
+	return sqlText, s.args
+}
+
+// scanItems reads the rows of searchSQL; total is the number of hits of the whole query.
+func scanItems(rows *sql.Rows) (items []Item, total int, err error) {
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			it       Item
+			concepts string
+			hours    []byte
+			distance sql.NullFloat64
+			known    bool
+			free     int
+		)
+		err := rows.Scan(&it.ID, &it.Name, &it.Type, &it.Address.Street, &it.Address.HouseNumber, &it.Address.PLZ,
+			&it.Address.City, &it.Lat, &it.Lon, &concepts, &hours, &it.AgeMinMonths, &it.AgeMaxMonths,
+			&it.BarrierFree, &it.Lunch, &it.Provider.ID, &it.Provider.Name, &it.Provider.Kind,
+			&distance, &it.AgeFit, &known, &free, &total)
+		if err != nil {
+			return nil, 0, err
+		}
+		it.Concepts = []string{}
+		if concepts != "" {
+			it.Concepts = strings.Split(concepts, ",")
+		}
+		if err := json.Unmarshal(hours, &it.OpeningHours); err != nil {
+			return nil, 0, fmt.Errorf("opening hours of %s: %w", it.ID, err)
+		}
+		if distance.Valid {
+			km := float64(int(distance.Float64/10+0.5)) / 100 // metres → km, two decimals
+			it.DistanceKm = &km
+		}
+		it.Availability = availability.StatusOf(free, known)
+		items = append(items, it)
+	}
+	return items, total, rows.Err()
+}
