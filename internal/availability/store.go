@@ -196,7 +196,7 @@ type facilityCell struct {
 // facilities (Refresh) the queries join it, so each facility is an index lookup; without
 // (Rebuild) they read the whole tenant in one pass.
 const (
-	onlyFacilities = `JOIN unnest($4::uuid[]) AS only(id) ON only.id = %s`
+	onlyFacilities = `JOIN unnest($4::uuid[]) AS picked(id) ON picked.id = %s`
 
 	groupsSQL = `
 SELECT g.facility_id, g.id, g.age_band, g.care_hours, gc.valid_from, gc.valid_until, gc.places

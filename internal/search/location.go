@@ -141,7 +141,7 @@ func placeOrigin(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, place strin
 	o := &Origin{}
 	var n int
 	err := tx.Tx.QueryRowContext(ctx, `
-		SELECT min(place), count(*), coalesce(avg(lat), 0), coalesce(avg(lon), 0)
+		SELECT coalesce(min(place), ''), count(*), coalesce(avg(lat), 0), coalesce(avg(lon), 0)
 		FROM postcode WHERE tenant_id = $1 AND lower(place) = lower($2)`, tenantID, place).Scan(&o.Place, &n, &o.Lat, &o.Lon)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("search: place: %w", err)

@@ -13,7 +13,9 @@ import (
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/uptrace/bun"
 
+	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/platform/config"
 	"kitaportal/internal/platform/i18n"
 	"kitaportal/internal/platform/queue"
@@ -28,12 +30,19 @@ import (
 type bundle struct {
 	app  *fiber.App
 	reg  *tenant.Registry
+	db   *bun.DB
 	exec func(query string, args ...any)
 }
 
 // setup builds the real router over a fresh database with the seed cities. env adds or
 // overrides configuration variables.
 func setup(t testing.TB, env map[string]string) *bundle {
+	t.Helper()
+	return setupWith(t, env, nil)
+}
+
+// setupWith is setup with a clock for the pages that depend on today (nil: the system's).
+func setupWith(t testing.TB, env map[string]string, clk clock.Clock) *bundle {
 	t.Helper()
 	db, _ := tenanttest.DB(t)
 	vars := map[string]string{"BASE_DOMAIN": "localhost", "PUBLIC_URL": "http://localhost:8080", "METRICS_ADDR": ""}
@@ -59,8 +68,8 @@ func setup(t testing.TB, env map[string]string) *bundle {
 	t.Cleanup(func() { rdb.Close() })
 	reg := tenanttest.Registry(t, db)
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	app := server.New(server.Deps{Config: cfg, DB: db, Redis: rdb, Registry: reg, Views: views, Log: log})
-	return &bundle{app: app, reg: reg, exec: func(q string, args ...any) {
+	app := server.New(server.Deps{Config: cfg, DB: db, Redis: rdb, Registry: reg, Views: views, Log: log, Clock: clk})
+	return &bundle{app: app, reg: reg, db: db, exec: func(q string, args ...any) {
 		t.Helper()
 		if _, err := db.ExecContext(context.Background(), q, args...); err != nil {
 			t.Fatal(err)
