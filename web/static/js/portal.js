@@ -68,7 +68,8 @@
       ev.preventDefault();
       var button = form.querySelector('button');
       var action = form.querySelector('input[name=action]');
-      fetch(form.action, {
+      // form.action would be the input named "action": read the attribute.
+      fetch(form.getAttribute('action'), {
         method: 'POST',
         headers: { 'Accept': 'application/json' },
         body: new URLSearchParams(new FormData(form)),
