@@ -10,7 +10,7 @@ BIN := bin/kitaportal
 # Runs cmd/devstack and exports what it prints; stops the recipe when it fails.
 STACK = stack="$$($(GO) run ./cmd/devstack $(STACK_FLAGS))"; eval "$$stack";
 
-.PHONY: run test build vet vendor bench bench-home clean clean-testdb
+.PHONY: run test build vet vendor bench bench-home bench-data bench-search load-search clean clean-testdb
 
 build: vendor
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o $(BIN) ./cmd/kitaportal
@@ -34,8 +34,8 @@ $(LEAFLET)/leaflet.js: package.json package-lock.json
 	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images \
 		node_modules/leaflet/LICENSE $(LEAFLET)/
 
-bench:
-	@$(STACK) $(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee bench.out
+bench: bench-data
+	@$(STACK) $(BENCH_ENV) $(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee bench.out
 
 clean:
 	rm -rf bin bench.out node_modules web/static/vendor
@@ -44,6 +44,32 @@ clean:
 bench-home:
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk
 	@$(STACK) $(GO) test ./internal/server -run '^$$' -bench Wrk -benchtime 1x -timeout 10m
+
+# Measuring the search at scale: a database of its own (kitaportal_bench) with Bochum and
+# a synthetic Berlin (tenants/bench/berlin.yaml: ~3,000 facilities, ~170,000 contracts).
+# Built once and brought up to date when the month or the code's data changed; minutes the
+# first time.
+BENCH_DB := kitaportal_bench
+BENCH_ENV = BENCH_DATABASE_URL="$$(echo "$$TEST_DATABASE_URL" | sed -E 's,/[^/?]*(\?|$$),/$(BENCH_DB)\1,')"
+bench-data: build
+	@$(STACK) export $(BENCH_ENV); \
+	psql "$$TEST_DATABASE_URL" -Atc "SELECT 1 FROM pg_database WHERE datname = '$(BENCH_DB)'" | grep -q 1 || \
+		psql "$$TEST_DATABASE_URL" -qc "CREATE DATABASE $(BENCH_DB)"; \
+	export DATABASE_URL="$$BENCH_DATABASE_URL" LOG_LEVEL=warn; \
+	./$(BIN) migrate up >/dev/null && ./$(BIN) tenants sync >/dev/null && TENANTS_DIR=tenants/bench ./$(BIN) tenants sync >/dev/null; \
+	if psql "$$DATABASE_URL" -Atc "SELECT 1 FROM availability_state s JOIN tenant t ON t.id = s.tenant_id \
+		WHERE t.slug = 'berlin' AND s.first_month = date_trunc('month', current_date)" | grep -q 1; then \
+		echo "bench-data: $(BENCH_DB) is up to date"; \
+	else ./$(BIN) seed bochum berlin && psql "$$DATABASE_URL" -qc "VACUUM ANALYZE"; fi
+
+# Search latency against the bare SQL of the same query, and Bochum against Berlin.
+bench-search: bench-data
+	@$(STACK) $(BENCH_ENV) $(GO) test ./internal/search -run '^$$' -bench Search -benchtime 1x -timeout 20m
+
+# Load over loopback: the real binary on Berlin, wrk with mixed searches, 30 s, 64 connections.
+load-search: bench-data
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk
+	@$(STACK) $(BENCH_ENV) $(GO) test ./cmd/kitaportal -run '^$$' -bench SearchLoad -benchtime 1x -timeout 20m
 
 # Drops the test databases and templates that tests leave on the local server (templates
 # are rebuilt whenever migrations or tenant files change; old ones are never reused).

@@ -6,7 +6,7 @@
 CREATE TABLE availability (
     tenant_id   uuid NOT NULL,
     facility_id uuid NOT NULL,
-    age_band    text NOT NULL,
+    age_band    text COLLATE "C" NOT NULL, -- bytewise: cheaper in every index probe
     -- The care scope asked for: places in groups of the band offering at least this many
     -- weekly hours. One row per scope of the tenant's care_scopes.
     care_hours  integer NOT NULL CHECK (care_hours BETWEEN 5 AND 60),

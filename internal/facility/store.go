@@ -6,7 +6,6 @@ package facility
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -116,7 +115,7 @@ func loadProfiles(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, ids []uuid
 		if concepts != "" {
 			p.Concepts = strings.Split(concepts, ",")
 		}
-		if err := json.Unmarshal(hours, &p.OpeningHours); err != nil {
+		if p.OpeningHours, err = search.ParseHours(hours); err != nil {
 			return nil, fmt.Errorf("facility: opening hours of %s: %w", p.ID, err)
 		}
 		out = append(out, p)

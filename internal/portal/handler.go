@@ -75,7 +75,8 @@ func (h *Handler) Home(c *fiber.Ctx) error {
 	stats, generation := h.stats.get(c.UserContext(), t.ID)
 	key := "home|" + t.ID.String() + "|" + strconv.Itoa(t.RulesVersion) + "|" + strconv.FormatInt(generation, 36)
 	return h.views.RenderShared(c, key, "home", func(p *view.Page) {
-		p.Data = HomeData{Tenant: t, Rules: t.Rules, Stats: stats, Form: search.NewForm(t.Rules, nil)}
+		form := search.NewForm(t.Rules, nil, search.NewWords(h.views.Catalogue(), p.Lang))
+		p.Data = HomeData{Tenant: t, Rules: t.Rules, Stats: stats, Form: form}
 		p.Title = p.T("home.title")
 	})
 }

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"html/template"
 	"net/url"
 	"slices"
 	"strconv"
@@ -14,20 +15,30 @@ import (
 )
 
 // Form is what the search form shows: the values as the parent entered them, the problems
-// with them, and the choices the city offers. The home page and the result page render
-// the same form.
+// with them, and the choices the city offers, labelled in the visitor's language. The
+// home page and the result page render the same form. Labels are looked up here, not in
+// the template: a template call per option costs more than the whole search.
 type Form struct {
 	values url.Values
 	Errors []FieldError
 
-	CareScopes    []int
-	Radii         []string
-	Types         []string
-	Kinds         []string
-	Concepts      []string
-	OpensBy       []string
-	ClosesAfter   []string
-	DefaultRadius string
+	Radii, CareHours, OpensBy, ClosesAfter []Option // selects: On is selected
+	Types, Kinds, Concepts                 []Option // checkboxes: On is ticked
+}
+
+// The option lists as HTML, for the template.
+func (f *Form) RadiiOptions() template.HTML       { return SelectOptions(f.Radii) }
+func (f *Form) CareHoursOptions() template.HTML   { return SelectOptions(f.CareHours) }
+func (f *Form) OpensByOptions() template.HTML     { return SelectOptions(f.OpensBy) }
+func (f *Form) ClosesAfterOptions() template.HTML { return SelectOptions(f.ClosesAfter) }
+func (f *Form) TypesChecks() template.HTML        { return Checkboxes(ParamType, f.Types) }
+func (f *Form) KindsChecks() template.HTML        { return Checkboxes(ParamProviderKind, f.Kinds) }
+func (f *Form) ConceptsChecks() template.HTML     { return Checkboxes(ParamConcept, f.Concepts) }
+
+// Option is one choice of a select or checkbox group.
+type Option struct {
+	Value, Label string
+	On           bool
 }
 
 // FieldError is one problem, in the visitor's language, with the form field it belongs to.
@@ -36,44 +47,61 @@ type FieldError struct {
 	Message string
 }
 
-// NewForm is the form of tenant t filled with v (nil: empty).
-func NewForm(r *tenant.Rules, v url.Values) *Form {
+// Kinds of provider the form offers (childminders are found by type).
+var formKinds = []string{"municipal", "church", "welfare", "parents_initiative", "company", "private"}
+
+// NewForm is the form of a city with rules r, filled with v (nil: empty), in w's language.
+func NewForm(r *tenant.Rules, v url.Values, w Words) *Form {
 	if v == nil {
 		v = url.Values{}
 	}
-	f := &Form{
-		values: v, CareScopes: r.CareScopes, Types: Types, Concepts: Concepts,
-		Kinds:       []string{"municipal", "church", "welfare", "parents_initiative", "company", "private"},
-		OpensBy:     []string{"06:00", "06:30", "07:00", "07:30", "08:00"},
-		ClosesAfter: []string{"14:00", "15:00", "16:00", "16:30", "17:00", "17:30", "18:00"},
+	f := &Form{values: v}
+	radius := strconv.FormatFloat(r.Map.DefaultRadiusKm, 'f', -1, 64)
+	if s := strings.Replace(v.Get(ParamRadius), ",", ".", 1); s != "" {
+		if km, err := strconv.ParseFloat(s, 64); err == nil {
+			radius = strconv.FormatFloat(km, 'f', -1, 64)
+		}
 	}
-	def := strconv.FormatFloat(r.Map.DefaultRadiusKm, 'f', -1, 64)
-	f.DefaultRadius = def
-	radii := []string{"1", "2", "3", "5", "10", "20", "50"}
-	if !slices.Contains(radii, def) {
-		radii = append(radii, def)
-		slices.SortFunc(radii, func(a, b string) int {
-			x, _ := strconv.ParseFloat(a, 64)
-			y, _ := strconv.ParseFloat(b, 64)
-			return int((x - y) * 100)
-		})
+	radii := []float64{1, 2, 3, 5, 10, 20, 50}
+	if !slices.Contains(radii, r.Map.DefaultRadiusKm) {
+		radii = append(radii, r.Map.DefaultRadiusKm)
+		slices.Sort(radii)
 	}
-	f.Radii = radii
+	for _, km := range radii {
+		s := strconv.FormatFloat(km, 'f', -1, 64)
+		f.Radii = append(f.Radii, Option{Value: s, Label: w.Km(km), On: s == radius})
+	}
+	hours := v.Get(ParamCareHours)
+	f.CareHours = append(f.CareHours, Option{Value: "", Label: w.T("search.form.care_hours.any", nil), On: hours == ""})
+	for _, h := range r.CareScopes {
+		s := strconv.Itoa(h)
+		f.CareHours = append(f.CareHours, Option{Value: s, Label: w.T("search.form.care_hours.value", map[string]any{"hours": h}), On: s == hours})
+	}
+	times := func(name string, values []string) []Option {
+		chosen := v.Get(name)
+		out := []Option{{Value: "", Label: w.T("search.form.time.any", nil), On: chosen == ""}}
+		for _, t := range values {
+			out = append(out, Option{Value: t, Label: w.T("search.form.time", map[string]any{"time": t}), On: t == chosen})
+		}
+		return out
+	}
+	f.OpensBy = times(ParamOpensBy, []string{"06:00", "06:30", "07:00", "07:30", "08:00"})
+	f.ClosesAfter = times(ParamClosesAfter, []string{"14:00", "15:00", "16:00", "16:30", "17:00", "17:30", "18:00"})
+	checks := func(name, prefix string, values []string) []Option {
+		out := make([]Option, len(values))
+		for i, x := range values {
+			out[i] = Option{Value: x, Label: w.T(prefix+x, nil), On: f.Has(name, x)}
+		}
+		return out
+	}
+	f.Types = checks(ParamType, "search.type.", Types)
+	f.Kinds = checks(ParamProviderKind, "search.provider.", formKinds)
+	f.Concepts = checks(ParamConcept, "search.concept.", Concepts)
 	return f
 }
 
 // Value is the entered value of a field (the first, for repeated ones).
 func (f *Form) Value(name string) string { return f.values.Get(name) }
-
-// Radius is the selected radius: the entered one or the city's default.
-func (f *Form) Radius() string {
-	if r := strings.Replace(f.values.Get(ParamRadius), ",", ".", 1); r != "" {
-		if km, err := strconv.ParseFloat(r, 64); err == nil {
-			return strconv.FormatFloat(km, 'f', -1, 64)
-		}
-	}
-	return f.DefaultRadius
-}
 
 // Place is the address field: what was typed there, or the PLZ an API-style link gave.
 func (f *Form) Place() string {

@@ -2,8 +2,11 @@ package search
 
 import (
 	"errors"
+	"fmt"
+	"html/template"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -42,17 +45,32 @@ type ResultsPage struct {
 	Suggestions []Link
 	Others      []Link
 	Favourites  Link
+	List        template.HTML // the items, rendered by renderItems
 }
 
-// ItemView is a result as the page shows it.
+// ItemView is a result as the page shows it, every word already in the visitor's
+// language (cheaper than a template call per word).
+//
+// It embeds nothing: text/template looks fields up by name on every use, and a struct
+// with embedded fields sends reflect down its slow path.
 type ItemView struct {
-	Item
-	Distance   string
-	Hours      []HoursLine
-	Ages       string
-	URL        string // the profile, carrying the child
-	Favourite  bool
-	StatusText string
+	ID           string
+	Name         string
+	Lat, Lon     string
+	Availability string
+	AgeFit       bool
+	Address      string
+	TypeLabel    string
+	Provider     string // "name (kind)"; empty for a childminder named like the facility
+	Distance     string
+	Fit          string
+	Hours        string
+	Concepts     []string
+	URL          string // the profile, carrying the child
+	HouseURL     string
+	StatusText   string
+	Favourite    bool
+	FavLabel     string
 }
 
 // Link is a labelled URL.
@@ -95,7 +113,7 @@ func (h *Handler) Results(c *fiber.Ctx) error {
 	p := h.views.NewPage(c, "", nil)
 	words := NewWords(h.views.Catalogue(), p.Lang)
 	v := Values(c)
-	data := &ResultsPage{Form: NewForm(t.Rules, v), Map: MapFor(t, nil, 0)}
+	data := &ResultsPage{Form: NewForm(t.Rules, v, words), Map: MapFor(t, nil, 0)}
 	favs := favourite.Read(c)
 	data.Favourites = Link{Label: words.T("favourites.link", map[string]any{"count": len(favs)}), URL: "/favourites"}
 	p.Data = data
@@ -119,17 +137,50 @@ func (h *Handler) Results(c *fiber.Ctx) error {
 	if len(favs) > 0 {
 		data.Favourites.URL += "?" + child.Encode()
 	}
+	ages := map[[2]int]string{}
+	add, remove := words.T("favourites.add", nil), words.T("favourites.remove", nil)
 	for _, it := range res.Items {
-		iv := ItemView{Item: it, Hours: words.Hours(it.OpeningHours), Ages: words.AgeRange(it.AgeMinMonths, it.AgeMaxMonths),
-			URL: "/facilities/" + it.ID.String() + "?" + child.Encode(), StatusText: words.StatusText(it.Availability)}
+		iv := ItemView{ID: it.ID.String(), Name: it.Name, Availability: string(it.Availability), AgeFit: it.AgeFit,
+			Lat: strconv.FormatFloat(it.Lat, 'f', 6, 64), Lon: strconv.FormatFloat(it.Lon, 'f', 6, 64),
+			Address:   it.Address.Street + " " + it.Address.HouseNumber + ", " + it.Address.PLZ + " " + it.Address.City,
+			TypeLabel: words.T("search.type."+it.Type, nil),
+			URL:       "/facilities/" + it.ID.String() + "?" + child.Encode(), StatusText: words.StatusText(it.Availability),
+			HouseURL: p.Asset("img/house-" + string(it.Availability) + ".svg"), FavLabel: add}
+		if it.Provider.Name != it.Name {
+			iv.Provider = it.Provider.Name + " (" + words.T("search.provider."+it.Provider.Kind, nil) + ")"
+		}
 		if it.DistanceKm != nil {
-			iv.Distance = words.Km(*it.DistanceKm)
+			iv.Distance = words.T("search.distance", map[string]any{"km": words.Km(*it.DistanceKm)})
+		}
+		key := [2]int{it.AgeMinMonths, it.AgeMaxMonths}
+		if ages[key] == "" {
+			ages[key] = words.T("search.ages", map[string]any{"range": words.AgeRange(it.AgeMinMonths, it.AgeMaxMonths)})
+		}
+		fit := "search.age_fit.no"
+		if it.AgeFit {
+			fit = "search.age_fit.yes"
+		}
+		iv.Fit = words.T(fit, nil) + " · " + ages[key]
+		var hours []string
+		week, err := ParseHours(it.OpeningHours)
+		if err != nil {
+			return fmt.Errorf("search: %s: %w", it.ID, err)
+		}
+		for _, h := range words.Hours(week) {
+			hours = append(hours, h.Days+" "+h.Times)
+		}
+		iv.Hours = strings.Join(hours, " · ")
+		for _, c := range it.Concepts {
+			iv.Concepts = append(iv.Concepts, words.T("search.concept."+c, nil))
 		}
 		for _, f := range favs {
-			iv.Favourite = iv.Favourite || f == it.ID
+			if f == it.ID {
+				iv.Favourite, iv.FavLabel = true, remove
+			}
 		}
 		data.Items = append(data.Items, iv)
 	}
+	data.List = renderItems(data.Items, p.Path, words.T("search.hours", nil), words.T("search.concepts", nil))
 	data.Summary = summary(words, t, res)
 	data.Child = words.T("search.for_child", map[string]any{
 		"birth": res.Query.Birth.Time().Format("02.01.2006"), "start": res.Query.From.Time().Format("02.01.2006"),

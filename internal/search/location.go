@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -42,35 +44,77 @@ var (
 
 // resolve finds the point a query starts from in the tenant's own postcode and street
 // tables; no external geocoder is asked. nil means no place was given (the whole city).
-func resolve(ctx context.Context, tx bun.Tx, q Query, tenantID uuid.UUID) (*Origin, error) {
+func (p *places) resolve(ctx context.Context, tx bun.Tx, q Query, tenantID uuid.UUID) (*Origin, error) {
 	switch {
 	case q.Point != nil:
 		return &Origin{Point: *q.Point}, nil
 	case q.PLZ != "":
-		o, err := postcodeOrigin(ctx, tx, tenantID, q.PLZ)
+		o, err := p.postcode(ctx, tx, tenantID, q.PLZ)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, apperr.Invalid(ParamPLZ, "unknown_plz", map[string]any{"plz": q.PLZ})
 		}
 		return o, err
 	case q.Address != "":
-		return addressOrigin(ctx, tx, tenantID, q.Address)
+		return p.address(ctx, tx, tenantID, q.Address)
 	}
 	return nil, nil
 }
 
-func postcodeOrigin(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, plz string) (*Origin, error) {
-	o := &Origin{PLZ: plz}
-	err := tx.Tx.QueryRowContext(ctx, `SELECT place, lat, lon FROM postcode WHERE tenant_id = $1 AND plz = $2`,
-		tenantID, plz).Scan(&o.Place, &o.Lat, &o.Lon)
-	if err != nil {
-		return nil, err
+// places keeps each tenant's postcodes for a few minutes: nearly every search starts at
+// one, and they change only when a city's geography is imported again. They are read
+// inside the tenant's transaction and kept by tenant.
+type places struct {
+	mu       sync.RWMutex
+	byTenant map[uuid.UUID]postcodeSet
+}
+
+type postcodeSet struct {
+	read  time.Time
+	codes map[string]Origin
+}
+
+const postcodesFresh = 5 * time.Minute
+
+// postcode returns the centre of a postcode of the tenant; sql.ErrNoRows when it has none.
+func (p *places) postcode(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, plz string) (*Origin, error) {
+	p.mu.RLock()
+	set, ok := p.byTenant[tenantID]
+	p.mu.RUnlock()
+	if !ok || time.Since(set.read) > postcodesFresh {
+		rows, err := tx.Tx.QueryContext(ctx, `SELECT plz, place, lat, lon FROM postcode WHERE tenant_id = $1`, tenantID)
+		if err != nil {
+			return nil, fmt.Errorf("search: postcodes: %w", err)
+		}
+		set = postcodeSet{read: time.Now(), codes: map[string]Origin{}}
+		for rows.Next() {
+			var o Origin
+			if err := rows.Scan(&o.PLZ, &o.Place, &o.Lat, &o.Lon); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("search: postcodes: %w", err)
+			}
+			set.codes[o.PLZ] = o
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("search: postcodes: %w", err)
+		}
+		p.mu.Lock()
+		if p.byTenant == nil {
+			p.byTenant = map[uuid.UUID]postcodeSet{}
+		}
+		p.byTenant[tenantID] = set
+		p.mu.Unlock()
 	}
-	return o, nil
+	o, ok := set.codes[plz]
+	if !ok {
+		return nil, sql.ErrNoRows
+	}
+	return &o, nil
 }
 
 // addressOrigin understands what parents type into one field: "44787", "44787 Bochum",
 // "Kortumstraße 12", "Kortumstr. 12, 44787 Bochum", "Adendorf".
-func addressOrigin(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, text string) (*Origin, error) {
+func (p *places) address(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, text string) (*Origin, error) {
 	plz := plzInText.FindString(text)
 	rest := strings.TrimSpace(plzInText.ReplaceAllString(text, " "))
 	street := strings.TrimSpace(strings.Split(rest, ",")[0])
@@ -89,7 +133,7 @@ func addressOrigin(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, text stri
 		}
 	}
 	if plz != "" {
-		o, err := postcodeOrigin(ctx, tx, tenantID, plz)
+		o, err := p.postcode(ctx, tx, tenantID, plz)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, apperr.Invalid(ParamAddress, "unknown_plz", map[string]any{"plz": plz})
 		}

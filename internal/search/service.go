@@ -18,8 +18,9 @@ import (
 // Service answers searches. It owns the transaction: every read runs inside the tenant's
 // transaction, so the database's row-level security sees the tenant.
 type Service struct {
-	db    *bun.DB
-	clock clock.Clock
+	db     *bun.DB
+	clock  clock.Clock
+	places places
 }
 
 // NewService returns the search service.
@@ -67,7 +68,7 @@ func (r *Result) Pages() int {
 func (s *Service) Search(ctx context.Context, t *tenant.Tenant, q Query) (*Result, error) {
 	res := &Result{Query: q}
 	err := database.InTenantTx(ctx, s.db, t.ID, func(ctx context.Context, tx bun.Tx) error {
-		origin, err := resolve(ctx, tx, q, t.ID)
+		origin, err := s.places.resolve(ctx, tx, q, t.ID)
 		if err != nil {
 			return err
 		}

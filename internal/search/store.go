@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -23,7 +24,7 @@ type Item struct {
 	Lon          float64             `json:"lon"`
 	DistanceKm   *float64            `json:"distance_km"` // nil when no place was given
 	Concepts     []string            `json:"concepts"`
-	OpeningHours OpeningHours        `json:"opening_hours"`
+	OpeningHours json.RawMessage     `json:"opening_hours"` // as stored: see OpeningHours
 	AgeMinMonths int                 `json:"age_min_months"`
 	AgeMaxMonths int                 `json:"age_max_months"`
 	BarrierFree  bool                `json:"barrier_free"`
@@ -48,8 +49,26 @@ type Address struct {
 }
 
 // OpeningHours are the opening times per weekday ("mon" … "sun"), each a list of
-// ["HH:MM", "HH:MM"] intervals; closed days are absent.
+// ["HH:MM", "HH:MM"] intervals; closed days are absent. The search passes the stored
+// JSON through to the API untouched and parses it only for pages.
 type OpeningHours map[string][][2]string
+
+// ParseHours reads stored opening hours.
+func ParseHours(raw []byte) (OpeningHours, error) {
+	var week struct {
+		Mon, Tue, Wed, Thu, Fri, Sat, Sun [][2]string
+	}
+	if err := json.Unmarshal(raw, &week); err != nil {
+		return nil, err
+	}
+	h := OpeningHours{}
+	for i, d := range [][][2]string{week.Mon, week.Tue, week.Wed, week.Thu, week.Fri, week.Sat, week.Sun} {
+		if len(d) > 0 {
+			h[Weekdays[i]] = d
+		}
+	}
+	return h, nil
+}
 
 // Weekdays in order, as opening_hours names them.
 var Weekdays = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
@@ -67,8 +86,12 @@ func (s *statement) arg(v any) string {
 
 // searchSQL builds the query of q: facilities of the tenant, filtered, nearest first,
 // one page, each with its availability cell for the child's band, scope and month and the
-// total number of hits. The inner query picks the page from narrow columns and the
-// index; the outer one fetches what the page shows. Every table is scoped by tenant_id.
+// total number of hits. The inner query picks the page from narrow columns and indexes;
+// the outer one fetches what the page shows. Every table is scoped by tenant_id.
+//
+// Distances are straight lines through the earth between the cube points the facility
+// table keeps (cube's <-> operator), which rank exactly like distances along the surface
+// and cost one operator per row; Go turns them into kilometres on the surface.
 func searchSQL(tenantID uuid.UUID, q Query, origin *Origin) (string, []any) {
 	s := &statement{}
 	t := s.arg(tenantID)
@@ -76,12 +99,12 @@ func searchSQL(tenantID uuid.UUID, q Query, origin *Origin) (string, []any) {
 	distance := "NULL::float8"
 	var where []string
 	if origin != nil {
-		centre := fmt.Sprintf("ll_to_earth(%s, %s)", s.arg(origin.Lat), s.arg(origin.Lon))
-		radius := s.arg(q.RadiusKm * 1000)
-		distance = "earth_distance(" + centre + ", f.earth)"
-		// earth_box finds candidates with the GiST index; its corners reach a little
-		// beyond the circle, so the exact distance decides.
-		where = append(where, "earth_box("+centre+", "+radius+") @> f.earth", distance+" <= "+radius)
+		centre, box, chord := earthCircle(origin.Point, q.RadiusKm*1000)
+		c := s.arg(centre) + "::cube"
+		distance = "(f.earth <-> " + c + ")"
+		// The box finds the candidates with the GiST index on (tenant_id, earth); its
+		// corners reach beyond the circle, so the distance decides.
+		where = append(where, "f.earth <@ "+s.arg(box)+"::cube", distance+" <= "+s.arg(chord))
 	}
 	ageFit := fmt.Sprintf("(%s >= f.age_min_months AND %s < f.age_max_months AND a.facility_id IS NOT NULL)", months, months)
 	if len(q.Types) > 0 {
@@ -96,14 +119,12 @@ func searchSQL(tenantID uuid.UUID, q Query, origin *Origin) (string, []any) {
 		where = append(where, "f.concepts && "+s.arg(q.Concepts)+"::text[]")
 	}
 	// Opening hours count on working days: a facility opens by 07:00 when it opens at
-	// 07:00 or earlier on every day from Monday to Friday.
+	// 07:00 or earlier on every day from Monday to Friday (columns derived from the JSON).
 	if q.OpensBy != "" {
-		where = append(where, "NOT EXISTS (SELECT 1 FROM unnest('{mon,tue,wed,thu,fri}'::text[]) AS d(day) "+
-			"WHERE coalesce(f.opening_hours -> d.day -> 0 ->> 0, '24:00') > "+s.arg(q.OpensBy)+")")
+		where = append(where, "f.opens_latest <= "+s.arg(q.OpensBy))
 	}
 	if q.ClosesAfter != "" {
-		where = append(where, "NOT EXISTS (SELECT 1 FROM unnest('{mon,tue,wed,thu,fri}'::text[]) AS d(day) "+
-			"WHERE coalesce(f.opening_hours -> d.day -> -1 ->> 1, '00:00') < "+s.arg(q.ClosesAfter)+")")
+		where = append(where, "f.closes_earliest >= "+s.arg(q.ClosesAfter))
 	}
 	if q.BarrierFree {
 		where = append(where, "f.barrier_free")
@@ -150,6 +171,33 @@ ORDER BY ` + strings.ReplaceAll(order, "distance", "hit.distance") + `;`
 	return sqlText, s.args
 }
 
+// earthRadius is the radius the earthdistance extension uses (metres), so our points and
+// the facility table's cube points agree.
+const earthRadius = 6378168.0
+
+// earthPoint is ll_to_earth(lat, lon): the point on the sphere as a cube literal.
+func earthPoint(p Point) (x, y, z float64) {
+	lat, lon := p.Lat*math.Pi/180, p.Lon*math.Pi/180
+	return earthRadius * math.Cos(lat) * math.Cos(lon), earthRadius * math.Cos(lat) * math.Sin(lon), earthRadius * math.Sin(lat)
+}
+
+// earthCircle returns the centre, the bounding box (as earth_box builds it) and the
+// straight-line radius of a circle of metres around p, as cube literals and a number.
+func earthCircle(p Point, metres float64) (centre, box string, chord float64) {
+	x, y, z := earthPoint(p)
+	chord = 2 * earthRadius * math.Sin(metres/(2*earthRadius))
+	f := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+	centre = "(" + f(x) + ", " + f(y) + ", " + f(z) + ")"
+	box = "(" + f(x-chord) + ", " + f(y-chord) + ", " + f(z-chord) + "),(" + f(x+chord) + ", " + f(y+chord) + ", " + f(z+chord) + ")"
+	return centre, box, chord
+}
+
+// surfaceKm turns a straight-line distance through the earth into kilometres along the
+// surface.
+func surfaceKm(chord float64) float64 {
+	return 2 * earthRadius * math.Asin(math.Min(1, chord/(2*earthRadius))) / 1000
+}
+
 // scanItems reads the rows of searchSQL; total is the number of hits of the whole query.
 func scanItems(rows *sql.Rows) (items []Item, total int, err error) {
 	defer rows.Close()
@@ -173,11 +221,9 @@ func scanItems(rows *sql.Rows) (items []Item, total int, err error) {
 		if concepts != "" {
 			it.Concepts = strings.Split(concepts, ",")
 		}
-		if err := json.Unmarshal(hours, &it.OpeningHours); err != nil {
-			return nil, 0, fmt.Errorf("opening hours of %s: %w", it.ID, err)
-		}
+		it.OpeningHours = hours // jsonb text: always valid JSON
 		if distance.Valid {
-			km := float64(int(distance.Float64/10+0.5)) / 100 // metres → km, two decimals
+			km := math.Round(surfaceKm(distance.Float64)*100) / 100
 			it.DistanceKm = &km
 		}
 		it.Availability = availability.StatusOf(free, known)

@@ -81,7 +81,8 @@
         var added = action.value === 'add';
         action.value = added ? 'remove' : 'add';
         button.setAttribute('aria-pressed', added ? 'true' : 'false');
-        button.firstChild.textContent = added ? button.dataset.remove : button.dataset.add;
+        var labels = button.closest('[data-add]'); // the button, or the list it belongs to
+        button.firstChild.textContent = added ? labels.dataset.remove : labels.dataset.add;
         var link = document.getElementById('favourites-link');
         if (link) { link.textContent = link.textContent.replace(/\d+/, String(list.count)); }
         announce(button.firstChild.textContent);
