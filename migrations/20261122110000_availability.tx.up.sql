@@ -30,3 +30,4 @@ CREATE TABLE availability_state (
     rules_version integer NOT NULL,
     built_at      timestamptz NOT NULL DEFAULT now()
 );
+

@@ -276,3 +276,20 @@ func TestStatusOf(t *testing.T) {
 		}
 	}
 }
+
+func TestOffered(t *testing.T) {
+	t.Parallel()
+	groups := []Group{
+		{Band: "krippe", CareHours: 35, Capacity: []Capacity{openEnded("2026-08-01", 10)}},
+		{Band: "kindergarten", CareHours: 45, Capacity: []Capacity{openEnded("2027-08-01", 20)}}, // opens later
+	}
+	cells := Compute(nrw, []int{25, 35, 45}, []date.Date{d("2026-12-01"), d("2027-08-01")}, groups, nil)
+	got := Offered(cells)
+	want := []string{"kindergarten", "kindergarten/25", "kindergarten/35", "kindergarten/45", "krippe", "krippe/25", "krippe/35"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Offered = %v, want %v", got, want)
+	}
+	if got := Offered(nil); len(got) != 0 {
+		t.Errorf("no cells offer nothing, got %v", got)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -91,6 +93,9 @@ func Refresh(ctx context.Context, tx bun.Tx, t *tenant.Tenant, today date.Date, 
 	if err := insertCells(ctx, tx.Tx, t.ID, cells); err != nil {
 		return fmt.Errorf("availability: refresh: %w", err)
 	}
+	if err := writeOffered(ctx, tx.Tx, t.ID, ids, cells); err != nil {
+		return fmt.Errorf("availability: refresh: %w", err)
+	}
 	return nil
 }
 
@@ -127,6 +132,13 @@ func Rebuild(ctx context.Context, tx bun.Tx, t *tenant.Tenant, today date.Date) 
 		return Built{}, fmt.Errorf("availability: rebuild %s: delete: %w", t.Slug, err)
 	}
 	if err := insertCells(ctx, tx.Tx, t.ID, cells); err != nil {
+		return Built{}, fmt.Errorf("availability: rebuild %s: %w", t.Slug, err)
+	}
+	var all []string
+	if err := tx.NewSelect().Table("facility").Column("id").Where("tenant_id = ?", t.ID).Scan(ctx, &all); err != nil {
+		return Built{}, fmt.Errorf("availability: rebuild %s: facilities: %w", t.Slug, err)
+	}
+	if err := writeOffered(ctx, tx.Tx, t.ID, all, cells); err != nil {
 		return Built{}, fmt.Errorf("availability: rebuild %s: %w", t.Slug, err)
 	}
 	facilities := map[uuid.UUID]bool{}
@@ -332,6 +344,50 @@ func insertCells(ctx context.Context, q querier, tenantID uuid.UUID, cells []fac
 		if err != nil {
 			return fmt.Errorf("insert: %w", err)
 		}
+	}
+	return nil
+}
+
+// Offered is what a facility offers according to its cells: every band it has figures
+// for ("krippe") and, for each band, every care scope it has places for in some month
+// ("krippe/45"). The search keeps it on the facility row (care_offered).
+func Offered(cells []Cell) []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(s string) {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	for _, c := range cells {
+		add(c.Band)
+		if c.Capacity > 0 {
+			add(c.Band + "/" + strconv.Itoa(c.CareHours))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// writeOffered stores Offered on the rows of the facilities ids (changed rows only);
+// facilities without cells offer nothing.
+func writeOffered(ctx context.Context, q querier, tenantID uuid.UUID, ids []string, cells []facilityCell) error {
+	byFacility := map[string][]Cell{}
+	for _, c := range cells {
+		byFacility[c.facility.String()] = append(byFacility[c.facility.String()], c.Cell)
+	}
+	offered := make([]string, len(ids))
+	for i, id := range ids {
+		offered[i] = strings.Join(Offered(byFacility[id]), ",")
+	}
+	_, err := q.ExecContext(ctx, `
+		UPDATE facility f SET care_offered = string_to_array(x.offered, ',')
+		FROM unnest($2::uuid[], $3::text[]) AS x(id, offered)
+		WHERE f.tenant_id = $1 AND f.id = x.id AND f.care_offered IS DISTINCT FROM string_to_array(x.offered, ',')`,
+		tenantID, ids, offered)
+	if err != nil {
+		return fmt.Errorf("write care_offered: %w", err)
 	}
 	return nil
 }

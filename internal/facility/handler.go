@@ -1,7 +1,6 @@
 package facility
 
 import (
-	"errors"
 	"regexp"
 	"strconv"
 	"strings"
@@ -115,17 +114,11 @@ func (h *Handler) Profile(c *fiber.Ctx) error {
 	data := &ProfilePage{Words: words}
 	ch, err := h.child(c, t)
 	if err != nil {
-		var list apperr.List
-		e, ok := apperr.As(err)
-		switch {
-		case errors.As(err, &list):
-			data.ChildError = search.Message(h.views.Catalogue(), p.Lang, list[0])
-		case ok && e.Kind == apperr.KindInvalid:
-			data.ChildError = search.Message(h.views.Catalogue(), p.Lang, e)
-		default:
+		e, ok := search.Problem(err)
+		if !ok {
 			return err
 		}
-		ch = nil
+		data.ChildError = search.Message(h.views.Catalogue(), p.Lang, e)
 	}
 	d, err := h.svc.Profile(c.UserContext(), t, id, ch)
 	if err != nil {
@@ -274,12 +267,8 @@ func (h *Handler) Favourites(c *fiber.Ctx) error {
 	status := fiber.StatusOK
 	ch, err := h.child(c, t)
 	if err != nil {
-		e, ok := apperr.As(err)
-		var list apperr.List
-		if errors.As(err, &list) {
-			e, ok = list[0], true
-		}
-		if !ok || e.Kind != apperr.KindInvalid {
+		e, ok := search.Problem(err)
+		if !ok {
 			return err
 		}
 		data.Error, status = search.Message(h.views.Catalogue(), p.Lang, e), fiber.StatusUnprocessableEntity

@@ -43,14 +43,10 @@ func (s *Service) Profile(ctx context.Context, t *tenant.Tenant, id uuid.UUID, c
 	w := availability.WindowFor(t.Rules, s.search.Today())
 	d := &Details{Window: w}
 	err := database.InTenantTx(ctx, s.db, t.ID, func(ctx context.Context, tx bun.Tx) error {
-		ps, err := loadProfiles(ctx, tx, t.ID, []uuid.UUID{id})
-		if err != nil {
+		var err error
+		if d.Profile, err = loadProfile(ctx, tx, t.ID, id); err != nil {
 			return err
 		}
-		if len(ps) == 0 {
-			return ErrNotFound
-		}
-		d.Profile = ps[0]
 		if err := loadPhotos(ctx, tx, t.ID, d.Profile); err != nil {
 			return err
 		}
@@ -141,13 +137,10 @@ func placesIn(t *tenant.Tenant, cells []availability.Cell, month date.Date) []Ba
 func (s *Service) Availability(ctx context.Context, t *tenant.Tenant, id uuid.UUID, from, to date.Date) ([]availability.Cell, error) {
 	var cells []availability.Cell
 	err := database.InTenantTx(ctx, s.db, t.ID, func(ctx context.Context, tx bun.Tx) error {
-		ps, err := loadProfiles(ctx, tx, t.ID, []uuid.UUID{id})
-		if err != nil {
+		if _, err := loadProfile(ctx, tx, t.ID, id); err != nil {
 			return err
 		}
-		if len(ps) == 0 {
-			return ErrNotFound
-		}
+		var err error
 		cells, err = availability.ForFacility(ctx, tx, t, id, from, to)
 		return err
 	})
@@ -157,12 +150,21 @@ func (s *Service) Availability(ctx context.Context, t *tenant.Tenant, id uuid.UU
 // Exists tells whether id is an active facility of t (ErrNotFound otherwise).
 func (s *Service) Exists(ctx context.Context, t *tenant.Tenant, id uuid.UUID) error {
 	return database.Classify(database.InTenantTx(ctx, s.db, t.ID, func(ctx context.Context, tx bun.Tx) error {
-		ps, err := loadProfiles(ctx, tx, t.ID, []uuid.UUID{id})
-		if err == nil && len(ps) == 0 {
-			return ErrNotFound
-		}
+		_, err := loadProfile(ctx, tx, t.ID, id)
 		return err
 	}))
+}
+
+// loadProfile reads one active facility of the tenant; ErrNotFound for anything else.
+func loadProfile(ctx context.Context, tx bun.Tx, tenantID, id uuid.UUID) (*Profile, error) {
+	ps, err := loadProfiles(ctx, tx, tenantID, []uuid.UUID{id})
+	if err != nil {
+		return nil, err
+	}
+	if len(ps) == 0 {
+		return nil, ErrNotFound
+	}
+	return ps[0], nil
 }
 
 // Photo returns photo n of facility id.

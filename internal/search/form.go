@@ -1,7 +1,6 @@
 package search
 
 import (
-	"html/template"
 	"net/url"
 	"slices"
 	"strconv"
@@ -20,20 +19,12 @@ import (
 // the template: a template call per option costs more than the whole search.
 type Form struct {
 	values url.Values
+	words  Words
 	Errors []FieldError
 
 	Radii, CareHours, OpensBy, ClosesAfter []Option // selects: On is selected
 	Types, Kinds, Concepts                 []Option // checkboxes: On is ticked
 }
-
-// The option lists as HTML, for the template.
-func (f *Form) RadiiOptions() template.HTML       { return SelectOptions(f.Radii) }
-func (f *Form) CareHoursOptions() template.HTML   { return SelectOptions(f.CareHours) }
-func (f *Form) OpensByOptions() template.HTML     { return SelectOptions(f.OpensBy) }
-func (f *Form) ClosesAfterOptions() template.HTML { return SelectOptions(f.ClosesAfter) }
-func (f *Form) TypesChecks() template.HTML        { return Checkboxes(ParamType, f.Types) }
-func (f *Form) KindsChecks() template.HTML        { return Checkboxes(ParamProviderKind, f.Kinds) }
-func (f *Form) ConceptsChecks() template.HTML     { return Checkboxes(ParamConcept, f.Concepts) }
 
 // Option is one choice of a select or checkbox group.
 type Option struct {
@@ -55,7 +46,7 @@ func NewForm(r *tenant.Rules, v url.Values, w Words) *Form {
 	if v == nil {
 		v = url.Values{}
 	}
-	f := &Form{values: v}
+	f := &Form{values: v, words: w}
 	radius := strconv.FormatFloat(r.Map.DefaultRadiusKm, 'f', -1, 64)
 	if s := strings.Replace(v.Get(ParamRadius), ",", ".", 1); s != "" {
 		if km, err := strconv.ParseFloat(s, 64); err == nil {

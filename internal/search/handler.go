@@ -10,7 +10,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"kitaportal/internal/availability"
 	"kitaportal/internal/favourite"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/view"
@@ -256,12 +255,19 @@ func suggestionLinks(err error, v url.Values) []Link {
 
 // invalid tells whether err is about the input (shown in the form) rather than a failure.
 func invalid(err error) bool {
+	_, ok := Problem(err)
+	return ok
+}
+
+// Problem returns the (first) input problem err reports; ok is false when err is not
+// about the input but a failure.
+func Problem(err error) (e *apperr.Error, ok bool) {
 	var list apperr.List
-	if errors.As(err, &list) {
-		return true
+	if errors.As(err, &list) && len(list) > 0 {
+		return list[0], true
 	}
-	e, ok := apperr.As(err)
-	return ok && e.Kind == apperr.KindInvalid
+	e, ok = apperr.As(err)
+	return e, ok && e.Kind == apperr.KindInvalid
 }
 
 // ListResponse is the answer of GET /api/v1/facilities.
@@ -318,9 +324,6 @@ func (h *Handler) List(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(out)
 }
-
-// StatusText is the words for an availability answer.
-func (w Words) StatusText(s availability.Status) string { return w.T("status."+string(s), nil) }
 
 // BandLabel is the name of an age band in lang, as the city's rules call it.
 func BandLabel(r *tenant.Rules, key, lang string) string {

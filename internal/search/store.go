@@ -53,21 +53,92 @@ type Address struct {
 // JSON through to the API untouched and parses it only for pages.
 type OpeningHours map[string][][2]string
 
-// ParseHours reads stored opening hours.
+// ParseHours reads stored opening hours. PostgreSQL writes jsonb in one shape
+// ({"fri": [["07:00", "15:30"]], …}); a small scanner reads that shape at a tenth of
+// encoding/json's cost — twenty facilities a page — and anything else goes to
+// encoding/json.
 func ParseHours(raw []byte) (OpeningHours, error) {
-	var week struct {
-		Mon, Tue, Wed, Thu, Fri, Sat, Sun [][2]string
-	}
-	if err := json.Unmarshal(raw, &week); err != nil {
-		return nil, err
+	if h, ok := scanHours(raw); ok {
+		return h, nil
 	}
 	h := OpeningHours{}
-	for i, d := range [][][2]string{week.Mon, week.Tue, week.Wed, week.Thu, week.Fri, week.Sat, week.Sun} {
-		if len(d) > 0 {
-			h[Weekdays[i]] = d
-		}
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return nil, err
 	}
 	return h, nil
+}
+
+func scanHours(raw []byte) (OpeningHours, bool) {
+	i := 0
+	ws := func() {
+		for i < len(raw) && (raw[i] == ' ' || raw[i] == '\n' || raw[i] == '\t' || raw[i] == '\r') {
+			i++
+		}
+	}
+	expect := func(c byte) bool {
+		ws()
+		if i < len(raw) && raw[i] == c {
+			i++
+			return true
+		}
+		return false
+	}
+	str := func() (string, bool) {
+		if !expect('"') {
+			return "", false
+		}
+		start := i
+		for i < len(raw) && raw[i] != '"' {
+			if raw[i] == '\\' {
+				return "", false // escapes: leave it to encoding/json
+			}
+			i++
+		}
+		if i == len(raw) {
+			return "", false
+		}
+		i++
+		return string(raw[start : i-1]), true
+	}
+	h := OpeningHours{}
+	if !expect('{') {
+		return nil, false
+	}
+	if expect('}') {
+		return h, true
+	}
+	for {
+		day, ok := str()
+		if !ok || !expect(':') || !expect('[') {
+			return nil, false
+		}
+		var intervals [][2]string
+		for !expect(']') {
+			if len(intervals) > 0 && !expect(',') {
+				return nil, false
+			}
+			from, ok1 := str()
+			if !ok1 || !expect(',') {
+				return nil, false
+			}
+			until, ok2 := str()
+			if !ok2 || !expect(']') {
+				return nil, false
+			}
+			intervals = append(intervals, [2]string{from, until})
+			if i >= len(raw) {
+				return nil, false
+			}
+		}
+		h[day] = intervals
+		if expect('}') {
+			ws()
+			return h, i == len(raw)
+		}
+		if !expect(',') {
+			return nil, false
+		}
+	}
 }
 
 // Weekdays in order, as opening_hours names them.
@@ -85,34 +156,39 @@ func (s *statement) arg(v any) string {
 }
 
 // searchSQL builds the query of q: facilities of the tenant, filtered, nearest first,
-// one page, each with its availability cell for the child's band, scope and month and the
-// total number of hits. The inner query picks the page from narrow columns and indexes;
-// the outer one fetches what the page shows. Every table is scoped by tenant_id.
+// one page, with the total number of hits, and for the page the availability cell of the
+// child's band, scope and month. Every table is scoped by tenant_id.
 //
-// Distances are straight lines through the earth between the cube points the facility
-// table keeps (cube's <-> operator), which rank exactly like distances along the surface
-// and cost one operator per row; Go turns them into kilometres on the surface.
+// The inner query picks the page from the facility rows alone — the GiST index on
+// (tenant_id, earth), the columns, and care_offered, which the availability engine keeps
+// on each row — so only the twenty facilities shown cost an availability lookup. Only
+// "expected free only" must look at every candidate's cell. Distances are straight lines
+// through the earth between the cube points the table keeps (cube's <-> operator): they
+// rank exactly like distances along the surface at one operator per row, and Go turns
+// them into kilometres.
 func searchSQL(tenantID uuid.UUID, q Query, origin *Origin) (string, []any) {
 	s := &statement{}
 	t := s.arg(tenantID)
+	band := s.arg(q.Band.Key)
 	months := s.arg(q.AgeMonths)
+	cell := "a.tenant_id = f.tenant_id AND a.facility_id = f.id AND a.age_band = " + band +
+		" AND a.care_hours = " + s.arg(q.Scope) + " AND a.month = " + s.arg(q.Month())
 	distance := "NULL::float8"
 	var where []string
 	if origin != nil {
 		centre, box, chord := earthCircle(origin.Point, q.RadiusKm*1000)
-		c := s.arg(centre) + "::cube"
-		distance = "(f.earth <-> " + c + ")"
-		// The box finds the candidates with the GiST index on (tenant_id, earth); its
-		// corners reach beyond the circle, so the distance decides.
+		distance = "(f.earth <-> " + s.arg(centre) + "::cube)"
+		// The box finds the candidates with the index; its corners reach beyond the
+		// circle, so the distance decides.
 		where = append(where, "f.earth <@ "+s.arg(box)+"::cube", distance+" <= "+s.arg(chord))
 	}
-	ageFit := fmt.Sprintf("(%s >= f.age_min_months AND %s < f.age_max_months AND a.facility_id IS NOT NULL)", months, months)
+	ageFit := fmt.Sprintf("(%s >= f.age_min_months AND %s < f.age_max_months AND %s = ANY(f.care_offered))", months, months, band)
 	if len(q.Types) > 0 {
 		where = append(where, "f.type = ANY("+s.arg(q.Types)+"::text[])")
 	}
-	joinProvider := ""
+	joins := ""
 	if len(q.ProviderKinds) > 0 {
-		joinProvider = "JOIN provider p ON p.tenant_id = f.tenant_id AND p.id = f.provider_id"
+		joins += "\n    JOIN provider p ON p.tenant_id = f.tenant_id AND p.id = f.provider_id"
 		where = append(where, "p.kind = ANY("+s.arg(q.ProviderKinds)+"::text[])")
 	}
 	if len(q.Concepts) > 0 {
@@ -132,13 +208,14 @@ func searchSQL(tenantID uuid.UUID, q Query, origin *Origin) (string, []any) {
 	if q.Lunch {
 		where = append(where, "f.lunch")
 	}
-	if q.CareHours > 0 {
-		where = append(where, "a.capacity > 0") // offers the scope for this band
+	if q.CareHours > 0 { // has places of this scope for the child's band
+		where = append(where, s.arg(q.Band.Key+"/"+strconv.Itoa(q.CareHours))+" = ANY(f.care_offered)")
 	}
 	if q.AgeFitOnly || q.AvailableOnly {
 		where = append(where, ageFit)
 	}
 	if q.AvailableOnly {
+		joins += "\n    JOIN availability a ON " + cell
 		where = append(where, "a.free > 0")
 	}
 	order := "f.name, f.id"
@@ -153,20 +230,17 @@ func searchSQL(tenantID uuid.UUID, q Query, origin *Origin) (string, []any) {
 SELECT f.id, f.name, f.type, f.street, f.house_number, f.plz, f.city, f.lat, f.lon,
        array_to_string(f.concepts, ','), f.opening_hours, f.age_min_months, f.age_max_months,
        f.barrier_free, f.lunch, p.id, p.name, p.kind,
-       hit.distance, hit.age_fit, hit.known, hit.free, hit.total
+       hit.distance, hit.age_fit, a.facility_id IS NOT NULL, coalesce(a.free, 0), hit.total
 FROM (
-    SELECT f.id, ` + distance + ` AS distance, ` + ageFit + ` AS age_fit,
-           a.facility_id IS NOT NULL AS known, coalesce(a.free, 0) AS free, count(*) OVER () AS total
-    FROM facility f
-    ` + joinProvider + `
-    LEFT JOIN availability a ON a.tenant_id = f.tenant_id AND a.facility_id = f.id
-         AND a.age_band = ` + s.arg(q.Band.Key) + ` AND a.care_hours = ` + s.arg(q.Scope) + ` AND a.month = ` + s.arg(q.Month()) + `
+    SELECT f.id, ` + distance + ` AS distance, ` + ageFit + ` AS age_fit, count(*) OVER () AS total
+    FROM facility f` + joins + `
     WHERE f.tenant_id = ` + t + ` AND f.status = 'active'` + cond + `
     ORDER BY ` + order + `
     LIMIT ` + s.arg(q.PerPage) + ` OFFSET ` + s.arg(q.Offset()) + `
 ) hit
 JOIN facility f ON f.tenant_id = ` + t + ` AND f.id = hit.id
 JOIN provider p ON p.tenant_id = f.tenant_id AND p.id = f.provider_id
+LEFT JOIN availability a ON ` + cell + `
 ORDER BY ` + strings.ReplaceAll(order, "distance", "hit.distance") + `;`
 	return sqlText, s.args
 }

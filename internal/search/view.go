@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"kitaportal/internal/availability"
 	"kitaportal/internal/platform/i18n"
 )
 
@@ -86,6 +87,9 @@ func (w Words) Hours(h OpeningHours) []HoursLine {
 	}
 	return out
 }
+
+// StatusText is the words for an availability answer.
+func (w Words) StatusText(s availability.Status) string { return w.T("status."+string(s), nil) }
 
 // Day is the full name of a weekday ("mon" → "Montag").
 func (w Words) Day(day string) string { return w.T("day.long."+day, nil) }
