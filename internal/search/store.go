@@ -117,6 +117,9 @@ func scanHours(raw []byte) (OpeningHours, bool) {
 			if len(intervals) > 0 && !expect(',') {
 				return nil, false
 			}
+			if !expect('[') {
+				return nil, false
+			}
 			from, ok1 := str()
 			if !ok1 || !expect(',') {
 				return nil, false

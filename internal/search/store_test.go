@@ -46,6 +46,10 @@ func TestParseHours(t *testing.T) {
 			t.Errorf("ParseHours(%s) = %v, %v; want %s", tt.raw, h, err, tt.want)
 		}
 	}
+	// The common shape never needs encoding/json.
+	if _, ok := scanHours([]byte(`{"fri": [["07:00", "15:30"]], "mon": [["07:00", "12:00"], ["13:00", "16:30"]]}`)); !ok {
+		t.Error("the scanner does not read what PostgreSQL writes")
+	}
 	for _, bad := range []string{`[`, `{"mon": [["07:00", "08:00"]]`, `nonsense`} {
 		if _, err := ParseHours([]byte(bad)); err == nil {
 			t.Errorf("ParseHours(%s) accepted garbage", bad)
