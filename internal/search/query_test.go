@@ -149,6 +149,18 @@ func TestParseRefusesBadInput(t *testing.T) {
 	}
 }
 
+// A city whose youngest band starts at eight months has no care for a newborn.
+func TestParseChildTooYoung(t *testing.T) {
+	t.Parallel()
+	r := *rulesOf(t, "herzberg")
+	r.AgeBands = append([]tenant.AgeBand(nil), r.AgeBands...)
+	r.AgeBands[0].MinMonths = 8
+	_, err := parse(t, &r, "birth_date=2027-01-10&start_date=2027-03-01")
+	if e, ok := apperr.As(err); !ok || e.Code != "child_too_young" || e.Field != "birth_date" {
+		t.Errorf("got %v, want child_too_young", err)
+	}
+}
+
 func TestParseReportsEveryProblemAtOnce(t *testing.T) {
 	t.Parallel()
 	_, err := parse(t, rulesOf(t, "herzberg"), "birth_date=2025-02-30&start_date=&radius_km=99&type=ufo")
