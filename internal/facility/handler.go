@@ -1,10 +1,10 @@
 package facility
 
 import (
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -51,7 +51,6 @@ func (h *Handler) child(c *fiber.Ctx, t *tenant.Tenant) (*search.Child, error) {
 // ProfilePage is what the profile page shows.
 type ProfilePage struct {
 	*Details
-	Words      search.Words
 	Ages       string
 	Days       []DayHours
 	Places     []PlaceView
@@ -111,7 +110,7 @@ func (h *Handler) Profile(c *fiber.Ctx) error {
 	}
 	p := h.views.NewPage(c, "", nil)
 	words := search.NewWords(h.views.Catalogue(), p.Lang)
-	data := &ProfilePage{Words: words}
+	data := &ProfilePage{}
 	ch, err := h.child(c, t)
 	if err != nil {
 		e, ok := search.Problem(err)
@@ -168,13 +167,23 @@ func (h *Handler) Profile(c *fiber.Ctx) error {
 	for _, f := range favourite.Read(c) {
 		data.Favourite = data.Favourite || f == d.ID
 	}
-	data.SearchURL = "/"
-	if data.Query != "" {
-		data.SearchURL += "?" + data.Query
-	}
+	data.SearchURL = backToResults(c, data.Query)
 	p.Title = d.Name
 	p.Data = data
 	return h.views.RenderPage(c, fiber.StatusOK, "facility", p)
+}
+
+// backToResults is the result page the parent came from, or a search for the child in
+// the whole city.
+func backToResults(c *fiber.Ctx, childQuery string) string {
+	if ref, err := url.Parse(c.Get(fiber.HeaderReferer)); err == nil && ref.Host == string(c.Request().Host()) &&
+		ref.Path == "/" && ref.RawQuery != "" {
+		return ref.RequestURI()
+	}
+	if childQuery == "" {
+		return "/"
+	}
+	return "/?" + childQuery
 }
 
 // monthTable lays the cells of scope out as months × bands for the next monthsShown months.
@@ -430,7 +439,7 @@ func (h *Handler) APIAvailability(c *fiber.Ctx) error {
 	}
 	out := AvailabilityResponse{FacilityID: id, From: from.Time().Format("2006-01"), To: to.Time().Format("2006-01"), Items: []MonthBandCell{}}
 	for _, cell := range cells {
-		out.Items = append(out.Items, MonthBandCell{Month: cell.Month.Time().Format(time.DateOnly)[:7], AgeBand: cell.Band,
+		out.Items = append(out.Items, MonthBandCell{Month: cell.Month.Time().Format("2006-01"), AgeBand: cell.Band,
 			CareHours: cell.CareHours, Capacity: cell.Capacity, Free: cell.Free, Status: cell.Status()})
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
 
 	"kitaportal/internal/favourite"
 	"kitaportal/internal/platform/apperr"
@@ -48,10 +49,7 @@ type ResultsPage struct {
 }
 
 // ItemView is a result as the page shows it, every word already in the visitor's
-// language (cheaper than a template call per word).
-//
-// It embeds nothing: text/template looks fields up by name on every use, and a struct
-// with embedded fields sends reflect down its slow path.
+// language; renderItems writes it.
 type ItemView struct {
 	ID           string
 	Name         string
@@ -136,48 +134,8 @@ func (h *Handler) Results(c *fiber.Ctx) error {
 	if len(favs) > 0 {
 		data.Favourites.URL += "?" + child.Encode()
 	}
-	ages := map[[2]int]string{}
-	add, remove := words.T("favourites.add", nil), words.T("favourites.remove", nil)
-	for _, it := range res.Items {
-		iv := ItemView{ID: it.ID.String(), Name: it.Name, Availability: string(it.Availability), AgeFit: it.AgeFit,
-			Lat: strconv.FormatFloat(it.Lat, 'f', 6, 64), Lon: strconv.FormatFloat(it.Lon, 'f', 6, 64),
-			Address:   it.Address.Street + " " + it.Address.HouseNumber + ", " + it.Address.PLZ + " " + it.Address.City,
-			TypeLabel: words.T("search.type."+it.Type, nil),
-			URL:       "/facilities/" + it.ID.String() + "?" + child.Encode(), StatusText: words.StatusText(it.Availability),
-			HouseURL: p.Asset("img/house-" + string(it.Availability) + ".svg"), FavLabel: add}
-		if it.Provider.Name != it.Name {
-			iv.Provider = it.Provider.Name + " (" + words.T("search.provider."+it.Provider.Kind, nil) + ")"
-		}
-		if it.DistanceKm != nil {
-			iv.Distance = words.T("search.distance", map[string]any{"km": words.Km(*it.DistanceKm)})
-		}
-		key := [2]int{it.AgeMinMonths, it.AgeMaxMonths}
-		if ages[key] == "" {
-			ages[key] = words.T("search.ages", map[string]any{"range": words.AgeRange(it.AgeMinMonths, it.AgeMaxMonths)})
-		}
-		fit := "search.age_fit.no"
-		if it.AgeFit {
-			fit = "search.age_fit.yes"
-		}
-		iv.Fit = words.T(fit, nil) + " · " + ages[key]
-		var hours []string
-		week, err := ParseHours(it.OpeningHours)
-		if err != nil {
-			return fmt.Errorf("search: %s: %w", it.ID, err)
-		}
-		for _, h := range words.Hours(week) {
-			hours = append(hours, h.Days+" "+h.Times)
-		}
-		iv.Hours = strings.Join(hours, " · ")
-		for _, c := range it.Concepts {
-			iv.Concepts = append(iv.Concepts, words.T("search.concept."+c, nil))
-		}
-		for _, f := range favs {
-			if f == it.ID {
-				iv.Favourite, iv.FavLabel = true, remove
-			}
-		}
-		data.Items = append(data.Items, iv)
+	if data.Items, err = itemViews(words, p, res.Items, favs, child.Encode()); err != nil {
+		return err
 	}
 	data.List = renderItems(data.Items, p.Path, words.T("search.hours", nil), words.T("search.concepts", nil))
 	data.Summary = summary(words, t, res)
@@ -212,6 +170,58 @@ func (h *Handler) Results(c *fiber.Ctx) error {
 	data.PageText = words.T("search.page", map[string]any{"page": q.Page, "pages": res.Pages()})
 	p.Title = p.T("search.results.title")
 	return h.views.RenderPage(c, fiber.StatusOK, "search", p)
+}
+
+// itemViews puts the results into words; childQuery carries the child to the profiles.
+func itemViews(words Words, p *view.Page, items []Item, favs []uuid.UUID, childQuery string) ([]ItemView, error) {
+	ages := map[[2]int]string{} // few distinct ranges: look each up once
+	add, remove := words.T("favourites.add", nil), words.T("favourites.remove", nil)
+	out := make([]ItemView, 0, len(items))
+	for _, it := range items {
+		iv := ItemView{ID: it.ID.String(), Name: it.Name, Availability: string(it.Availability), AgeFit: it.AgeFit,
+			Lat: strconv.FormatFloat(it.Lat, 'f', 6, 64), Lon: strconv.FormatFloat(it.Lon, 'f', 6, 64),
+			Address:    it.Address.Street + " " + it.Address.HouseNumber + ", " + it.Address.PLZ + " " + it.Address.City,
+			TypeLabel:  words.T("search.type."+it.Type, nil),
+			URL:        "/facilities/" + it.ID.String() + "?" + childQuery,
+			StatusText: words.StatusText(it.Availability),
+			HouseURL:   p.Asset("img/house-" + string(it.Availability) + ".svg"),
+			FavLabel:   add,
+		}
+		if it.Provider.Name != it.Name {
+			iv.Provider = it.Provider.Name + " (" + words.T("search.provider."+it.Provider.Kind, nil) + ")"
+		}
+		if it.DistanceKm != nil {
+			iv.Distance = words.T("search.distance", map[string]any{"km": words.Km(*it.DistanceKm)})
+		}
+		key := [2]int{it.AgeMinMonths, it.AgeMaxMonths}
+		if ages[key] == "" {
+			ages[key] = words.T("search.ages", map[string]any{"range": words.AgeRange(it.AgeMinMonths, it.AgeMaxMonths)})
+		}
+		fit := "search.age_fit.no"
+		if it.AgeFit {
+			fit = "search.age_fit.yes"
+		}
+		iv.Fit = words.T(fit, nil) + " · " + ages[key]
+		week, err := ParseHours(it.OpeningHours)
+		if err != nil {
+			return nil, fmt.Errorf("search: %s: %w", it.ID, err)
+		}
+		var hours []string
+		for _, h := range words.Hours(week) {
+			hours = append(hours, h.Days+" "+h.Times)
+		}
+		iv.Hours = strings.Join(hours, " · ")
+		for _, c := range it.Concepts {
+			iv.Concepts = append(iv.Concepts, words.T("search.concept."+c, nil))
+		}
+		for _, f := range favs {
+			if f == it.ID {
+				iv.Favourite, iv.FavLabel = true, remove
+			}
+		}
+		out = append(out, iv)
+	}
+	return out, nil
 }
 
 func summary(w Words, t *tenant.Tenant, res *Result) string {
