@@ -6,11 +6,20 @@
 #   docker run -e DATABASE_URL=… kitaportal tenants sync
 #   docker run -e DATABASE_URL=… -e REDIS_URL=… -e SMTP_URL=… -e AUTH_SECRET=… kitaportal worker
 
+# Browser libraries (Leaflet) from npm, as pinned in package-lock.json.
+FROM node:20-bookworm-slim AS web
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts
+
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download && go mod verify
 COPY . .
+COPY --from=web /src/node_modules/leaflet/dist/leaflet.js /src/node_modules/leaflet/dist/leaflet.css /src/web/static/vendor/leaflet/
+COPY --from=web /src/node_modules/leaflet/dist/images /src/web/static/vendor/leaflet/images
+COPY --from=web /src/node_modules/leaflet/LICENSE /src/web/static/vendor/leaflet/
 RUN CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags="-s -w" -o /out/kitaportal ./cmd/kitaportal
 
 FROM gcr.io/distroless/static-debian12:nonroot

@@ -10,22 +10,35 @@ BIN := bin/kitaportal
 # Runs cmd/devstack and exports what it prints; stops the recipe when it fails.
 STACK = stack="$$($(GO) run ./cmd/devstack $(STACK_FLAGS))"; eval "$$stack";
 
-.PHONY: run test build vet bench bench-home bench-login clean clean-testdb
+.PHONY: run test build vet vendor bench bench-home bench-login bench-data bench-search load-search clean clean-testdb
 
-build:
+build: vendor
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o $(BIN) ./cmd/kitaportal
 
 run: build
 	@$(STACK) APP_ENV=development DEV_MAIL_SINK=true LOG_FORMAT=$${LOG_FORMAT:-text} ./$(BIN) dev
 
-test:
+# The browser end-to-end test needs Chromium: devstack installs it when missing.
+test: STACK_FLAGS = -browser
+test: vendor
 	@$(STACK) $(GO) vet ./... && $(GO) test -count=1 -timeout 12m ./...
 
-bench:
-	@$(STACK) $(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee bench.out
+# Browser libraries from npm, pinned in package.json / package-lock.json, copied into
+# web/static/vendor (not in git) so the binary embeds and serves them itself.
+LEAFLET := web/static/vendor/leaflet
+vendor: $(LEAFLET)/leaflet.js
+$(LEAFLET)/leaflet.js: package.json package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq npm; }
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	rm -rf $(LEAFLET) && mkdir -p $(LEAFLET)
+	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images \
+		node_modules/leaflet/LICENSE $(LEAFLET)/
+
+bench: bench-data
+	@$(STACK) $(BENCH_ENV) $(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee bench.out
 
 clean:
-	rm -rf bin bench.out
+	rm -rf bin bench.out node_modules web/static/vendor
 
 # Home page through the whole stack vs a bare Fiber handler, over loopback with wrk.
 bench-home:
@@ -37,6 +50,32 @@ bench-home:
 bench-login:
 	@$(STACK) $(GO) test ./internal/auth -run '^$$' -bench PasswordHash -count 6 && \
 		$(GO) test ./internal/server -run '^$$' -bench PagesWhileLogins -benchtime 1x -timeout 20m -v
+# Measuring the search at scale: a database of its own (kitaportal_bench) with Bochum and
+# a synthetic Berlin (tenants/bench/berlin.yaml: ~3,000 facilities, ~170,000 contracts).
+# Built once (minutes) and seeded again when the month changed; the availability is
+# rebuilt on every run, so it follows the code.
+BENCH_DB := kitaportal_bench
+BENCH_ENV = BENCH_DATABASE_URL="$$(echo "$$TEST_DATABASE_URL" | sed -E 's,/[^/?]*(\?|$$),/$(BENCH_DB)\1,')"
+bench-data: build
+	@$(STACK) export $(BENCH_ENV); \
+	psql "$$TEST_DATABASE_URL" -Atc "SELECT 1 FROM pg_database WHERE datname = '$(BENCH_DB)'" | grep -q 1 || \
+		psql "$$TEST_DATABASE_URL" -qc "CREATE DATABASE $(BENCH_DB)"; \
+	export DATABASE_URL="$$BENCH_DATABASE_URL" LOG_LEVEL=warn; \
+	./$(BIN) migrate up >/dev/null && ./$(BIN) tenants sync >/dev/null && TENANTS_DIR=tenants/bench ./$(BIN) tenants sync >/dev/null; \
+	if psql "$$DATABASE_URL" -Atc "SELECT 1 FROM availability_state s JOIN tenant t ON t.id = s.tenant_id \
+		WHERE t.slug = 'berlin' AND s.first_month = date_trunc('month', current_date)" | grep -q 1; then \
+		echo "bench-data: $(BENCH_DB) is up to date"; \
+	else ./$(BIN) seed bochum berlin; fi; \
+	./$(BIN) availability rebuild bochum berlin && psql "$$DATABASE_URL" -qc "VACUUM ANALYZE"
+
+# Search latency against the bare SQL of the same query, and Bochum against Berlin.
+bench-search: bench-data
+	@$(STACK) $(BENCH_ENV) $(GO) test ./internal/search -run '^$$' -bench Search -benchtime 1x -timeout 20m
+
+# Load over loopback: the real binary on Berlin, wrk with mixed searches, 30 s, 64 connections.
+load-search: bench-data
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk
+	@$(STACK) $(BENCH_ENV) $(GO) test ./cmd/kitaportal -run '^$$' -bench SearchLoad -benchtime 1x -timeout 20m
 
 # Drops the test databases and templates that tests leave on the local server (templates
 # are rebuilt whenever migrations or tenant files change; old ones are never reused).

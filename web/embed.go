@@ -4,7 +4,7 @@ package web
 
 import "embed"
 
-// FS holds templates/, static/ and i18n/.
+// FS holds templates/, static/, i18n/ and openapi/ (the API description).
 //
-//go:embed templates static i18n
+//go:embed templates static i18n openapi
 var FS embed.FS

@@ -46,7 +46,7 @@ type process struct {
 }
 
 // env is a complete environment for the binary: its own database and Redis database.
-func env(t *testing.T, dbURL string, extra ...string) []string {
+func env(t testing.TB, dbURL string, extra ...string) []string {
 	t.Helper()
 	redisURL, _ := url.Parse(testdb.RedisURL(t))
 	redisURL.Path = "/14" // its own Redis database: the binary's worker takes every job it sees
@@ -59,7 +59,7 @@ func env(t *testing.T, dbURL string, extra ...string) []string {
 	return append(e, extra...)
 }
 
-func runCmd(t *testing.T, environ []string, args ...string) (string, error) {
+func runCmd(t testing.TB, environ []string, args ...string) (string, error) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Env = environ
@@ -67,7 +67,7 @@ func runCmd(t *testing.T, environ []string, args ...string) (string, error) {
 	return string(out), err
 }
 
-func start(t *testing.T, environ []string, args ...string) *process {
+func start(t testing.TB, environ []string, args ...string) *process {
 	t.Helper()
 	p := &process{cmd: exec.Command(binary, args...), output: &bytes.Buffer{}}
 	p.cmd.Env = environ
@@ -88,7 +88,7 @@ func start(t *testing.T, environ []string, args ...string) *process {
 }
 
 // stop sends SIGTERM and expects a clean exit.
-func (p *process) stop(t *testing.T) {
+func (p *process) stop(t testing.TB) {
 	t.Helper()
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
@@ -103,7 +103,7 @@ func (p *process) stop(t *testing.T) {
 	}
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -125,7 +125,7 @@ func get(addr, host, path string) (int, string, error) {
 	return res.StatusCode, string(body), nil
 }
 
-func eventually(t *testing.T, what string, within time.Duration, ok func() bool) {
+func eventually(t testing.TB, what string, within time.Duration, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for !ok() {

@@ -7,6 +7,7 @@
 //	kitaportal seed [slug …]         demo data for the seed cities
 //	kitaportal billing link <slug> <stripe customer id>
 //	kitaportal operators add <email> <name>
+//	kitaportal availability rebuild [slug …]
 //	kitaportal dev                   everything in one process for local use
 //
 // Configuration comes from environment variables; see README.md.
@@ -50,6 +51,7 @@ const usage = `usage: kitaportal <command>
   billing link <slug> <cus_…>    record which Stripe customer pays for a city
   seed [slug ...]                write demo data (default: all demo cities; demo accounts outside production)
   operators add <email> <name>   create an operator of the console (prints password and TOTP secret once)
+  availability rebuild [slug ...] recompute expected free places (default: all tenants)
   dev                            migrate, sync, seed, serve and work in one process`
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -75,6 +77,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return billingCmd(ctx, env, args[1:], stdout)
 	case "operators":
 		return operatorsCmd(ctx, env, args[1:], stdout)
+	case "availability":
+		return availabilityCmd(ctx, env, args[1:], stdout)
 	case "dev":
 		return dev(ctx, env)
 	case "help", "-h", "--help":

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -10,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"kitaportal/internal/account"
+	"kitaportal/internal/availability"
 	"kitaportal/internal/notify"
 	"kitaportal/internal/operator"
 	"kitaportal/internal/platform/clock"
@@ -77,6 +79,7 @@ func runWorker(ctx context.Context, e *env, db *bun.DB, sender mail.Sender, reg 
 	mux.HandleFunc(operator.TaskHeartbeat, jobs.HandleHeartbeat)
 	mux.HandleFunc(operator.TaskPruneOutbox, jobs.HandlePruneOutbox)
 	mux.HandleFunc(operator.TaskPruneAuth, jobs.HandlePruneAuth)
+	mux.HandleFunc(availability.TaskEnsure, availability.NewJobs(db, clock.System{}, e.log).HandleEnsure)
 
 	srv := asynq.NewServer(opt, asynq.Config{
 		Concurrency:     e.cfg.WorkerConcurrency,
@@ -91,7 +94,8 @@ func runWorker(ctx context.Context, e *env, db *bun.DB, sender mail.Sender, reg 
 	defer srv.Shutdown()
 
 	scheduler := asynq.NewScheduler(opt, &asynq.SchedulerOpts{Location: clock.Berlin, Logger: queue.Logger{L: e.log}, LogLevel: asynq.WarnLevel})
-	for _, p := range operator.Schedule {
+	schedule := append(slices.Clone(operator.Schedule), struct{ Spec, Type string }{availability.EnsureSpec, availability.TaskEnsure})
+	for _, p := range schedule {
 		// Unique: several workers may each run a scheduler; a tick still runs once.
 		if _, err := scheduler.Register(p.Spec, asynq.NewTask(p.Type, nil), asynq.Unique(20*time.Second), asynq.Queue("low")); err != nil {
 			return err

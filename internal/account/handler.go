@@ -4,9 +4,9 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/google/uuid"
 
 	"kitaportal/internal/auth"
+	"kitaportal/internal/favourite"
 	"kitaportal/internal/platform/view"
 )
 
@@ -88,26 +88,16 @@ func (h *Handler) Login(c *fiber.Ctx) error {
 	next := safeNext(c.FormValue("next"))
 	f := view.NewForm(map[string]string{"email": c.FormValue("email"), "next": next})
 	sess, err := h.s.Login(c.UserContext(), auth.CallerOf(c), Login{Email: c.FormValue("email"), Password: c.FormValue("password"),
-		Favourites: favourites(c)})
+		Favourites: favourite.Read(c)})
 	if err != nil {
 		return h.forms.Failed(c, err, "account_login", "account.login.title", f, nil)
 	}
 	h.authn.SetSessionCookie(c, sess.Token, sess.ExpiresAt)
+	favourite.Clear(c) // the account holds the list from now on
 	if next == "/" {
 		next = "/account"
 	}
 	return c.Redirect(next, fiber.StatusSeeOther)
-}
-
-// favourites reads the search's "merkliste" cookie: facility ids marked before sign-in.
-func favourites(c *fiber.Ctx) []uuid.UUID {
-	var out []uuid.UUID
-	for _, part := range strings.Split(c.Cookies("merkliste"), ",") {
-		if id, err := uuid.Parse(strings.TrimSpace(part)); err == nil && len(out) < 100 {
-			out = append(out, id)
-		}
-	}
-	return out
 }
 
 // Logout ends the session.

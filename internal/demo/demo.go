@@ -19,6 +19,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"kitaportal/internal/availability"
 	"kitaportal/internal/platform/database"
 	"kitaportal/internal/platform/date"
 	"kitaportal/internal/tenant"
@@ -55,7 +56,13 @@ func Seed(ctx context.Context, db bun.IDB, t *tenant.Tenant, today date.Date) (S
 		return Stats{}, fmt.Errorf("demo %s: %w", t.Slug, err)
 	}
 	err = database.InTenantTx(ctx, db, t.ID, func(ctx context.Context, tx bun.Tx) error {
-		return data.insert(ctx, tx)
+		if err := data.insert(ctx, tx); err != nil {
+			return err
+		}
+		// The demo writes places and contracts behind the write paths' back, so it
+		// recomputes the expected availability of the whole city in the same transaction.
+		_, err := availability.Rebuild(ctx, tx, t, today)
+		return err
 	})
 	if err != nil {
 		return Stats{}, fmt.Errorf("demo %s: %w", t.Slug, err)

@@ -151,6 +151,16 @@ func TestSeedCounts(t *testing.T) {
 		within("families off the street list", 0, 0, queryInt(t, db, `SELECT count(*) FROM family fa
 			WHERE fa.tenant_id = ? AND NOT EXISTS (SELECT 1 FROM street s
 			  WHERE s.tenant_id = fa.tenant_id AND s.plz = fa.plz AND s.name = fa.street AND s.municipality_key = fa.municipality_key)`, tn.ID))
+		// The search shows blue and yellow houses this month: the expected availability
+		// is computed with the data, and some facilities are full while others are not.
+		smallest := tn.Rules.CareScopes[0]
+		for _, free := range []string{"free > 0", "free <= 0"} {
+			within("Krippe facilities with "+free+" this month", 1, 10000, queryInt(t, db, `SELECT count(*) FROM availability
+				WHERE tenant_id = ? AND age_band = 'krippe' AND care_hours = ? AND month = ? AND `+free,
+				tn.ID, smallest, seedDay.FirstOfMonth()))
+		}
+		within("facilities without availability", 0, 0, queryInt(t, db, `SELECT count(*) FROM facility f
+			WHERE f.tenant_id = ? AND NOT EXISTS (SELECT 1 FROM availability a WHERE a.tenant_id = f.tenant_id AND a.facility_id = f.id)`, tn.ID))
 	}
 }
 

@@ -816,6 +816,7 @@ func (g *generator) finishFacilities() {
 			AgeMinMonths: f.ageMin, AgeMaxMonths: f.ageMax, BarrierFree: f.barrierFree, Lunch: f.lunch,
 			Phone: f.phone, Email: f.email, Website: f.website, CreatedAt: g.stamp, UpdatedAt: g.stamp,
 		})
+		g.out.photos = append(g.out.photos, g.photos(f)...)
 		for _, grp := range f.groups {
 			grp.children = g.occupied(f, grp.places)
 			g.out.groups = append(g.out.groups, groupRow{

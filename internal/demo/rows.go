@@ -154,6 +154,7 @@ type dataset struct {
 	streets    []streetRow
 	providers  []providerRow
 	facilities []facilityRow
+	photos     []photoRow
 	groups     []groupRow
 	capacities []capacityRow
 	families   []familyRow
@@ -173,6 +174,7 @@ func (d *dataset) insert(ctx context.Context, db bun.IDB) error {
 		{"street", func() error { return insertBatches(ctx, db, d.streets) }},
 		{"provider", func() error { return insertBatches(ctx, db, d.providers) }},
 		{"facility", func() error { return insertBatches(ctx, db, d.facilities) }},
+		{"facility_photo", func() error { return insertBatches(ctx, db, d.photos) }},
 		{"facility_group", func() error { return insertBatches(ctx, db, d.groups) }},
 		{"group_capacity", func() error { return insertBatches(ctx, db, d.capacities) }},
 		{"family", func() error { return insertBatches(ctx, db, d.families) }},

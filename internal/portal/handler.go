@@ -16,6 +16,7 @@ import (
 
 	"kitaportal/internal/platform/database"
 	"kitaportal/internal/platform/view"
+	"kitaportal/internal/search"
 	"kitaportal/internal/tenant"
 )
 
@@ -43,30 +44,40 @@ func Site(t *tenant.Tenant, lang string) *view.Site {
 
 // Handler serves the tenant's home page and branding.
 type Handler struct {
-	views *view.Renderer
-	stats *statsCache
+	views   *view.Renderer
+	stats   *statsCache
+	results fiber.Handler
 }
 
-// NewHandler returns the portal handlers; db feeds the key figures on the home page.
-func NewHandler(views *view.Renderer, db bun.IDB) *Handler {
-	return &Handler{views: views, stats: &statsCache{db: db, ttl: time.Minute, byTenant: map[uuid.UUID]statsEntry{}}}
+// NewHandler returns the portal handlers; db feeds the key figures on the home page, and
+// results answers the start page once it carries a search.
+func NewHandler(views *view.Renderer, db bun.IDB, results fiber.Handler) *Handler {
+	return &Handler{views: views, results: results,
+		stats: &statsCache{db: db, ttl: time.Minute, byTenant: map[uuid.UUID]statsEntry{}}}
 }
 
-// HomeData is what the home page shows: the city's rules in plain words and key figures.
+// HomeData is what the home page shows: the search form, the city's rules in plain words
+// and key figures.
 type HomeData struct {
 	Tenant *tenant.Tenant
 	Rules  *tenant.Rules
 	Stats  *Stats // nil while the database cannot be read
+	Form   *search.Form
 }
 
-// Home renders the city's start page. It is the same for every anonymous visitor until
-// the rules or the key figures change, so the rendered bytes are shared.
+// Home is the city's start page: the search. Empty, it is the same for every anonymous
+// visitor until the rules or the key figures change, so the rendered bytes are shared;
+// with a search in the URL it shows the answers.
 func (h *Handler) Home(c *fiber.Ctx) error {
+	if h.results != nil && search.Asked(c) {
+		return h.results(c)
+	}
 	t := tenant.FromFiber(c)
 	stats, generation := h.stats.get(c.UserContext(), t.ID)
 	key := "home|" + t.ID.String() + "|" + strconv.Itoa(t.RulesVersion) + "|" + strconv.FormatInt(generation, 36)
 	return h.views.RenderShared(c, key, "home", func(p *view.Page) {
-		p.Data = HomeData{Tenant: t, Rules: t.Rules, Stats: stats}
+		form := search.NewForm(t.Rules, nil, search.NewWords(h.views.Catalogue(), p.Lang))
+		p.Data = HomeData{Tenant: t, Rules: t.Rules, Stats: stats, Form: form}
 		p.Title = p.T("home.title")
 	})
 }

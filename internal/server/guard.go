@@ -11,6 +11,7 @@ import (
 	"kitaportal/internal/account"
 	"kitaportal/internal/auth"
 	"kitaportal/internal/authz"
+	"kitaportal/internal/favourite"
 	"kitaportal/internal/notify"
 	"kitaportal/internal/operator"
 	"kitaportal/internal/platform/apperr"
@@ -22,6 +23,7 @@ import (
 
 // components are the services and handlers the routes are made of.
 type components struct {
+	lists    *favourite.Lists
 	authn    *auth.Authenticator
 	authz    *authz.Enforcer
 	accounts *account.Service
@@ -48,8 +50,11 @@ func newComponents(d Deps) (*components, error) {
 		Limiter: auth.NewLimiter(d.Redis, d.RateLimitPrefix), Mails: mails, Clock: d.Clock, TenantURL: d.Config.TenantURL,
 	})
 	staffSvc := staff.NewService(d.DB, accounts, d.Authz, keys)
+	authn := auth.NewAuthenticator(sessions, keys, d.Config.PublicURL.Scheme == "https")
+	accounts.Favourites = favourite.Import // the Merkliste of the browser joins the account at sign-in
 	return &components{
-		authn:    auth.NewAuthenticator(sessions, keys, d.Config.PublicURL.Scheme == "https"),
+		lists:    favourite.NewLists(d.DB, authn),
+		authn:    authn,
 		authz:    d.Authz,
 		accounts: accounts,
 		staff:    staffSvc,
@@ -95,7 +100,16 @@ func (g *guard) wrap(r Route, h fiber.Handler) fiber.Handler {
 	}
 	switch perm {
 	case PermPublicNoCSRF:
-		return h
+		return func(c *fiber.Ctx) error {
+			// Without a session the request can only change the visitor's own cookie; with
+			// one it acts on an account and needs the token like any other form.
+			if p := auth.PrincipalOf(c); p != nil && !p.API {
+				if err := checkCSRF(c); err != nil {
+					return err
+				}
+			}
+			return h(c)
+		}
 	case PermPublic:
 		return func(c *fiber.Ctx) error {
 			if err := checkCSRF(c); err != nil {

@@ -6,11 +6,13 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"kitaportal/internal/billing"
 	"kitaportal/internal/account"
+	"kitaportal/internal/billing"
+	"kitaportal/internal/facility"
 	"kitaportal/internal/operator"
 	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/portal"
+	"kitaportal/internal/search"
 	"kitaportal/internal/staff"
 	"kitaportal/internal/tenant"
 )
@@ -31,9 +33,10 @@ type Route struct {
 // still needs the form's CSRF token.
 const PermPublic = "public"
 
-// PermPublicNoCSRF marks a public POST that changes nothing on the server, only a cookie
-// of the visitor's own (the search's Merkliste), so the pages carrying its button can
-// stay shared and token-free. Anything that writes server state must not use it.
+// PermPublicNoCSRF marks a public POST that, for an anonymous visitor, changes nothing on
+// the server, only a cookie of the visitor's own (the search's Merkliste), so the pages
+// carrying its button can stay shared and token-free. With a signed-in session the guard
+// checks the token as for any form. Anything else that writes server state must not use it.
 const PermPublicNoCSRF = "public:no-csrf"
 
 // Routes returns the route table New mounts for d: for the tests that walk every route
@@ -50,7 +53,10 @@ func Routes(d Deps) ([]Route, error) {
 }
 
 func routes(d Deps, parts *components) []Route {
-	home := portal.NewHandler(d.Views, d.DB)
+	finder := search.NewService(d.DB, d.Clock)
+	results := search.NewHandler(finder, d.Views, parts.lists)
+	profiles := facility.NewHandler(facility.NewService(d.DB, finder), finder, d.Views, parts.lists)
+	home := portal.NewHandler(d.Views, d.DB, results.Results)
 	vendor := operator.NewHandler(d.Views, d.Registry, d.Config.TenantURL, d.MailSink)
 	stripeHooks := billing.NewHandler(billing.NewService(d.DB, d.Log), d.Config.StripeWebhookSecret.Value())
 	acc := account.NewHandler(parts.accounts, d.Views, parts.authn)
@@ -67,6 +73,19 @@ func routes(d Deps, parts *components) []Route {
 		{"GET", "/", tenant.SurfaceTenant, PermPublic, home.Home},
 		{"GET", "/branding/theme.css", tenant.SurfaceTenant, PermPublic, home.Theme},
 		{"GET", "/branding/logo.svg", tenant.SurfaceTenant, PermPublic, home.Logo},
+
+		// Finding care: the start page is the search; with a search in the URL it answers.
+		{"GET", "/facilities/:id", T, PermPublic, profiles.Profile},
+		{"GET", "/facilities/:id/photos/:n", T, PermPublic, profiles.Photo},
+		// The Merkliste lives in a cookie of the visitor's own: no account, no server state.
+		{"GET", "/favourites", T, PermPublic, profiles.Favourites},
+		{"POST", "/favourites", T, PermPublicNoCSRF, profiles.ToggleFavourite},
+
+		// Search API (web/openapi/openapi.json describes the whole API).
+		{"GET", "/api/v1/openapi.json", T, PermPublic, openAPI},
+		{"GET", "/api/v1/facilities", T, PermPublic, results.List},
+		{"GET", "/api/v1/facilities/:id", T, PermPublic, profiles.APIProfile},
+		{"GET", "/api/v1/facilities/:id/availability", T, PermPublic, profiles.APIAvailability},
 
 		// Parent accounts.
 		{"GET", "/register", T, PermPublic, acc.RegisterForm},

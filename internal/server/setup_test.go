@@ -45,6 +45,12 @@ type bundle struct {
 // let links expire and TOTP codes move on.
 func setup(t testing.TB, env map[string]string) *bundle {
 	t.Helper()
+	return setupWith(t, env, clock.NewManual(time.Now()))
+}
+
+// setupWith is setup with a given clock, for pages that depend on today.
+func setupWith(t testing.TB, env map[string]string, clk *clock.Manual) *bundle {
+	t.Helper()
 	db, dbURL := tenanttest.DB(t)
 	vars := map[string]string{"BASE_DOMAIN": "localhost", "PUBLIC_URL": "http://localhost:8080", "METRICS_ADDR": ""}
 	for k, v := range env {
@@ -84,7 +90,6 @@ func setup(t testing.TB, env map[string]string) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := clock.NewManual(time.Now())
 	deps := server.Deps{Config: cfg, DB: db, Redis: rdb, Registry: reg, Views: views, Log: log, Authz: enforcer, Clock: clk,
 		RateLimitPrefix: uuid.NewString() + ":"}
 	app, err := server.New(deps)

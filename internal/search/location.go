@@ -1,0 +1,228 @@
+package search
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"kitaportal/internal/platform/apperr"
+)
+
+// Origin is where a search starts from and how we tell the parent what we understood.
+type Origin struct {
+	Point
+	PLZ    string // the postcode of the origin, if it has one
+	Street string // the street, when an address was found
+	Place  string // the place as written in addresses
+	// Others are further postcodes that have a street of the same name, so the parent
+	// can pick the right one.
+	Others []Origin
+}
+
+// Label is the origin in words: "Kortumstraße, 44787 Bochum", "44787 Bochum", "Bochum".
+func (o Origin) Label() string {
+	where := strings.TrimSpace(o.PLZ + " " + o.Place)
+	if o.Street != "" {
+		return o.Street + ", " + where
+	}
+	return where
+}
+
+var (
+	plzInText   = regexp.MustCompile(`\b[0-9]{5}\b`)
+	houseNumber = regexp.MustCompile(`\s+[0-9]+\s*[a-zA-Z]?(\s*[-/]\s*[0-9]+\s*[a-zA-Z]?)?$`)
+	strAbbrev   = regexp.MustCompile(`(?i)(str\.|strasse)$`)
+)
+
+// resolve finds the point a query starts from in the tenant's own postcode and street
+// tables; no external geocoder is asked. nil means no place was given (the whole city).
+func (p *places) resolve(ctx context.Context, tx bun.Tx, q Query, tenantID uuid.UUID) (*Origin, error) {
+	switch {
+	case q.Point != nil:
+		return &Origin{Point: *q.Point}, nil
+	case q.PLZ != "":
+		o, err := p.postcode(ctx, tx, tenantID, q.PLZ)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, apperr.Invalid(ParamPLZ, "unknown_plz", map[string]any{"plz": q.PLZ})
+		}
+		return o, err
+	case q.Address != "":
+		return p.address(ctx, tx, tenantID, q.Address)
+	}
+	return nil, nil
+}
+
+// places keeps each tenant's postcodes for a few minutes: nearly every search starts at
+// one, and they change only when a city's geography is imported again. They are read
+// inside the tenant's transaction and kept by tenant.
+type places struct {
+	mu       sync.RWMutex
+	byTenant map[uuid.UUID]postcodeSet
+}
+
+type postcodeSet struct {
+	read  time.Time
+	codes map[string]Origin
+}
+
+const postcodesFresh = 5 * time.Minute
+
+// postcode returns the centre of a postcode of the tenant; sql.ErrNoRows when it has none.
+func (p *places) postcode(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, plz string) (*Origin, error) {
+	p.mu.RLock()
+	set, ok := p.byTenant[tenantID]
+	p.mu.RUnlock()
+	if !ok || time.Since(set.read) > postcodesFresh {
+		rows, err := tx.Tx.QueryContext(ctx, `SELECT plz, place, lat, lon FROM postcode WHERE tenant_id = $1`, tenantID)
+		if err != nil {
+			return nil, fmt.Errorf("search: postcodes: %w", err)
+		}
+		set = postcodeSet{read: time.Now(), codes: map[string]Origin{}}
+		for rows.Next() {
+			var o Origin
+			if err := rows.Scan(&o.PLZ, &o.Place, &o.Lat, &o.Lon); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("search: postcodes: %w", err)
+			}
+			set.codes[o.PLZ] = o
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("search: postcodes: %w", err)
+		}
+		p.mu.Lock()
+		if p.byTenant == nil {
+			p.byTenant = map[uuid.UUID]postcodeSet{}
+		}
+		p.byTenant[tenantID] = set
+		p.mu.Unlock()
+	}
+	o, ok := set.codes[plz]
+	if !ok {
+		return nil, sql.ErrNoRows
+	}
+	return &o, nil
+}
+
+// addressOrigin understands what parents type into one field: "44787", "44787 Bochum",
+// "Kortumstraße 12", "Kortumstr. 12, 44787 Bochum", "Adendorf".
+func (p *places) address(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, text string) (*Origin, error) {
+	plz := plzInText.FindString(text)
+	rest := strings.TrimSpace(plzInText.ReplaceAllString(text, " "))
+	street := strings.TrimSpace(strings.Split(rest, ",")[0])
+	street = strings.TrimSpace(houseNumber.ReplaceAllString(street, ""))
+	street = strAbbrev.ReplaceAllString(street, "straße")
+
+	if street != "" {
+		o, err := streetOrigin(ctx, tx, tenantID, street, plz)
+		if err != nil || o != nil {
+			return o, err
+		}
+		if plz == "" {
+			if o, err := placeOrigin(ctx, tx, tenantID, street); err != nil || o != nil {
+				return o, err
+			}
+		}
+	}
+	if plz != "" {
+		o, err := p.postcode(ctx, tx, tenantID, plz)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, apperr.Invalid(ParamAddress, "unknown_plz", map[string]any{"plz": plz})
+		}
+		return o, err
+	}
+	suggestions, err := suggest(ctx, tx, tenantID, street)
+	if err != nil {
+		return nil, err
+	}
+	e := apperr.Invalid(ParamAddress, "unknown_address", map[string]any{"address": text})
+	if len(suggestions) > 0 {
+		e.Details = map[string]any{"suggestions": suggestions}
+	}
+	return nil, e
+}
+
+// streetOrigin finds a street by its name (any case), preferring the given postcode.
+func streetOrigin(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, street, plz string) (*Origin, error) {
+	rows, err := tx.Tx.QueryContext(ctx, `
+		SELECT s.name, s.plz, p.place, s.lat, s.lon
+		FROM street s JOIN postcode p ON p.tenant_id = s.tenant_id AND p.plz = s.plz
+		WHERE s.tenant_id = $1 AND s.name ILIKE $2
+		ORDER BY s.plz = $3 DESC, s.plz
+		LIMIT 10`, tenantID, likeLiteral(street), plz)
+	if err != nil {
+		return nil, fmt.Errorf("search: street: %w", err)
+	}
+	defer rows.Close()
+	var found []Origin
+	for rows.Next() {
+		var o Origin
+		if err := rows.Scan(&o.Street, &o.PLZ, &o.Place, &o.Lat, &o.Lon); err != nil {
+			return nil, fmt.Errorf("search: street: %w", err)
+		}
+		found = append(found, o)
+	}
+	if err := rows.Err(); err != nil || len(found) == 0 {
+		return nil, err
+	}
+	o := found[0]
+	if plz == "" || o.PLZ != plz {
+		o.Others = found[1:]
+	}
+	return &o, nil
+}
+
+// placeOrigin finds a place name ("Adendorf", "Bochum"): the middle of its postcodes.
+func placeOrigin(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, place string) (*Origin, error) {
+	o := &Origin{}
+	var n int
+	err := tx.Tx.QueryRowContext(ctx, `
+		SELECT coalesce(min(place), ''), count(*), coalesce(avg(lat), 0), coalesce(avg(lon), 0)
+		FROM postcode WHERE tenant_id = $1 AND lower(place) = lower($2)`, tenantID, place).Scan(&o.Place, &n, &o.Lat, &o.Lon)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("search: place: %w", err)
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	return o, nil
+}
+
+// suggest lists streets whose names look like what was typed (trigram similarity).
+func suggest(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, text string) ([]string, error) {
+	if len([]rune(text)) < 3 {
+		return nil, nil
+	}
+	rows, err := tx.Tx.QueryContext(ctx, `
+		SELECT s.name || ', ' || s.plz || ' ' || p.place
+		FROM street s JOIN postcode p ON p.tenant_id = s.tenant_id AND p.plz = s.plz
+		WHERE s.tenant_id = $1 AND s.name % $2
+		ORDER BY similarity(s.name, $2) DESC, s.plz
+		LIMIT 5`, tenantID, text)
+	if err != nil {
+		return nil, fmt.Errorf("search: suggest: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// likeLiteral escapes LIKE's wildcards so a typed name matches only itself.
+func likeLiteral(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}

@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS availability_state;
+DROP TABLE IF EXISTS availability;

@@ -1,0 +1,1 @@
+ALTER TABLE facility DROP COLUMN IF EXISTS care_offered;
