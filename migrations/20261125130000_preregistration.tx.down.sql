@@ -1,0 +1,32 @@
+DROP TABLE IF EXISTS import_job, inbox_message, family_link, application_consent, reference_counter;
+DROP INDEX IF EXISTS application_status;
+DROP INDEX IF EXISTS application_one_active;
+UPDATE application_choice SET status = 'in_review' WHERE status = 'proposed';
+ALTER TABLE application_choice DROP CONSTRAINT IF EXISTS application_choice_note_len;
+ALTER TABLE application_choice DROP CONSTRAINT application_choice_status_check;
+ALTER TABLE application_choice ADD CONSTRAINT application_choice_status_check CHECK (status IN (
+    'pending', 'in_review', 'paused', 'refused', 'offered', 'accepted', 'declined', 'withdrawn'));
+ALTER TABLE application
+    DROP CONSTRAINT IF EXISTS application_ticket_fk,
+    DROP COLUMN IF EXISTS start_period,
+    DROP COLUMN IF EXISTS declared_at,
+    DROP COLUMN IF EXISTS ticket_id,
+    DROP COLUMN IF EXISTS created_by_staff,
+    DROP COLUMN IF EXISTS withdrawn_reason;
+DROP TABLE IF EXISTS access_ticket, child_duplicate;
+DROP INDEX IF EXISTS child_dedupe;
+ALTER TABLE child
+    DROP CONSTRAINT IF EXISTS child_merged_into_fk,
+    DROP CONSTRAINT IF EXISTS child_special_needs_consent,
+    DROP CONSTRAINT IF EXISTS child_first_name_len,
+    DROP CONSTRAINT IF EXISTS child_last_name_len,
+    DROP COLUMN IF EXISTS special_needs,
+    DROP COLUMN IF EXISTS special_needs_consent_at,
+    DROP COLUMN IF EXISTS dedupe_key,
+    DROP COLUMN IF EXISTS merged_into;
+ALTER TABLE family DROP COLUMN IF EXISTS source, DROP COLUMN IF EXISTS created_by;
+ALTER TABLE guardian
+    DROP CONSTRAINT IF EXISTS guardian_account_fk,
+    DROP CONSTRAINT IF EXISTS guardian_first_name_len,
+    DROP CONSTRAINT IF EXISTS guardian_last_name_len;
+DROP INDEX IF EXISTS guardian_account;
