@@ -203,7 +203,7 @@ func requestRows(ctx context.Context, tx bun.IDB, c auth.Caller, f Filter) ([]Re
 	}
 	q += ` ORDER BY ` + order + `, c.rank LIMIT ?`
 	args = append(args, limit)
-	var rows []RequestRow
+	rows := []RequestRow{}
 	if err := tx.NewRaw(q, args...).Scan(ctx, &rows); err != nil {
 		return nil, err
 	}
