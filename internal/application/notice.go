@@ -117,7 +117,7 @@ func (s *Service) familyNotice(t *tenant.Tenant, lang string, a *Application, ki
 			n.Lines = append(n.Lines, tr("mail.application.reason", "reason", note))
 		}
 	}
-	if kind == NoticeWalkIn && extra != "" {
+	if (kind == NoticeWalkIn || kind == NoticeImported) && extra != "" {
 		n.Lines = append(n.Lines, tr("mail.link_code.text", "code", extra))
 	}
 	if a.Reference != "" {

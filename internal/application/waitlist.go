@@ -465,8 +465,9 @@ func (im *Importer) row(ctx context.Context, tx bun.IDB, t *tenant.Tenant, r csv
 		return err
 	}
 	in := Input{ChildID: ch.ID, StartDate: start.String(), CareHours: hours, Choices: choices, Criteria: map[string]string{}}
-	// The rules as they stood when the family registered on paper (lead time, notice).
-	fs, err := facts(ctx, tx, t, f, ch, start, in, registered, uuid.Nil)
+	// The rules apply as to a request filed today; the date on paper only keeps the
+	// family's place in line (submitted_at).
+	fs, err := facts(ctx, tx, t, f, ch, start, in, today, uuid.Nil)
 	if err != nil {
 		return err
 	}
