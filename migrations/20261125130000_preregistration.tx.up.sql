@@ -25,7 +25,7 @@ ALTER TABLE child
     ADD CONSTRAINT child_special_needs_consent CHECK (special_needs = '' OR special_needs_consent_at IS NOT NULL),
     ADD CONSTRAINT child_first_name_len CHECK (length(first_name) BETWEEN 1 AND 100),
     ADD CONSTRAINT child_last_name_len CHECK (length(last_name) BETWEEN 1 AND 100),
-    ADD CONSTRAINT child_merged_into_fk FOREIGN KEY (tenant_id, merged_into) REFERENCES child (tenant_id, id);
+    ADD CONSTRAINT child_merged_into_fk FOREIGN KEY (tenant_id, merged_into) REFERENCES child (tenant_id, id) ON DELETE SET NULL (merged_into);
 CREATE INDEX child_dedupe ON child (tenant_id, dedupe_key) WHERE merged_into IS NULL;
 
 -- A possible duplicate: two child records that look like the same child. Staff decide:

@@ -308,11 +308,17 @@ func nextReference(ctx context.Context, tx bun.IDB, t *tenant.Tenant, year int) 
 		ON CONFLICT (tenant_id, year) DO UPDATE SET last = reference_counter.last + 1 RETURNING last`, t.ID, year).Scan(&n); err != nil {
 		return "", fmt.Errorf("reference: %w", err)
 	}
-	prefix := strings.ToUpper(t.Slug)
+	return fmt.Sprintf("%s-%d-%06d", ReferencePrefix(t.Slug), year, n), nil
+}
+
+// ReferencePrefix is the city part of reference numbers: the slug's first three
+// letters, upper case (KEM, LEI, BOC, …).
+func ReferencePrefix(slug string) string {
+	prefix := strings.ToUpper(slug)
 	if len(prefix) > 3 {
 		prefix = prefix[:3]
 	}
-	return fmt.Sprintf("%s-%d-%06d", prefix, year, n), nil
+	return prefix
 }
 
 func orEmpty(m map[string]string) map[string]string {
