@@ -1,4 +1,15 @@
-DROP TABLE IF EXISTS import_job, inbox_message, family_link, application_consent, reference_counter;
+DROP TRIGGER IF EXISTS outbox_notify ON outbox;
+DROP FUNCTION IF EXISTS outbox_notify();
+DROP TABLE IF EXISTS import_job, inbox_message, family_link, application_consent;
+DO $$
+DECLARE s text;
+BEGIN
+    FOR s IN SELECT c.relname FROM pg_class c WHERE c.relkind = 'S' AND c.relname LIKE 'application\_reference\_%' LOOP
+        EXECUTE format('DROP SEQUENCE %I', s);
+    END LOOP;
+END
+$$;
+DROP FUNCTION IF EXISTS kitaportal_next_reference();
 DROP INDEX IF EXISTS application_status;
 DROP INDEX IF EXISTS application_one_active;
 UPDATE application_choice SET status = 'in_review' WHERE status = 'proposed';

@@ -98,13 +98,35 @@ ALTER TABLE application_choice ADD CONSTRAINT application_choice_status_check CH
     'pending', 'in_review', 'proposed', 'paused', 'refused', 'offered', 'accepted', 'declined', 'withdrawn'));
 ALTER TABLE application_choice ADD CONSTRAINT application_choice_note_len CHECK (length(note) <= 1000);
 
--- Reference numbers per city and year: KEM-2026-000042.
-CREATE TABLE reference_counter (
-    tenant_id uuid NOT NULL REFERENCES tenant (id),
-    year      integer NOT NULL,
-    last      integer NOT NULL DEFAULT 0,
-    PRIMARY KEY (tenant_id, year)
-);
+-- Reference numbers: LEI-2026-000042. The number comes from a sequence per city, so
+-- filing requests never waits on a counter row (a sequence is not rolled back: a
+-- refused submission may leave a gap, which is fine for a reference). The sequence is
+-- created on first use by this function, which runs as its owner; the tenant is the one
+-- of the calling transaction.
+CREATE FUNCTION kitaportal_next_reference() RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = public AS $$
+DECLARE
+    tenant uuid := nullif(current_setting('app.tenant_id', true), '')::uuid;
+    seq text;
+BEGIN
+    IF tenant IS NULL THEN
+        RAISE EXCEPTION 'kitaportal_next_reference outside a tenant transaction';
+    END IF;
+    seq := 'application_reference_' || replace(tenant::text, '-', '');
+    BEGIN
+        RETURN nextval(seq);
+    EXCEPTION WHEN undefined_table THEN
+        BEGIN
+            EXECUTE format('CREATE SEQUENCE IF NOT EXISTS %I', seq);
+        EXCEPTION WHEN duplicate_table OR unique_violation THEN
+            NULL; -- created by a concurrent first submission
+        END;
+        RETURN nextval(seq);
+    END;
+END
+$$;
+REVOKE ALL ON FUNCTION kitaportal_next_reference() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION kitaportal_next_reference() TO kitaportal_app;
 
 -- The parents' consent to a walk-in registration entered by staff: who gave it, when,
 -- how, and who recorded it.
@@ -178,9 +200,18 @@ CREATE TABLE import_job (
     PRIMARY KEY (tenant_id, id)
 );
 
+-- The outbox relay wakes on NOTIFY after each commit; a statement trigger sends it, so
+-- recording a job is one statement (NOTIFY is transactional and collapses repeats).
+CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('outbox_new', '');
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER outbox_notify AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify();
+
 SELECT kitaportal_enable_tenant_rls('child_duplicate');
 SELECT kitaportal_enable_tenant_rls('access_ticket');
-SELECT kitaportal_enable_tenant_rls('reference_counter');
 SELECT kitaportal_enable_tenant_rls('application_consent');
 SELECT kitaportal_enable_tenant_rls('family_link');
 SELECT kitaportal_enable_tenant_rls('inbox_message');

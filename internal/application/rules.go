@@ -51,6 +51,7 @@ type ChoiceFacts struct {
 	Name         string
 	Type         string // krippe, kindergarten, kita, hort, tagespflege, grosstagespflege
 	Municipality string
+	District     string         // planning district (Kindertagespflege is routed by it)
 	Active       bool           // not closed
 	Found        bool           // a facility of this city at all
 	Bands        map[string]int // age band → the longest weekly care its groups offer

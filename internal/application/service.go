@@ -72,7 +72,7 @@ func checkInput(in Input) error {
 
 // familyOf is the caller's family, locked, or "enter your address first".
 func familyOf(ctx context.Context, tx bun.IDB, c auth.Caller, me uuid.UUID) (*family.Family, error) {
-	f, err := family.OfAccount(ctx, tx, c.Tenant, me, true)
+	f, err := family.HouseholdOf(ctx, tx, c.Tenant, me, true)
 	if err != nil {
 		return nil, err
 	}
@@ -118,8 +118,8 @@ func (s *Service) Create(ctx context.Context, c auth.Caller, in Input) (*Applica
 		if err := insert(ctx, tx, c.Tenant, id, in, start, SourceOnline, nil, parentActor(c), now); err != nil {
 			return err
 		}
-		out, _, err = load(ctx, tx, c.Tenant, id, false, "")
-		return err
+		out = draftOf(c.Tenant, id, ch, in, start, f.Choices, now)
+		return nil
 	})
 	if err != nil {
 		return nil, database.Classify(err)
@@ -131,7 +131,7 @@ func (s *Service) Create(ctx context.Context, c auth.Caller, in Input) (*Applica
 // ownFamily is the caller's family when an id is looked up: without a family, no
 // application is theirs, so the id is unknown.
 func ownFamily(ctx context.Context, tx bun.IDB, c auth.Caller, me uuid.UUID) (*family.Family, error) {
-	f, err := family.OfAccount(ctx, tx, c.Tenant, me, true)
+	f, err := family.HouseholdOf(ctx, tx, c.Tenant, me, true)
 	if err == nil && f == nil {
 		return nil, ErrNotFound
 	}
@@ -252,17 +252,10 @@ func (s *Service) Submit(ctx context.Context, c auth.Caller, id uuid.UUID) (*App
 		default:
 			return apperr.Conflict("application_not_draft")
 		}
-		ch, err := family.ChildOf(ctx, tx, c.Tenant.ID, fam.ID, a.ChildID)
-		if err != nil {
+		if err := s.submit(ctx, tx, c.Tenant, fam, childOf(a), a, parentActor(c), now); err != nil {
 			return err
 		}
-		if err := s.submit(ctx, tx, c.Tenant, fam, ch, a, parentActor(c), now); err != nil {
-			return err
-		}
-		out, _, err = load(ctx, tx, c.Tenant, id, false, "")
-		if err != nil {
-			return err
-		}
+		out = a
 		return s.afterSubmit(ctx, tx, c.Tenant, fam.ID, out)
 	})
 	if err != nil {
@@ -286,21 +279,53 @@ func (s *Service) submit(ctx context.Context, tx bun.IDB, t *tenant.Tenant, fam 
 	if errs := Check(t.Rules, f); len(errs) > 0 {
 		return errs
 	}
-	ref, err := nextReference(ctx, tx, t, date.In(now).Year())
-	if err != nil {
-		return err
-	}
 	var ticket *uuid.UUID
 	if fam.Municipality == "" {
 		if ticket, err = validTicket(ctx, tx, t.ID, a.ChildID, t.Rules.Calendar().YearStart(a.StartDate), date.In(now)); err != nil {
 			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE application SET status = 'submitted', reference = ?, submitted_at = ?, ticket_id = ?,
-		version = version + 1, updated_at = ? WHERE tenant_id = ? AND id = ?`, ref, now, ticket, now, t.ID, a.ID); err != nil {
+	ref, err := markSubmitted(ctx, tx, t, a.ID, ticket, actor, now)
+	if err != nil {
 		return err
 	}
-	return addEvent(ctx, tx, t.ID, a.ID, actor, StatusDraft, StatusSubmitted, "", now)
+	// The caller's copy follows the row, so it need not be read again.
+	a.Status, a.Reference, a.SubmittedAt, a.TicketID, a.UpdatedAt = StatusSubmitted, ref, &now, ticket, now
+	a.Version++
+	a.History = append(a.History, Event{At: now, ActorKind: actor.Kind, From: StatusDraft, To: StatusSubmitted})
+	return nil
+}
+
+// childOf is what the rules need of an application's child, from the application.
+func childOf(a *Application) *family.Child {
+	ch := &family.Child{ID: a.ChildID, FirstName: a.Child.FirstName, LastName: a.Child.LastName}
+	b := a.Child.BirthDate
+	if a.Child.Born {
+		ch.BirthDate = &b
+	} else {
+		ch.ExpectedBirthDate = &b
+	}
+	return ch
+}
+
+// draftOf is the application Create just wrote, built from what it knows.
+func draftOf(t *tenant.Tenant, id uuid.UUID, ch *family.Child, in Input, start date.Date, choices []ChoiceFacts, now time.Time) *Application {
+	a := &Application{ID: id, Status: StatusDraft, ChildID: ch.ID, StartDate: start, CareHours: in.CareHours, Criteria: orEmpty(in.Criteria),
+		Source: SourceOnline, Version: 1, CreatedAt: now, UpdatedAt: now,
+		Child:   ChildSummary{FirstName: ch.FirstName, LastName: ch.LastName, BirthDate: ch.Birth(), Born: ch.Born()},
+		History: []Event{{At: now, ActorKind: "parent", To: StatusDraft}}}
+	a.Points = Points(t.Rules, a.Criteria)
+	if in.Declared {
+		a.DeclaredAt = &now
+	}
+	for i, c := range choices {
+		a.Choices = append(a.Choices, Choice{Rank: i + 1, Status: ChoicePending, Updated: now,
+			Facility: Facility{ID: c.FacilityID, Name: c.Name, Type: c.Type, District: c.District}})
+		if d, ok := t.Rules.District(c.District); ok && IsTagespflege(c.Type) {
+			a.Tagespflege = append(a.Tagespflege, Routing{Facility: c.Name, District: d.Name, Fachberatung: d.Fachberatung})
+		}
+	}
+	return a
 }
 
 // afterSubmit tells the family and routes Kindertagespflege choices.
@@ -376,7 +401,7 @@ func (s *Service) Get(ctx context.Context, c auth.Caller, id uuid.UUID) (*Applic
 	}
 	var out *Application
 	err = database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
-		fam, err := family.OfAccount(ctx, tx, c.Tenant, me, false)
+		fam, err := family.HouseholdOf(ctx, tx, c.Tenant, me, false)
 		if err != nil {
 			return err
 		}
@@ -401,7 +426,7 @@ func (s *Service) List(ctx context.Context, c auth.Caller) ([]*Application, erro
 	}
 	out := []*Application{}
 	err = database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
-		fam, err := family.OfAccount(ctx, tx, c.Tenant, me, false)
+		fam, err := family.HouseholdOf(ctx, tx, c.Tenant, me, false)
 		if err != nil || fam == nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,11 +43,22 @@ type appRow struct {
 	LastName    string          `bun:"last_name"`
 	BirthDate   *date.Date      `bun:"birth_date"`
 	Expected    *date.Date      `bun:"expected_birth_date"`
+	Choices     json.RawMessage `bun:"choices_json,type:jsonb"`
+	History     json.RawMessage `bun:"history_json,type:jsonb"`
 }
 
+// appColumns reads an application with its child, its ranked choices and its history
+// in one round trip (the choices and events as JSON arrays).
 const appColumns = `a.id, a.child_id, ch.family_id, a.reference, a.status, a.start_date, a.care_hours, a.criteria, a.source,
 	a.submitted_at, a.declared_at, a.ticket_id, a.version, a.created_at, a.updated_at,
-	ch.first_name, ch.last_name, ch.birth_date, ch.expected_birth_date`
+	ch.first_name, ch.last_name, ch.birth_date, ch.expected_birth_date,
+	coalesce((SELECT jsonb_agg(jsonb_build_object('rank', c.rank, 'id', c.facility_id, 'name', f.name, 'type', f.type,
+		'district', coalesce(f.district_key, ''), 'status', c.status, 'note', c.note, 'updated_at', c.updated_at) ORDER BY c.rank)
+		FROM application_choice c JOIN facility f ON f.tenant_id = c.tenant_id AND f.id = c.facility_id
+		WHERE c.tenant_id = a.tenant_id AND c.application_id = a.id), '[]') AS choices_json,
+	coalesce((SELECT jsonb_agg(jsonb_build_object('at', e.at, 'actor', e.actor_kind, 'from_status', coalesce(e.from_status, ''),
+		'to_status', e.to_status, 'note', e.note) ORDER BY e.at, e.id)
+		FROM application_event e WHERE e.tenant_id = a.tenant_id AND e.application_id = a.id), '[]') AS history_json`
 
 const appFrom = ` FROM application a JOIN child ch ON ch.tenant_id = a.tenant_id AND ch.id = a.child_id `
 
@@ -68,14 +80,11 @@ func load(ctx context.Context, tx bun.IDB, t *tenant.Tenant, id uuid.UUID, lock 
 	if err != nil {
 		return nil, uuid.Nil, fmt.Errorf("read application: %w", err)
 	}
-	a := fromRow(t, row)
-	if err := loadDetails(ctx, tx, t, a); err != nil {
-		return nil, uuid.Nil, err
-	}
-	return a, row.FamilyID, nil
+	a, err := fromRow(t, row)
+	return a, row.FamilyID, err
 }
 
-func fromRow(t *tenant.Tenant, row appRow) *Application {
+func fromRow(t *tenant.Tenant, row appRow) (*Application, error) {
 	a := &Application{ID: row.ID, ChildID: row.ChildID, Status: row.Status, StartDate: row.StartDate, CareHours: row.CareHours,
 		Source: row.Source, SubmittedAt: row.SubmittedAt, DeclaredAt: row.DeclaredAt, TicketID: row.TicketID, Version: row.Version,
 		CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt, Criteria: map[string]string{}, Choices: []Choice{}, History: []Event{}}
@@ -90,53 +99,30 @@ func fromRow(t *tenant.Tenant, row appRow) *Application {
 	} else if row.Expected != nil {
 		a.Child.BirthDate = *row.Expected
 	}
-	return a
-}
-
-func loadDetails(ctx context.Context, tx bun.IDB, t *tenant.Tenant, a *Application) error {
 	var choices []struct {
-		Rank     int       `bun:"rank"`
-		ID       uuid.UUID `bun:"facility_id"`
-		Name     string    `bun:"name"`
-		Type     string    `bun:"type"`
-		District string    `bun:"district_key"`
-		Status   string    `bun:"status"`
-		Note     string    `bun:"note"`
-		Updated  time.Time `bun:"updated_at"`
+		Rank     int       `json:"rank"`
+		ID       uuid.UUID `json:"id"`
+		Name     string    `json:"name"`
+		Type     string    `json:"type"`
+		District string    `json:"district"`
+		Status   string    `json:"status"`
+		Note     string    `json:"note"`
+		Updated  time.Time `json:"updated_at"`
 	}
-	if err := tx.NewRaw(`SELECT c.rank, c.facility_id, f.name, f.type, coalesce(f.district_key, '') AS district_key, c.status, c.note, c.updated_at
-		FROM application_choice c JOIN facility f ON f.tenant_id = c.tenant_id AND f.id = c.facility_id
-		WHERE c.tenant_id = ? AND c.application_id = ? ORDER BY c.rank`, t.ID, a.ID).Scan(ctx, &choices); err != nil {
-		return fmt.Errorf("read choices: %w", err)
+	if err := json.Unmarshal(row.Choices, &choices); err != nil {
+		return nil, fmt.Errorf("read choices: %w", err)
 	}
 	for _, c := range choices {
 		a.Choices = append(a.Choices, Choice{Rank: c.Rank, Facility: Facility{ID: c.ID, Name: c.Name, Type: c.Type, District: c.District},
 			Status: c.Status, Note: c.Note, Updated: c.Updated})
-		if IsTagespflege(c.Type) {
-			if d, ok := t.Rules.District(c.District); ok {
-				a.Tagespflege = append(a.Tagespflege, Routing{Facility: c.Name, District: d.Name, Fachberatung: d.Fachberatung})
-			}
+		if d, ok := t.Rules.District(c.District); ok && IsTagespflege(c.Type) {
+			a.Tagespflege = append(a.Tagespflege, Routing{Facility: c.Name, District: d.Name, Fachberatung: d.Fachberatung})
 		}
 	}
-	var events []struct {
-		At   time.Time `bun:"at"`
-		Kind string    `bun:"actor_kind"`
-		From *string   `bun:"from_status"`
-		To   string    `bun:"to_status"`
-		Note string    `bun:"note"`
+	if err := json.Unmarshal(row.History, &a.History); err != nil {
+		return nil, fmt.Errorf("read history: %w", err)
 	}
-	if err := tx.NewRaw(`SELECT at, actor_kind, from_status, to_status, note FROM application_event
-		WHERE tenant_id = ? AND application_id = ? ORDER BY at, id`, t.ID, a.ID).Scan(ctx, &events); err != nil {
-		return fmt.Errorf("read history: %w", err)
-	}
-	for _, e := range events {
-		ev := Event{At: e.At, ActorKind: e.Kind, To: e.To, Note: e.Note}
-		if e.From != nil {
-			ev.From = *e.From
-		}
-		a.History = append(a.History, ev)
-	}
-	return nil
+	return a, nil
 }
 
 // listOfFamily lists the applications of a family's children, newest first.
@@ -148,8 +134,8 @@ func listOfFamily(ctx context.Context, tx bun.IDB, t *tenant.Tenant, familyID uu
 	}
 	out := make([]*Application, 0, len(rows))
 	for _, r := range rows {
-		a := fromRow(t, r)
-		if err := loadDetails(ctx, tx, t, a); err != nil {
+		a, err := fromRow(t, r)
+		if err != nil {
 			return nil, err
 		}
 		out = append(out, a)
@@ -158,73 +144,65 @@ func listOfFamily(ctx context.Context, tx bun.IDB, t *tenant.Tenant, familyID uu
 }
 
 // facts gathers what the rules need about the child, the family and the chosen
-// facilities; exclude is the application being changed (not "another" active one).
+// facilities, in one round trip: whether the child has another active application for
+// the period, a valid ticket, and each chosen facility with the longest care its groups
+// offer per age band. exclude is the application being changed (not "another" one).
+// Ids of other cities are simply not found (row-level security would hide them anyway).
 func facts(ctx context.Context, tx bun.IDB, t *tenant.Tenant, fam *family.Family, ch *family.Child, start date.Date, in Input, today date.Date, exclude uuid.UUID) (Facts, error) {
 	f := Facts{Today: today, Child: ChildFacts{BirthDate: ch.Birth(), Born: ch.Born()}, Start: start, CareHours: in.CareHours,
 		Criteria: in.Criteria, Declared: in.Declared, Municipality: fam.Municipality, NoAddress: !fam.HasAddress()}
+	period := start
 	if !start.IsZero() {
-		period := t.Rules.Calendar().YearStart(start)
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM application WHERE tenant_id = ? AND child_id = ? AND start_period = ?
-			AND id <> ? AND status IN ('draft', 'submitted', 'in_review', 'offered', 'accepted'))`,
-			t.ID, ch.ID, period, exclude).Scan(&f.ActiveOther); err != nil {
-			return f, err
-		}
-		ticket, err := validTicket(ctx, tx, t.ID, ch.ID, period, today)
-		if err != nil {
-			return f, err
-		}
-		f.HasTicket = ticket != nil
+		period = t.Rules.Calendar().YearStart(start)
 	}
-	var err error
-	f.Choices, err = choiceFacts(ctx, tx, t.ID, in.Choices)
-	return f, err
-}
-
-// choiceFacts describes the chosen facilities; ids of other cities are simply not found
-// (row-level security would hide them anyway).
-func choiceFacts(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, ids []uuid.UUID) ([]ChoiceFacts, error) {
-	if len(ids) == 0 {
-		return nil, nil
+	ids := in.Choices
+	if ids == nil {
+		ids = []uuid.UUID{}
 	}
 	var rows []struct {
-		ID           uuid.UUID `bun:"id"`
-		Name         string    `bun:"name"`
-		Type         string    `bun:"type"`
-		Municipality string    `bun:"municipality_key"`
-		Status       string    `bun:"status"`
+		ActiveOther  bool           `bun:"active_other"`
+		Ticket       *uuid.UUID     `bun:"ticket"`
+		ID           *uuid.UUID     `bun:"id"`
+		Name         string         `bun:"name"`
+		Type         string         `bun:"type"`
+		Municipality string         `bun:"municipality_key"`
+		District     string         `bun:"district_key"`
+		Status       string         `bun:"status"`
+		Bands        map[string]int `bun:"bands,type:jsonb"`
 	}
-	if err := tx.NewRaw(`SELECT id, name, type, municipality_key, status FROM facility WHERE tenant_id = ? AND id = ANY(?)`,
-		tenantID, pgdialect.Array(ids)).Scan(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("read chosen facilities: %w", err)
-	}
-	var groups []struct {
-		FacilityID uuid.UUID `bun:"facility_id"`
-		Band       string    `bun:"age_band"`
-		Hours      int       `bun:"hours"`
-	}
-	if err := tx.NewRaw(`SELECT facility_id, age_band, max(care_hours) AS hours FROM facility_group
-		WHERE tenant_id = ? AND facility_id = ANY(?) GROUP BY facility_id, age_band`, tenantID, pgdialect.Array(ids)).Scan(ctx, &groups); err != nil {
-		return nil, fmt.Errorf("read groups: %w", err)
+	err := tx.NewRaw(`SELECT x.active_other, x.ticket, fa.id, coalesce(fa.name, '') AS name, coalesce(fa.type, '') AS type,
+			coalesce(fa.municipality_key, '') AS municipality_key, coalesce(fa.district_key, '') AS district_key,
+			coalesce(fa.status, '') AS status, coalesce(fa.bands, '{}') AS bands
+		FROM (SELECT
+			EXISTS (SELECT 1 FROM application WHERE tenant_id = ?0 AND child_id = ?1 AND start_period = ?2 AND id <> ?3
+			        AND status IN ('draft', 'submitted', 'in_review', 'offered', 'accepted')) AS active_other,
+			(SELECT id FROM access_ticket WHERE tenant_id = ?0 AND child_id = ?1 AND kita_year = ?2 AND status = 'granted'
+			        AND valid_until >= ?4 ORDER BY valid_until DESC LIMIT 1) AS ticket) x
+		LEFT JOIN LATERAL (SELECT f.id, f.name, f.type, f.municipality_key, f.district_key, f.status,
+			(SELECT jsonb_object_agg(g.age_band, g.hours) FROM (SELECT age_band, max(care_hours) AS hours FROM facility_group
+			 WHERE tenant_id = f.tenant_id AND facility_id = f.id GROUP BY age_band) g) AS bands
+			FROM facility f WHERE f.tenant_id = ?0 AND f.id = ANY(?5)) fa ON true`,
+		t.ID, ch.ID, period, exclude, today, pgdialect.Array(ids)).Scan(ctx, &rows)
+	if err != nil {
+		return f, fmt.Errorf("facts: %w", err)
 	}
 	byID := map[uuid.UUID]*ChoiceFacts{}
 	for _, r := range rows {
-		byID[r.ID] = &ChoiceFacts{FacilityID: r.ID, Name: r.Name, Type: r.Type, Municipality: r.Municipality,
-			Active: r.Status == "active", Found: true, Bands: map[string]int{}}
-	}
-	for _, g := range groups {
-		if c := byID[g.FacilityID]; c != nil {
-			c.Bands[g.Band] = g.Hours
+		f.ActiveOther = r.ActiveOther && !start.IsZero()
+		f.HasTicket = r.Ticket != nil
+		if r.ID != nil {
+			byID[*r.ID] = &ChoiceFacts{FacilityID: *r.ID, Name: r.Name, Type: r.Type, Municipality: r.Municipality, District: r.District,
+				Active: r.Status == "active", Found: true, Bands: r.Bands}
 		}
 	}
-	out := make([]ChoiceFacts, len(ids))
-	for i, id := range ids {
+	for _, id := range in.Choices {
 		if c := byID[id]; c != nil {
-			out[i] = *c
+			f.Choices = append(f.Choices, *c)
 		} else {
-			out[i] = ChoiceFacts{FacilityID: id}
+			f.Choices = append(f.Choices, ChoiceFacts{FacilityID: id})
 		}
 	}
-	return out, nil
+	return f, nil
 }
 
 // validTicket returns the granted, unexpired ticket of child for the Kita year period.
@@ -241,26 +219,41 @@ func validTicket(ctx context.Context, tx bun.IDB, tenantID, childID uuid.UUID, p
 	return &id, nil
 }
 
-// insert writes a new application with its choices and first history entry.
+// insert writes a new application with its choices and first history entry, in one
+// statement.
 func insert(ctx context.Context, tx bun.IDB, t *tenant.Tenant, id uuid.UUID, in Input, start date.Date, source string, staff *uuid.UUID, actor Actor, now time.Time) error {
 	crit, _ := json.Marshal(orEmpty(in.Criteria))
 	var declared *time.Time
 	if in.Declared {
 		declared = &now
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO application (tenant_id, id, child_id, status, start_date, start_period, care_hours, criteria,
-		source, declared_at, created_by_staff, created_at, updated_at) VALUES (?, ?, ?, 'draft', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.ID, id, in.ChildID, start, t.Rules.Calendar().YearStart(start), in.CareHours, string(crit), source, declared, staff, now, now)
+	choices := in.Choices
+	if choices == nil {
+		choices = []uuid.UUID{}
+	}
+	_, err := tx.ExecContext(ctx, `WITH a AS (
+			INSERT INTO application (tenant_id, id, child_id, status, start_date, start_period, care_hours, criteria, source, declared_at,
+				created_by_staff, created_at, updated_at) VALUES (?0, ?1, ?2, 'draft', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) RETURNING id),
+		c AS (INSERT INTO application_choice (tenant_id, application_id, rank, facility_id, updated_at)
+			SELECT ?0, a.id, c.rank, c.facility_id, ?10 FROM a, unnest(?11::uuid[]) WITH ORDINALITY AS c(facility_id, rank))
+		INSERT INTO application_event (tenant_id, id, application_id, at, actor_kind, actor_id, to_status)
+			SELECT ?0, ?12, a.id, ?10, ?13, ?14, 'draft' FROM a`,
+		t.ID, id, in.ChildID, start, t.Rules.Calendar().YearStart(start), in.CareHours, string(crit), source, declared, staff, now,
+		pgdialect.Array(choices), uuid.Must(uuid.NewV7()), actor.Kind, actorRef(actor))
 	if database.IsUniqueViolation(err, "application_one_active") {
 		return apperr.Invalid("start_date", "application_exists_for_period", nil)
 	}
 	if err != nil {
 		return fmt.Errorf("insert application: %w", err)
 	}
-	if err := writeChoices(ctx, tx, t.ID, id, in.Choices, now); err != nil {
-		return err
+	return nil
+}
+
+func actorRef(a Actor) *uuid.UUID {
+	if a.ID == uuid.Nil {
+		return nil
 	}
-	return addEvent(ctx, tx, t.ID, id, actor, "", StatusDraft, "", now)
+	return &a.ID
 }
 
 // writeChoices replaces the ranked choices of an application.
@@ -268,11 +261,13 @@ func writeChoices(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, choic
 	if _, err := tx.ExecContext(ctx, `DELETE FROM application_choice WHERE tenant_id = ? AND application_id = ?`, tenantID, id); err != nil {
 		return err
 	}
-	for i, f := range choices {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO application_choice (tenant_id, application_id, rank, facility_id, updated_at)
-			VALUES (?, ?, ?, ?, ?)`, tenantID, id, i+1, f, now); err != nil {
-			return fmt.Errorf("insert choice: %w", err)
-		}
+	if len(choices) == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO application_choice (tenant_id, application_id, rank, facility_id, updated_at)
+		SELECT ?, ?, c.rank, c.facility_id, ? FROM unnest(?::uuid[]) WITH ORDINALITY AS c(facility_id, rank)`,
+		tenantID, id, now, pgdialect.Array(choices)); err != nil {
+		return fmt.Errorf("insert choices: %w", err)
 	}
 	return nil
 }
@@ -288,27 +283,47 @@ func addEvent(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, a Actor, 
 	if from != "" {
 		fromPtr = &from
 	}
-	var actorID *uuid.UUID
-	if a.ID != uuid.Nil {
-		actorID = &a.ID
-	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO application_event (tenant_id, id, application_id, at, actor_kind, actor_id, from_status, to_status, note)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, tenantID, uuid.Must(uuid.NewV7()), id, now, a.Kind, actorID, fromPtr, to, note)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, tenantID, uuid.Must(uuid.NewV7()), id, now, a.Kind, actorRef(a), fromPtr, to, note)
 	if err != nil {
 		return fmt.Errorf("history: %w", err)
 	}
 	return nil
 }
 
-// nextReference numbers a submitted application: LEI-2026-000042. The counter row per
-// city and year is locked for the moment of the update only.
+// nextReference numbers a submitted application: LEI-2026-000042, the number from the
+// city's sequence (kitaportal_next_reference), so concurrent submissions never wait on
+// each other for it.
 func nextReference(ctx context.Context, tx bun.IDB, t *tenant.Tenant, year int) (string, error) {
-	var n int
-	if err := tx.QueryRowContext(ctx, `INSERT INTO reference_counter (tenant_id, year, last) VALUES (?, ?, 1)
-		ON CONFLICT (tenant_id, year) DO UPDATE SET last = reference_counter.last + 1 RETURNING last`, t.ID, year).Scan(&n); err != nil {
+	var n int64
+	if err := tx.QueryRowContext(ctx, `SELECT kitaportal_next_reference()`).Scan(&n); err != nil {
 		return "", fmt.Errorf("reference: %w", err)
 	}
-	return fmt.Sprintf("%s-%d-%06d", ReferencePrefix(t.Slug), year, n), nil
+	return formatReference(t, year, n), nil
+}
+
+func formatReference(t *tenant.Tenant, year int, n int64) string {
+	return fmt.Sprintf("%s-%d-%06d", ReferencePrefix(t.Slug), year, n) // %06d widens past a million
+}
+
+// markSubmitted files application id: a reference number, the status and its history
+// entry, in one statement; it returns the reference.
+func markSubmitted(ctx context.Context, tx bun.IDB, t *tenant.Tenant, id uuid.UUID, ticket *uuid.UUID, actor Actor, now time.Time) (string, error) {
+	var ref string
+	err := tx.QueryRowContext(ctx, `WITH u AS (
+			UPDATE application SET status = 'submitted', submitted_at = ?2, ticket_id = ?3, version = version + 1, updated_at = ?2,
+				reference = ?4 || (SELECT CASE WHEN n < 1000000 THEN lpad(n::text, 6, '0') ELSE n::text END
+				                   FROM (SELECT kitaportal_next_reference() AS n) seq)
+			WHERE tenant_id = ?0 AND id = ?1 RETURNING reference),
+		e AS (INSERT INTO application_event (tenant_id, id, application_id, at, actor_kind, actor_id, from_status, to_status)
+			SELECT ?0, ?5, ?1, ?2, ?6, ?7, 'draft', 'submitted' FROM u)
+		SELECT reference FROM u`,
+		t.ID, id, now, ticket, ReferencePrefix(t.Slug)+"-"+strconv.Itoa(date.In(now).Year())+"-", uuid.Must(uuid.NewV7()),
+		actor.Kind, actorRef(actor)).Scan(&ref)
+	if err != nil {
+		return "", fmt.Errorf("submit: %w", err)
+	}
+	return ref, nil
 }
 
 // ReferencePrefix is the city part of reference numbers: the slug's first three

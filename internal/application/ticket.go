@@ -160,7 +160,7 @@ func (s *Service) MyTickets(ctx context.Context, c auth.Caller) ([]Ticket, error
 	}
 	out := []Ticket{}
 	err = database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
-		fam, err := family.OfAccount(ctx, tx, c.Tenant, me, false)
+		fam, err := family.HouseholdOf(ctx, tx, c.Tenant, me, false)
 		if err != nil || fam == nil {
 			return err
 		}

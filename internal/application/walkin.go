@@ -151,9 +151,6 @@ func (s *Service) WalkIn(ctx context.Context, c auth.Caller, w WalkIn) (*WalkInR
 		if out.LinkCode, err = family.NewLinkCode(ctx, tx, c.Tenant.ID, famID, "walk_in", fam.Guardians[0].Email, &staffID, out.CodeExpires); err != nil {
 			return err
 		}
-		if a, _, err = load(ctx, tx, c.Tenant, id, false, ""); err != nil {
-			return err
-		}
 		out.ApplicationID, out.Reference, out.ChildID = id, a.Reference, ch.ID
 		if err := s.tellFamily(ctx, tx, c.Tenant, famID, a, NoticeWalkIn, out.LinkCode); err != nil {
 			return err

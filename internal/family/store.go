@@ -38,8 +38,32 @@ type familyRow struct {
 	Source       string    `bun:"source"`
 }
 
-// OfAccount returns the family the parent account manages (locked when lock), or nil.
+// OfAccount returns the family the parent account manages (locked when lock) with its
+// guardians and children, or nil.
 func OfAccount(ctx context.Context, tx bun.IDB, t *tenant.Tenant, accountID uuid.UUID, lock bool) (*Family, error) {
+	row, err := rowOfAccount(ctx, tx, t, accountID, lock)
+	if row == nil || err != nil {
+		return nil, err
+	}
+	return complete(ctx, tx, t, *row)
+}
+
+// HouseholdOf is OfAccount without guardians and children: the address and the
+// municipality, all the rules need (one query on the busy path of filing a request).
+func HouseholdOf(ctx context.Context, tx bun.IDB, t *tenant.Tenant, accountID uuid.UUID, lock bool) (*Family, error) {
+	row, err := rowOfAccount(ctx, tx, t, accountID, lock)
+	if row == nil || err != nil {
+		return nil, err
+	}
+	f := &Family{ID: row.ID, Street: row.Street, HouseNumber: row.HouseNumber, PLZ: row.PLZ, City: row.City, Source: row.Source}
+	if row.Municipality != nil {
+		f.Municipality = *row.Municipality
+	}
+	f.Resident = f.Municipality != ""
+	return f, nil
+}
+
+func rowOfAccount(ctx context.Context, tx bun.IDB, t *tenant.Tenant, accountID uuid.UUID, lock bool) (*familyRow, error) {
 	q := `SELECT f.id, f.street, f.house_number, f.plz, f.city, f.municipality_key, f.source FROM family f
 		JOIN guardian g ON g.tenant_id = f.tenant_id AND g.family_id = f.id
 		WHERE f.tenant_id = ? AND g.user_id = ?`
@@ -54,7 +78,7 @@ func OfAccount(ctx context.Context, tx bun.IDB, t *tenant.Tenant, accountID uuid
 	if err != nil {
 		return nil, fmt.Errorf("read family: %w", err)
 	}
-	return complete(ctx, tx, t, row)
+	return &row, nil
 }
 
 // Load returns family id with its guardians and children.
