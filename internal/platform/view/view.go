@@ -102,7 +102,9 @@ func (p *Page) Num(n int) string {
 
 // Message words error code with its arguments, as the error handler would (for
 // problems listed on a page, e.g. the refused rows of an import).
-func (p *Page) Message(code string, args map[string]any) string { return p.r.cat.T(p.Lang, "error."+code, args) }
+func (p *Page) Message(code string, args map[string]any) string {
+	return p.r.cat.T(p.Lang, "error."+code, args)
+}
 
 // Asset is the cache-busted URL of a file in web/static.
 func (p *Page) Asset(name string) string { return p.r.assetURL(name) }
