@@ -144,6 +144,48 @@ const ofFamily = "ch.family_id = ?"
 // Update changes an application while it is editable; the rules run again. A change of
 // a submitted request is recorded in its history and reported to the family.
 func (s *Service) Update(ctx context.Context, c auth.Caller, id uuid.UUID, in Input) (*Application, error) {
+	return s.onOwn(ctx, c, id, func(ctx context.Context, tx bun.Tx, fam *family.Family, a *Application, now time.Time) (*Application, error) {
+		if !editable(a, c.Tenant.Rules, date.In(now)) {
+			return nil, apperr.Conflict("application_not_editable")
+		}
+		if err := checkInput(in); err != nil {
+			return nil, err
+		}
+		start, err := parseStart(in.StartDate)
+		if err != nil {
+			return nil, err
+		}
+		in.ChildID = a.ChildID
+		f, err := facts(ctx, tx, c.Tenant, fam, childOf(a), start, in, date.In(now), a.ID)
+		if err != nil {
+			return nil, err
+		}
+		f.Submitting = a.Status != StatusDraft
+		if errs := Check(c.Tenant.Rules, f); len(errs) > 0 {
+			return nil, errs
+		}
+		if err := s.write(ctx, tx, c.Tenant, a, in, start, now); err != nil {
+			return nil, err
+		}
+		if a.Status != StatusSubmitted {
+			return reload(ctx, tx, c.Tenant, id)
+		}
+		if err := addEvent(ctx, tx, c.Tenant.ID, a.ID, parentActor(c), a.Status, a.Status, "changed", now); err != nil {
+			return nil, err
+		}
+		out, err := reload(ctx, tx, c.Tenant, id)
+		if err != nil {
+			return nil, err
+		}
+		return out, s.tellFamily(ctx, tx, c.Tenant, fam.ID, out, NoticeChanged, "")
+	})
+}
+
+// onOwn runs fn in one tenant transaction on application id of the caller's family,
+// locked; fn answers the application as it is afterwards. Unknown ids and other
+// families' are "not found".
+func (s *Service) onOwn(ctx context.Context, c auth.Caller, id uuid.UUID,
+	fn func(ctx context.Context, tx bun.Tx, fam *family.Family, a *Application, now time.Time) (*Application, error)) (*Application, error) {
 	me, err := parent(c)
 	if err != nil {
 		return nil, err
@@ -159,50 +201,19 @@ func (s *Service) Update(ctx context.Context, c auth.Caller, id uuid.UUID, in In
 		if err != nil {
 			return err
 		}
-		if !editable(a, c.Tenant.Rules, date.In(now)) {
-			return apperr.Conflict("application_not_editable")
-		}
-		if err := checkInput(in); err != nil {
-			return err
-		}
-		start, err := parseStart(in.StartDate)
-		if err != nil {
-			return err
-		}
-		in.ChildID = a.ChildID
-		ch, err := family.ChildOf(ctx, tx, c.Tenant.ID, fam.ID, a.ChildID)
-		if err != nil {
-			return err
-		}
-		f, err := facts(ctx, tx, c.Tenant, fam, ch, start, in, date.In(now), a.ID)
-		if err != nil {
-			return err
-		}
-		f.Submitting = a.Status != StatusDraft
-		if errs := Check(c.Tenant.Rules, f); len(errs) > 0 {
-			return errs
-		}
-		if err := s.write(ctx, tx, c.Tenant, a, in, start, now); err != nil {
-			return err
-		}
-		if a.Status == StatusSubmitted {
-			if err := addEvent(ctx, tx, c.Tenant.ID, a.ID, parentActor(c), a.Status, a.Status, "changed", now); err != nil {
-				return err
-			}
-		}
-		if out, _, err = load(ctx, tx, c.Tenant, id, false, ""); err != nil {
-			return err
-		}
-		if a.Status == StatusSubmitted {
-			return s.tellFamily(ctx, tx, c.Tenant, fam.ID, out, NoticeChanged, "")
-		}
-		return nil
+		out, err = fn(ctx, tx, fam, a, now)
+		return err
 	})
 	if err != nil {
 		return nil, database.Classify(err)
 	}
 	s.decorate(c.Tenant, out)
 	return out, nil
+}
+
+func reload(ctx context.Context, tx bun.IDB, t *tenant.Tenant, id uuid.UUID) (*Application, error) {
+	a, _, err := load(ctx, tx, t, id, false, "")
+	return a, err
 }
 
 // write stores the new fields and choices of a.
@@ -229,40 +240,19 @@ func (s *Service) write(ctx context.Context, tx bun.IDB, t *tenant.Tenant, a *Ap
 // choices to their district's Fachberatung. Submitting twice (a double click, two tabs)
 // answers the same submitted application.
 func (s *Service) Submit(ctx context.Context, c auth.Caller, id uuid.UUID) (*Application, error) {
-	me, err := parent(c)
-	if err != nil {
-		return nil, err
-	}
-	now := s.now()
-	var out *Application
-	err = database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
-		fam, err := ownFamily(ctx, tx, c, me)
-		if err != nil {
-			return err
-		}
-		a, _, err := load(ctx, tx, c.Tenant, id, true, ofFamily, fam.ID)
-		if err != nil {
-			return err
-		}
+	return s.onOwn(ctx, c, id, func(ctx context.Context, tx bun.Tx, fam *family.Family, a *Application, now time.Time) (*Application, error) {
 		switch a.Status {
 		case StatusDraft:
 		case StatusSubmitted:
-			out = a
-			return nil
+			return a, nil
 		default:
-			return apperr.Conflict("application_not_draft")
+			return nil, apperr.Conflict("application_not_draft")
 		}
 		if err := s.submit(ctx, tx, c.Tenant, fam, childOf(a), a, parentActor(c), now); err != nil {
-			return err
+			return nil, err
 		}
-		out = a
-		return s.afterSubmit(ctx, tx, c.Tenant, fam.ID, out)
+		return a, s.afterSubmit(ctx, tx, c.Tenant, fam.ID, a)
 	})
-	if err != nil {
-		return nil, database.Classify(err)
-	}
-	s.decorate(c.Tenant, out)
-	return out, nil
 }
 
 // submit checks a draft once more and files it.
@@ -338,47 +328,26 @@ func (s *Service) afterSubmit(ctx context.Context, tx bun.IDB, t *tenant.Tenant,
 
 // Withdraw takes a request back; its open choices end with it.
 func (s *Service) Withdraw(ctx context.Context, c auth.Caller, id uuid.UUID, reason string) (*Application, error) {
-	me, err := parent(c)
-	if err != nil {
-		return nil, err
-	}
-	now := s.now()
-	var out *Application
-	err = database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
-		fam, err := ownFamily(ctx, tx, c, me)
-		if err != nil {
-			return err
-		}
-		a, _, err := load(ctx, tx, c.Tenant, id, true, ofFamily, fam.ID)
-		if err != nil {
-			return err
-		}
+	return s.onOwn(ctx, c, id, func(ctx context.Context, tx bun.Tx, fam *family.Family, a *Application, now time.Time) (*Application, error) {
 		if a.Status == StatusWithdrawn {
-			out = a
-			return nil
+			return a, nil
 		}
 		if !withdrawable(a) {
-			return apperr.Conflict("application_not_withdrawable")
+			return nil, apperr.Conflict("application_not_withdrawable")
 		}
-		if reason, err = auth.FreeText("reason", reason, 0, 500); err != nil {
-			return err
+		reason, err := auth.FreeText("reason", reason, 0, 500)
+		if err != nil {
+			return nil, err
 		}
 		if err := withdraw(ctx, tx, c.Tenant.ID, a, parentActor(c), reason, now); err != nil {
-			return err
+			return nil, err
 		}
-		if out, _, err = load(ctx, tx, c.Tenant, id, false, ""); err != nil {
-			return err
+		out, err := reload(ctx, tx, c.Tenant, id)
+		if err != nil || a.Status == StatusDraft {
+			return out, err // a draft: nobody but the family knew of it
 		}
-		if a.Status == StatusDraft {
-			return nil // nobody but the family knew of it
-		}
-		return s.tellFamily(ctx, tx, c.Tenant, fam.ID, out, NoticeWithdrawn, reason)
+		return out, s.tellFamily(ctx, tx, c.Tenant, fam.ID, out, NoticeWithdrawn, reason)
 	})
-	if err != nil {
-		return nil, database.Classify(err)
-	}
-	s.decorate(c.Tenant, out)
-	return out, nil
 }
 
 func withdraw(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, a *Application, actor Actor, reason string, now time.Time) error {
