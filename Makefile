@@ -10,7 +10,7 @@ BIN := bin/kitaportal
 # Runs cmd/devstack and exports what it prints; stops the recipe when it fails.
 STACK = stack="$$($(GO) run ./cmd/devstack $(STACK_FLAGS))"; eval "$$stack";
 
-.PHONY: run test build vet vendor bench bench-home bench-login bench-data bench-search load-search clean clean-testdb
+.PHONY: run test build vet vendor bench bench-home bench-login bench-data bench-search load-search load-register clean clean-testdb
 
 build: vendor
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o $(BIN) ./cmd/kitaportal
@@ -76,6 +76,12 @@ bench-search: bench-data
 load-search: bench-data
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk
 	@$(STACK) $(BENCH_ENV) $(GO) test ./cmd/kitaportal -run '^$$' -bench SearchLoad -benchtime 1x -timeout 20m
+
+# Bochum's registration window: distinct parents file requests at 200 per second for 60
+# seconds against the real binary (serve and worker); latency, errors and every
+# confirmation mail counted in a local SMTP sink. LOAD_RATE and LOAD_SECONDS change it.
+load-register:
+	@$(STACK) $(GO) test ./cmd/kitaportal -run '^$$' -bench RegistrationWindow -benchtime 1x -timeout 30m
 
 # Drops the test databases and templates that tests leave on the local server (templates
 # are rebuilt whenever migrations or tenant files change; old ones are never reused).

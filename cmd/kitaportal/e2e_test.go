@@ -2,6 +2,9 @@ package main_test
 
 import (
 	"bytes"
+	"context"
+	"strconv"
+	"sync"
 
 	"io"
 	"net"
@@ -14,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"kitaportal/internal/platform/mail"
 	"kitaportal/internal/platform/testdb"
@@ -48,8 +53,7 @@ type process struct {
 // env is a complete environment for the binary: its own database and Redis database.
 func env(t testing.TB, dbURL string, extra ...string) []string {
 	t.Helper()
-	redisURL, _ := url.Parse(testdb.RedisURL(t))
-	redisURL.Path = "/14" // its own Redis database: the binary's worker takes every job it sees
+	redisURL := binaryRedis(t)
 	e := []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(),
 		"DATABASE_URL=" + dbURL, "REDIS_URL=" + redisURL.String(),
@@ -57,6 +61,41 @@ func env(t testing.TB, dbURL string, extra ...string) []string {
 		"BASE_DOMAIN=localhost", "LOG_FORMAT=json", "SHUTDOWN_TIMEOUT=5s", "TENANT_RELOAD_INTERVAL=1s",
 	}
 	return append(e, extra...)
+}
+
+// Each test that runs the binary gets a Redis database of its own (8 to 14; the tests'
+// own is 15, development's 0): a worker takes every job it sees, so two tests' workers
+// on one database would deliver each other's mails. It is emptied on first use.
+var (
+	redisMu  sync.Mutex
+	redisDBs = map[string]int{}
+)
+
+func binaryRedis(t testing.TB) *url.URL {
+	t.Helper()
+	u, _ := url.Parse(testdb.RedisURL(t))
+	redisMu.Lock()
+	defer redisMu.Unlock()
+	db, ok := redisDBs[t.Name()]
+	if !ok {
+		db = 8 + len(redisDBs)
+		if db > 14 {
+			t.Fatal("more binary tests than Redis databases 8-14: give the new test one")
+		}
+		redisDBs[t.Name()] = db
+		u.Path = "/" + strconv.Itoa(db)
+		opt, err := redis.ParseURL(u.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rdb := redis.NewClient(opt)
+		defer rdb.Close()
+		if err := rdb.FlushDB(context.Background()).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u.Path = "/" + strconv.Itoa(db)
+	return u
 }
 
 func runCmd(t testing.TB, environ []string, args ...string) (string, error) {

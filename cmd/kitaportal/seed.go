@@ -60,6 +60,9 @@ func seedCities(ctx context.Context, e *env, db *bun.DB, slugs []string, out io.
 			if err != nil {
 				return err
 			}
+			if err := demo.SeedRequests(ctx, db, t, today); err != nil {
+				return fmt.Errorf("seed %s: requests: %w", slug, err)
+			}
 			accounts = append(accounts, as...)
 		}
 	}

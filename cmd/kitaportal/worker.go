@@ -11,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"kitaportal/internal/account"
+	"kitaportal/internal/application"
 	"kitaportal/internal/availability"
 	"kitaportal/internal/notify"
 	"kitaportal/internal/operator"
@@ -71,11 +72,14 @@ func runWorker(ctx context.Context, e *env, db *bun.DB, sender mail.Sender, reg 
 		return err
 	}
 	accounts := account.NewService(account.Deps{DB: db, Mails: mails, Clock: clock.System{}, TenantURL: e.cfg.TenantURL})
-	resets := account.NewResetJobs(accounts, tenant.NewRegistry(tenant.NewStore(db), e.log))
+	tenants := tenant.NewRegistry(tenant.NewStore(db), e.log)
+	resets := account.NewResetJobs(accounts, tenants)
+	imports := application.NewImporter(application.NewService(db, accounts, nil), tenants, e.log)
 	mux := asynq.NewServeMux()
 	mux.Use(jobMetrics.Middleware)
 	mux.HandleFunc(notify.TaskSendMail, mailer.HandleSendMail)
 	mux.HandleFunc(account.TaskResetRequest, resets.Handle)
+	mux.HandleFunc(application.TaskImportWaitlist, imports.Handle)
 	mux.HandleFunc(operator.TaskHeartbeat, jobs.HandleHeartbeat)
 	mux.HandleFunc(operator.TaskPruneOutbox, jobs.HandlePruneOutbox)
 	mux.HandleFunc(operator.TaskPruneAuth, jobs.HandlePruneAuth)

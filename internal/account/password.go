@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -71,15 +72,12 @@ func (j *ResetJobs) Handle(ctx context.Context, task *asynq.Task) error {
 	if err := json.Unmarshal(task.Payload(), &job); err != nil {
 		return fmt.Errorf("reset job: %v: %w", err, asynq.SkipRetry)
 	}
-	t, ok := j.registry.ByID(job.TenantID)
-	if !ok { // a tenant created after the last reload, or nothing loaded yet
-		if err := j.registry.Reload(ctx); err != nil {
-			return err
-		}
-		t, ok = j.registry.ByID(job.TenantID)
-	}
-	if !ok || t.Rules == nil {
+	t, err := j.registry.Lookup(ctx, job.TenantID)
+	if errors.Is(err, tenant.ErrUnknownTenant) {
 		return fmt.Errorf("reset job: unknown tenant: %w", asynq.SkipRetry)
+	}
+	if err != nil {
+		return err
 	}
 	return j.s.issueReset(ctx, t, job)
 }

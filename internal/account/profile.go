@@ -177,18 +177,23 @@ func (s *Service) Delete(ctx context.Context, c auth.Caller, password string) (D
 		var families []struct {
 			ID        uuid.UUID `bun:"id"`
 			Contracts int       `bun:"contracts"`
+			Others    int       `bun:"others"` // other guardians with an account of their own
 		}
 		if err := tx.NewRaw(`
 			SELECT f.id, (SELECT count(*) FROM contract k JOIN child ch ON ch.tenant_id = k.tenant_id AND ch.id = k.child_id
-			              WHERE ch.tenant_id = f.tenant_id AND ch.family_id = f.id AND k.status <> 'cancelled') AS contracts
-			FROM family f WHERE f.tenant_id = ? AND EXISTS (
-			  SELECT 1 FROM guardian g WHERE g.tenant_id = f.tenant_id AND g.family_id = f.id AND g.user_id = ?)
+			              WHERE ch.tenant_id = f.tenant_id AND ch.family_id = f.id AND k.status <> 'cancelled') AS contracts,
+			       (SELECT count(*) FROM guardian o WHERE o.tenant_id = f.tenant_id AND o.family_id = f.id
+			              AND o.user_id IS NOT NULL AND o.user_id <> ?1) AS others
+			FROM family f WHERE f.tenant_id = ?0 AND EXISTS (
+			  SELECT 1 FROM guardian g WHERE g.tenant_id = f.tenant_id AND g.family_id = f.id AND g.user_id = ?1)
 			FOR UPDATE OF f`, t.ID, a.ID).Scan(ctx, &families); err != nil {
 			return fmt.Errorf("find families: %w", err)
 		}
 		var drop []uuid.UUID
 		for _, f := range families {
-			if f.Contracts > 0 {
+			// A family another guardian still manages stays theirs; this account only
+			// leaves it (its guardian row is unlinked below).
+			if f.Contracts > 0 || f.Others > 0 {
 				out.FamiliesKept++
 			} else {
 				drop = append(drop, f.ID)

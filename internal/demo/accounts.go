@@ -39,6 +39,10 @@ func demoSecret(name string) []byte {
 	return h[:20]
 }
 
+// demoLeadFacility picks the facility the demo lead runs: the first Kita (which takes
+// the youngest children, so the demo requests reach it).
+const demoLeadFacility = `f.type IN ('kita', 'krippe') ORDER BY f.type <> 'kita', f.name, f.id LIMIT 1`
+
 // SeedAccounts creates the demo accounts of tenant t: a parent, a tenant admin, a case
 // worker, the admin of the first facility's provider and that facility's lead — every
 // staff account with its second factor enrolled. Running it again changes nothing.
@@ -47,8 +51,7 @@ func SeedAccounts(ctx context.Context, db bun.IDB, t *tenant.Tenant, hasher *aut
 	var facilityName, providerName string
 	err := database.InTenantTx(ctx, db, t.ID, func(ctx context.Context, tx bun.Tx) error {
 		return tx.QueryRowContext(ctx, `SELECT f.id, f.name, p.id, p.name FROM facility f JOIN provider p ON p.tenant_id = f.tenant_id AND p.id = f.provider_id
-			WHERE f.tenant_id = ? AND f.type NOT IN ('tagespflege', 'grosstagespflege') ORDER BY f.name, f.id LIMIT 1`, t.ID).
-			Scan(&facilityID, &facilityName, &providerID, &providerName)
+			WHERE f.tenant_id = ? AND `+demoLeadFacility, t.ID).Scan(&facilityID, &facilityName, &providerID, &providerName)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("demo accounts %s: first facility: %w", t.Slug, err)

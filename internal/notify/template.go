@@ -72,11 +72,13 @@ func BrandOf(t *tenant.Tenant, url string) Brand {
 
 // Mail is one mail to render.
 type Mail struct {
-	Kind  string // template name, e.g. "account_verification"
-	Lang  string
-	To    string
-	Brand Brand
-	Data  any // what the kind's template shows (links, names, dates)
+	Kind string // what the mail is about, e.g. "account_verification"; also its template
+	// Template names the template when several kinds share one ("notice"); "" = Kind.
+	Template string
+	Lang     string
+	To       string
+	Brand    Brand
+	Data     any // what the kind's template shows (links, names, dates)
 }
 
 // View is what the mail templates see as ".".
@@ -101,9 +103,13 @@ func (v View) T(key string, kv ...any) string {
 
 // Render produces the message. The subject is the text template's "subject".
 func (t *Templates) Render(m Mail) (mail.Message, error) {
-	tt, ok := t.text[m.Kind]
+	name := m.Template
+	if name == "" {
+		name = m.Kind
+	}
+	tt, ok := t.text[name]
 	if !ok {
-		return mail.Message{}, fmt.Errorf("notify: no mail template %q", m.Kind)
+		return mail.Message{}, fmt.Errorf("notify: no mail template %q", name)
 	}
 	v := View{Lang: m.Lang, Brand: m.Brand, Data: m.Data, cat: t.cat}
 	var subject, text, html bytes.Buffer
@@ -113,7 +119,7 @@ func (t *Templates) Render(m Mail) (mail.Message, error) {
 	if err := tt.ExecuteTemplate(&text, "layout", v); err != nil {
 		return mail.Message{}, fmt.Errorf("notify: %s text: %w", m.Kind, err)
 	}
-	if err := t.html[m.Kind].ExecuteTemplate(&html, "layout", v); err != nil {
+	if err := t.html[name].ExecuteTemplate(&html, "layout", v); err != nil {
 		return mail.Message{}, fmt.Errorf("notify: %s html: %w", m.Kind, err)
 	}
 	return mail.Message{
@@ -161,3 +167,26 @@ func (t *Templates) Queue(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, m
 // Translate returns the text of key in lang (for mail data that needs a label, e.g. a
 // role's name).
 func (t *Templates) Translate(lang, key string) string { return t.cat.T(lang, key, nil) }
+
+// TranslateArgs is Translate with placeholder arguments.
+func (t *Templates) TranslateArgs(lang, key string, args map[string]any) string {
+	return t.cat.T(lang, key, args)
+}
+
+// Notice is the data of the shared "notice" mail: a subject, a few paragraphs, a list of
+// facts and one link. Domains whose mails only differ in their words use it, with the
+// words already in the recipient's language.
+type Notice struct {
+	Subject string
+	Name    string // whom the mail addresses
+	Lines   []string
+	Facts   []Fact
+	URL     string
+	Action  string // the button's label
+}
+
+// Fact is one labelled value of a notice ("Reference: LEI-2026-000042").
+type Fact struct{ Label, Value string }
+
+// Button is the call-to-action of a notice.
+func (n Notice) Button(color string) Button { return Button{URL: n.URL, Color: color, Label: n.Action} }

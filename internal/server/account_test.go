@@ -419,11 +419,25 @@ func TestDeleteAccountKeepsOnlyWhatTheLawRequires(t *testing.T) {
 	b := setup(t, nil)
 	k := b.city(t, "kempten")
 	pia := b.parent(t, "kempten", "pia@example.org")
-	// Pia's family 0 has a contract (kept); a second family without one is deleted.
+	// Pia's family 0 has a contract (kept). Ole's family has none (deleted with his
+	// account); Ida's is shared with Eva, who still manages it (kept, Ida leaves).
 	b.exec(`UPDATE guardian SET user_id = ?, email = 'pia@example.org', phone = '0831 123' WHERE tenant_id = ? AND family_id = ?`, pia, k.t.ID, k.families[0])
+	ole := b.parent(t, "kempten", "ole@example.org")
 	b.exec(`INSERT INTO family (tenant_id, id) VALUES (?, '11111111-1111-4111-8111-111111111111')`, k.t.ID)
-	b.exec(`INSERT INTO guardian (tenant_id, family_id, user_id, first_name, last_name) VALUES (?, '11111111-1111-4111-8111-111111111111', ?, 'Pia', 'P')`, k.t.ID, pia)
+	b.exec(`INSERT INTO guardian (tenant_id, family_id, user_id, first_name, last_name) VALUES (?, '11111111-1111-4111-8111-111111111111', ?, 'Ole', 'P')`, k.t.ID, ole)
 	b.exec(`INSERT INTO child (tenant_id, id, family_id, first_name, last_name, expected_birth_date) VALUES (?, '22222222-2222-4222-8222-222222222222', '11111111-1111-4111-8111-111111111111', 'Ungeboren', 'P', '2027-01-01')`, k.t.ID)
+	ida, eva := b.parent(t, "kempten", "ida@example.org"), b.parent(t, "kempten", "eva@example.org")
+	b.exec(`INSERT INTO family (tenant_id, id) VALUES (?, '33333333-3333-4333-8333-333333333333')`, k.t.ID)
+	b.exec(`INSERT INTO guardian (tenant_id, family_id, user_id, first_name, last_name) VALUES (?, '33333333-3333-4333-8333-333333333333', ?, 'Ida', 'Q'),
+		(?, '33333333-3333-4333-8333-333333333333', ?, 'Eva', 'Q')`, k.t.ID, ida, k.t.ID, eva)
+	b.exec(`INSERT INTO child (tenant_id, family_id, first_name, last_name, birth_date) VALUES (?, '33333333-3333-4333-8333-333333333333', 'Geteilt', 'Q', '2025-01-01')`, k.t.ID)
+	for _, who := range []string{"ole@example.org", "ida@example.org"} {
+		ob := b.browser("kempten.localhost")
+		ob.parentLogin(t, who)
+		if r := ob.submit(t, "/account/delete", "/account/delete", map[string]string{"current_password": goodPassword}); r.status != 200 {
+			t.Fatalf("%s deletes: %d", who, r.status)
+		}
+	}
 
 	br := b.browser("kempten.localhost")
 	br.parentLogin(t, "pia@example.org")
@@ -445,6 +459,12 @@ func TestDeleteAccountKeepsOnlyWhatTheLawRequires(t *testing.T) {
 	if n := count(`SELECT count(*) FROM family WHERE id = '11111111-1111-4111-8111-111111111111'`); n != 0 {
 		t.Error("the family without a contract was kept")
 	}
+	if n := count(`SELECT count(*) FROM guardian WHERE family_id = '33333333-3333-4333-8333-333333333333' AND user_id = ?`, eva); n != 1 {
+		t.Error("Eva's family went with Ida's account")
+	}
+	if n := count(`SELECT count(*) FROM guardian WHERE user_id = ?`, ida); n != 0 {
+		t.Error("Ida is still linked")
+	}
 	if n := count(`SELECT count(*) FROM contract WHERE child_id = ?`, k.children[0]); n != 1 {
 		t.Error("the contract was deleted")
 	}
@@ -458,7 +478,7 @@ func TestDeleteAccountKeepsOnlyWhatTheLawRequires(t *testing.T) {
 	if n := count(`SELECT count(*) FROM auth_session WHERE account_id = ?`, pia); n != 0 {
 		t.Error("sessions survived the deletion")
 	}
-	if ms := b.mails(t, "account_deleted"); len(ms) != 1 || ms[0].To != "pia@example.org" || !strings.Contains(ms[0].Text, "bewahren wir auf") {
+	if ms := b.mails(t, "account_deleted"); len(ms) != 3 || ms[2].To != "pia@example.org" || !strings.Contains(ms[2].Text, "bewahren wir auf") {
 		t.Errorf("confirmation mail: %+v", ms)
 	}
 	// The address is free for a new registration.

@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"kitaportal/internal/account"
+	"kitaportal/internal/application"
 	"kitaportal/internal/auth"
 	"kitaportal/internal/authz"
 	"kitaportal/internal/favourite"
@@ -23,12 +24,13 @@ import (
 
 // components are the services and handlers the routes are made of.
 type components struct {
-	lists    *favourite.Lists
-	authn    *auth.Authenticator
-	authz    *authz.Enforcer
-	accounts *account.Service
-	staff    *staff.Service
-	console  *operator.Console
+	lists        *favourite.Lists
+	authn        *auth.Authenticator
+	authz        *authz.Enforcer
+	accounts     *account.Service
+	staff        *staff.Service
+	console      *operator.Console
+	applications *application.Service
 }
 
 func newComponents(d Deps) (*components, error) {
@@ -53,11 +55,12 @@ func newComponents(d Deps) (*components, error) {
 	authn := auth.NewAuthenticator(sessions, keys, d.Config.PublicURL.Scheme == "https")
 	accounts.Favourites = favourite.Import // the Merkliste of the browser joins the account at sign-in
 	return &components{
-		lists:    favourite.NewLists(d.DB, authn),
-		authn:    authn,
-		authz:    d.Authz,
-		accounts: accounts,
-		staff:    staffSvc,
+		lists:        favourite.NewLists(d.DB, authn),
+		authn:        authn,
+		authz:        d.Authz,
+		accounts:     accounts,
+		staff:        staffSvc,
+		applications: application.NewService(d.DB, accounts, d.Authz),
 		console: operator.NewConsole(d.DB, accounts, staffSvc, d.Registry, keys, d.Config.TenantURL,
 			strings.TrimSuffix(d.Config.PublicURL.String(), "/"), d.Config.SupportAccessMax),
 	}, nil

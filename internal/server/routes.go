@@ -7,8 +7,10 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"kitaportal/internal/account"
+	"kitaportal/internal/application"
 	"kitaportal/internal/billing"
 	"kitaportal/internal/facility"
+	"kitaportal/internal/family"
 	"kitaportal/internal/operator"
 	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/portal"
@@ -62,6 +64,8 @@ func routes(d Deps, parts *components) []Route {
 	acc := account.NewHandler(parts.accounts, d.Views, parts.authn)
 	st := staff.NewHandler(parts.staff, d.Views, parts.authn)
 	con := operator.NewConsoleHandler(parts.console, d.Views, parts.authn)
+	fam := family.NewHandler(family.NewService(d.DB, parts.accounts), d.Views, parts.authn)
+	apps := application.NewHandler(parts.applications, d.Views, parts.authn, parts.lists)
 	const T, V = tenant.SurfaceTenant, tenant.SurfaceVendor
 
 	rs := []Route{
@@ -122,6 +126,45 @@ func routes(d Deps, parts *components) []Route {
 		{"POST", "/api/v1/me/password", T, "account.change_password", acc.APIChangePassword},
 		{"POST", "/api/v1/me/email", T, "account.change_email", acc.APIChangeEmail},
 
+		// Families and pre-registration (Vormerkung).
+		{"GET", "/family", T, "family.read", fam.Page},
+		{"POST", "/family", T, "family.update", fam.Save},
+		{"GET", "/family/children/new", T, "family.update", fam.NewChildForm},
+		{"POST", "/family/children", T, "family.update", fam.AddChild},
+		{"GET", "/family/children/:id", T, "family.read", fam.ChildForm},
+		{"POST", "/family/children/:id", T, "family.update", fam.UpdateChild},
+		{"POST", "/family/invite", T, "family.invite", fam.Invite},
+		{"GET", "/family/link", T, "family.link", fam.LinkForm},
+		{"POST", "/family/link", T, "family.link", fam.Link},
+		{"GET", "/applications", T, "application.read", apps.List},
+		{"GET", "/applications/new", T, "application.create", apps.NewForm},
+		{"POST", "/applications", T, "application.create", apps.Create},
+		{"GET", "/applications/:id", T, "application.read", apps.Show},
+		{"POST", "/applications/:id", T, "application.update", apps.Update},
+		{"POST", "/applications/:id/submit", T, "application.submit", apps.Submit},
+		{"POST", "/applications/:id/withdraw", T, "application.withdraw", apps.Withdraw},
+		{"GET", "/tickets", T, "ticket.read", apps.TicketsPage},
+		{"POST", "/tickets", T, "ticket.request", apps.RequestTicketForm},
+		{"GET", "/inbox", T, "inbox.read", apps.InboxPage("inbox")},
+
+		// Families and pre-registration API (API.md).
+		{"GET", "/api/v1/family", T, "family.read", fam.APIGet},
+		{"PUT", "/api/v1/family", T, "family.update", fam.APIPut},
+		{"POST", "/api/v1/family/invitations", T, "family.invite", fam.APIInvite},
+		{"POST", "/api/v1/family/link", T, "family.link", fam.APILink},
+		{"GET", "/api/v1/children", T, "family.read", fam.APIChildren},
+		{"POST", "/api/v1/children", T, "family.update", fam.APIAddChild},
+		{"PATCH", "/api/v1/children/:id", T, "family.update", fam.APIUpdateChild},
+		{"GET", "/api/v1/applications", T, "application.read", apps.APIList},
+		{"POST", "/api/v1/applications", T, "application.create", apps.APICreate},
+		{"GET", "/api/v1/applications/:id", T, "application.read", apps.APIGet},
+		{"PATCH", "/api/v1/applications/:id", T, "application.update", apps.APIUpdate},
+		{"POST", "/api/v1/applications/:id/submit", T, "application.submit", apps.APISubmit},
+		{"POST", "/api/v1/applications/:id/withdraw", T, "application.withdraw", apps.APIWithdraw},
+		{"GET", "/api/v1/tickets", T, "ticket.read", apps.APIMyTickets},
+		{"POST", "/api/v1/tickets", T, "ticket.request", apps.APIRequestTicket},
+		{"GET", "/api/v1/inbox", T, "inbox.read", apps.APIInbox},
+
 		// Staff area: sign-in with the second factor, invitations, records in scope, audit.
 		{"GET", "/staff/login", T, PermPublic, st.LoginForm},
 		{"POST", "/staff/login", T, PermPublic, st.Login},
@@ -146,6 +189,21 @@ func routes(d Deps, parts *components) []Route {
 		{"POST", "/staff/users/:id/roles/:role/revoke", T, "staff.roles.revoke", st.Revoke},
 		{"POST", "/staff/users/:id/disable", T, "staff.users.disable", st.Disable},
 		{"GET", "/staff/audit", T, "audit.read", st.Audit},
+		{"GET", "/staff/requests", T, "requests.read", apps.Requests},
+		{"GET", "/staff/requests.csv", T, "requests.export", apps.ExportCSV},
+		{"GET", "/staff/requests/:id", T, "requests.read", apps.Request},
+		{"POST", "/staff/requests/:id/decisions", T, "requests.decide", apps.Decide},
+		{"GET", "/staff/walk-in", T, "requests.walk_in", apps.WalkInForm},
+		{"POST", "/staff/walk-in", T, "requests.walk_in", apps.WalkIn},
+		{"GET", "/staff/tickets", T, "tickets.read", apps.Tickets},
+		{"POST", "/staff/tickets/:id/decision", T, "tickets.decide", apps.DecideTicket},
+		{"GET", "/staff/duplicates", T, "duplicates.read", apps.Duplicates},
+		{"POST", "/staff/duplicates/:id", T, "duplicates.resolve", apps.ResolveDuplicate},
+		{"GET", "/staff/imports", T, "imports.read", apps.Imports},
+		{"POST", "/staff/imports", T, "imports.create", apps.Upload},
+		{"GET", "/staff/imports/:id", T, "imports.read", apps.ImportStatus},
+		{"POST", "/staff/imports/:id/run", T, "imports.create", apps.RunImport},
+		{"GET", "/staff/inbox", T, "staff.inbox", apps.InboxPage("staff_inbox")},
 		{"POST", "/staff/support/end", T, "support.end", con.EndSupport},
 		{"GET", "/support/enter", T, PermPublic, con.EnterForm},
 		{"POST", "/support/enter", T, PermPublic, con.Enter},
@@ -161,6 +219,17 @@ func routes(d Deps, parts *components) []Route {
 		{"DELETE", "/api/v1/staff/users/:id/roles/:role", T, "staff.roles.revoke", st.APIRevoke},
 		{"POST", "/api/v1/staff/users/:id/disable", T, "staff.users.disable", st.APIDisable},
 		{"GET", "/api/v1/staff/audit", T, "audit.read", st.APIAudit},
+		{"GET", "/api/v1/staff/requests", T, "requests.read", apps.APIRequests},
+		{"GET", "/api/v1/staff/requests/:id", T, "requests.read", apps.APIRequest},
+		{"POST", "/api/v1/staff/requests/:id/decisions", T, "requests.decide", apps.APIDecide},
+		{"POST", "/api/v1/staff/walk-ins", T, "requests.walk_in", apps.APIWalkIn},
+		{"GET", "/api/v1/staff/tickets", T, "tickets.read", apps.APITickets},
+		{"POST", "/api/v1/staff/tickets/:id/decision", T, "tickets.decide", apps.APIDecideTicket},
+		{"GET", "/api/v1/staff/duplicates", T, "duplicates.read", apps.APIDuplicates},
+		{"POST", "/api/v1/staff/duplicates/:id", T, "duplicates.resolve", apps.APIResolveDuplicate},
+		{"POST", "/api/v1/staff/imports/waitlist", T, "imports.create", apps.APIImport},
+		{"GET", "/api/v1/staff/imports/:id", T, "imports.read", apps.APIImportStatus},
+		{"GET", "/api/v1/staff/inbox", T, "staff.inbox", apps.APIInbox},
 
 		// Base domain.
 		{"GET", "/", V, PermPublic, vendor.Landing},

@@ -190,11 +190,12 @@ func (h *Handler) AcceptInvitation(c *fiber.Ctx) error {
 
 // homeData is the staff start page.
 type homeData struct {
-	Roles      []Role
-	Facilities []FacilitySummary
-	Support    bool
-	CanManage  bool
-	CanAudit   bool
+	Roles       []Role
+	Facilities  []FacilitySummary
+	Support     bool
+	CanManage   bool
+	CanAudit    bool
+	CanCaseWork bool // tickets, duplicates, imports
 }
 
 // Home shows the caller's roles and the facilities in scope.
@@ -213,6 +214,7 @@ func (h *Handler) Home(c *fiber.Ctx) error {
 	domain := call.Tenant.ID.String()
 	d.CanManage = h.s.authz.Allowed(call.Principal, domain, "staff.users.read")
 	d.CanAudit = h.s.authz.Allowed(call.Principal, domain, "audit.read")
+	d.CanCaseWork = h.s.authz.Allowed(call.Principal, domain, "duplicates.read")
 	return h.forms.Show(c, fiber.StatusOK, "staff_home", "staff.home.title", nil, d)
 }
 

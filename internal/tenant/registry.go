@@ -53,6 +53,24 @@ func (r *Registry) ByID(id uuid.UUID) (*Tenant, bool) {
 	return t, ok
 }
 
+// Lookup finds a tenant by id for background jobs: a tenant created or changed after
+// the last reload is read fresh once.
+func (r *Registry) Lookup(ctx context.Context, id uuid.UUID) (*Tenant, error) {
+	if t, ok := r.ByID(id); ok && t.Rules != nil {
+		return t, nil
+	}
+	if err := r.Reload(ctx); err != nil {
+		return nil, err
+	}
+	if t, ok := r.ByID(id); ok && t.Rules != nil {
+		return t, nil
+	}
+	return nil, ErrUnknownTenant
+}
+
+// ErrUnknownTenant: no tenant has this id.
+var ErrUnknownTenant = errors.New("tenant: unknown id")
+
 // All lists every tenant, sorted by slug.
 func (r *Registry) All() []*Tenant {
 	s := r.cur.Load()

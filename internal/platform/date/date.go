@@ -136,6 +136,18 @@ func (d Date) Value() (driver.Value, error) {
 	return d.String(), nil
 }
 
+// FormatIn writes the day the way lang does: 04.03.2022 in German, 2022-03-04 otherwise
+// (messages with a date argument use it).
+func (d Date) FormatIn(lang string) string {
+	if d.IsZero() {
+		return ""
+	}
+	if lang == "de" {
+		return d.t.Format("02.01.2006")
+	}
+	return d.String()
+}
+
 func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
 func (d *Date) UnmarshalText(b []byte) error {

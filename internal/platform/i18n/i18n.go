@@ -104,7 +104,7 @@ func (c *Catalogue) T(lang, key string, args map[string]any) string {
 		name := msg[open+1 : open+end]
 		b.WriteString(msg[:open])
 		if v, ok := args[name]; ok {
-			b.WriteString(format(v))
+			b.WriteString(format(lang, v))
 		} else {
 			b.WriteString(msg[open : open+end+1])
 		}
@@ -114,8 +114,16 @@ func (c *Catalogue) T(lang, key string, args map[string]any) string {
 	return b.String()
 }
 
-func format(v any) string {
+// LangFormatter is a value that is written differently per language (a date: 04.03.2022
+// in German, 2022-03-04 in English).
+type LangFormatter interface {
+	FormatIn(lang string) string
+}
+
+func format(lang string, v any) string {
 	switch x := v.(type) {
+	case LangFormatter:
+		return x.FormatIn(lang)
 	case string:
 		return x
 	case int:

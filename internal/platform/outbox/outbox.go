@@ -18,8 +18,9 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
-// notifyChannel wakes the relay right after a commit; NOTIFY is itself transactional,
-// so a rolled-back transaction wakes nobody.
+// notifyChannel wakes the relay right after a commit: the outbox table's statement
+// trigger (outbox_notify) sends it. NOTIFY is itself transactional, so a rolled-back
+// transaction wakes nobody.
 const notifyChannel = "outbox_new"
 
 // Message is one job to run after commit.
@@ -51,9 +52,6 @@ func Add(ctx context.Context, tx bun.IDB, m Message) error {
 		VALUES (?, ?, ?, ?, ?, ?)`,
 		m.TenantID, m.Type, string(payload), queue, processAt, m.MaxRetry); err != nil {
 		return fmt.Errorf("outbox: add %s: %w", m.Type, err)
-	}
-	if _, err := tx.ExecContext(ctx, `SELECT pg_notify(?, '')`, notifyChannel); err != nil {
-		return fmt.Errorf("outbox: notify: %w", err)
 	}
 	return nil
 }

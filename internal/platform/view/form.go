@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"kitaportal/internal/platform/apperr"
+	"kitaportal/internal/platform/i18n"
 )
 
 // Form is what a form page needs besides its data: what the person typed so far (never
@@ -127,12 +128,14 @@ func (p *Page) Select(name, labelKey string, options ...string) FieldView {
 	return v
 }
 
-// notices are the confirmations a redirect may ask a page to show (?done=<key>, text
-// "notice.<key>"); anything else in the query is ignored.
-var notices = map[string]bool{
-	"verified": true, "logged_out": true, "password_reset": true, "password_changed": true, "profile_saved": true,
-	"email_sent": true, "email_changed": true, "invited": true, "role_granted": true, "role_revoked": true,
-	"disabled": true, "mfa_enrolled": true, "support_ended": true, "status_changed": true,
+// A redirect may ask the next page to show a confirmation (?done=<key>): the text
+// "notice.<key>" of the catalogue. Only keys the catalogue has are shown, so the query
+// cannot put words on a page.
+func (r *Renderer) notice(lang, done string) string {
+	if done == "" || !r.cat.Has(i18n.Default, "notice."+done) {
+		return ""
+	}
+	return r.cat.T(lang, "notice."+done, nil)
 }
 
 // FormPage renders a page that has a form: csrf is the form token, f what was typed so
@@ -145,9 +148,7 @@ func (r *Renderer) FormPage(c *fiber.Ctx, status int, page, titleKey, csrf strin
 		f = NewForm(nil)
 	}
 	p.Form = f
-	if done := c.Query("done"); notices[done] {
-		p.Notice = p.T("notice." + done)
-	}
+	p.Notice = r.notice(p.Lang, c.Query("done"))
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return r.RenderPage(c, status, page, p)
 }

@@ -100,6 +100,12 @@ func (p *Page) Num(n int) string {
 	return string(b)
 }
 
+// Message words error code with its arguments, as the error handler would (for
+// problems listed on a page, e.g. the refused rows of an import).
+func (p *Page) Message(code string, args map[string]any) string {
+	return p.r.cat.T(p.Lang, "error."+code, args)
+}
+
 // Asset is the cache-busted URL of a file in web/static.
 func (p *Page) Asset(name string) string { return p.r.assetURL(name) }
 
@@ -143,6 +149,7 @@ func New(fsys fs.FS, cat *i18n.Catalogue) (*Renderer, error) {
 	funcs := template.FuncMap{
 		"join": strings.Join,
 		"add":  func(a, b int) int { return a + b },
+		"list": func(xs ...string) []string { return xs },
 	}
 	base := template.New("layout").Funcs(funcs)
 	if _, err := base.ParseFS(fsys, "templates/layout.html"); err != nil {

@@ -1,0 +1,206 @@
+package application
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"kitaportal/internal/notify"
+	"kitaportal/internal/tenant"
+)
+
+// What a family hears about its request: a mail to every guardian (in the language of
+// their account; German for guardians entered at a facility without an account) and the
+// same text in the inbox of every guardian's account. Both are written in the
+// transaction of the change, so they exist exactly when the change committed, and the
+// mail job is delivered once (notify).
+
+// Notice kinds, also the mails' kinds ("application_<kind>").
+const (
+	NoticeSubmitted = "submitted"
+	NoticeChanged   = "changed"
+	NoticeWithdrawn = "withdrawn"
+	NoticeStatus    = "status"  // a facility reviewed, refused or proposed
+	NoticeWalkIn    = "walk_in" // entered at a facility; carries the linking code
+	NoticeImported  = "imported"
+)
+
+type recipient struct {
+	FirstName string     `bun:"first_name"`
+	LastName  string     `bun:"last_name"`
+	Email     string     `bun:"email"`
+	AccountID *uuid.UUID `bun:"account_id"`
+	Language  string     `bun:"language"`
+}
+
+// recipients are the family's guardians who can be reached: by their active account,
+// or by the address entered for them.
+func recipients(ctx context.Context, tx bun.IDB, tenantID, familyID uuid.UUID) ([]recipient, error) {
+	var rs []recipient
+	err := tx.NewRaw(`SELECT g.first_name, g.last_name,
+			CASE WHEN acc.status = 'active' THEN acc.email::text ELSE coalesce(g.email::text, '') END AS email,
+			CASE WHEN acc.status = 'active' THEN acc.id END AS account_id,
+			coalesce(CASE WHEN acc.status = 'active' THEN acc.language END, '') AS language
+		FROM guardian g LEFT JOIN account acc ON acc.tenant_id = g.tenant_id AND acc.id = g.user_id
+		WHERE g.tenant_id = ? AND g.family_id = ? ORDER BY g.created_at, g.id`, tenantID, familyID).Scan(ctx, &rs)
+	return rs, err
+}
+
+// tellFamily sends notice kind about a to the family; extra is a reason or a code.
+func (s *Service) tellFamily(ctx context.Context, tx bun.IDB, t *tenant.Tenant, familyID uuid.UUID, a *Application, kind, extra string) error {
+	rs, err := recipients(ctx, tx, t.ID, familyID)
+	if err != nil {
+		return fmt.Errorf("recipients: %w", err)
+	}
+	for _, r := range rs {
+		lang := r.Language
+		if lang == "" || !t.Rules.SupportsLanguage(lang) {
+			lang = "de"
+		}
+		n := s.familyNotice(t, lang, a, kind, extra)
+		n.Name = r.FirstName + " " + r.LastName
+		link := "/applications/" + a.ID.String()
+		n.URL = s.accounts.URL(t, link)
+		if r.AccountID != nil {
+			if err := notify.Deliver(ctx, tx, t.ID, *r.AccountID, "application_"+kind, link, n); err != nil {
+				return err
+			}
+		}
+		if r.Email == "" {
+			continue
+		}
+		if r.AccountID == nil {
+			n.URL = s.accounts.URL(t, "/register") // no account yet: the way in
+			n.Action = s.accounts.Mails().Translate(lang, "mail.application.register")
+		}
+		if err := s.accounts.Mails().Queue(ctx, tx, t.ID, notify.Mail{Kind: "application_" + kind, Template: "notice", Lang: lang,
+			To: r.Email, Brand: s.accounts.Brand(t), Data: n}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// familyNotice words notice kind in lang.
+func (s *Service) familyNotice(t *tenant.Tenant, lang string, a *Application, kind, extra string) notify.Notice {
+	m := s.accounts.Mails()
+	tr := func(key string, kv ...any) string { return m.TranslateArgs(lang, key, args(kv...)) }
+	child := a.Child.FirstName + " " + a.Child.LastName
+	key := "mail.application." + kind
+	if kind == NoticeStatus {
+		key += "." + extraStatus(extra)
+	}
+	n := notify.Notice{
+		Subject: tr(key+".subject", "reference", a.Reference, "child", child, "portal", t.Rules.Branding.DisplayName),
+		Lines:   []string{tr(key+".text", "child", child, "start", a.StartDate, "city", t.Name, "reference", a.Reference)},
+		Action:  tr("mail.application.open"),
+	}
+	switch kind {
+	case NoticeSubmitted, NoticeWalkIn, NoticeImported:
+		n.Lines = append(n.Lines, tr("mail.application.next."+t.Rules.Allocation.Mode, "months", t.Rules.Offers.LeadMonths,
+			"days", t.Rules.Offers.ResponseDays))
+		for _, r := range a.Tagespflege {
+			n.Lines = append(n.Lines, tr("mail.application.tagespflege", "facility", r.Facility, "office", r.Fachberatung.Name,
+				"district", r.District, "email", r.Fachberatung.Email, "phone", r.Fachberatung.Phone))
+		}
+	case NoticeWithdrawn:
+		if extra != "" {
+			n.Lines = append(n.Lines, tr("mail.application.reason", "reason", extra))
+		}
+	case NoticeStatus:
+		if _, note := splitStatus(extra); note != "" {
+			n.Lines = append(n.Lines, tr("mail.application.reason", "reason", note))
+		}
+	}
+	if (kind == NoticeWalkIn || kind == NoticeImported) && extra != "" {
+		n.Lines = append(n.Lines, tr("mail.link_code.text", "code", extra))
+	}
+	if a.Reference != "" {
+		n.Facts = append(n.Facts, notify.Fact{Label: tr("application.field.reference"), Value: a.Reference})
+	}
+	n.Facts = append(n.Facts,
+		notify.Fact{Label: tr("application.field.child"), Value: child},
+		notify.Fact{Label: tr("application.field.start_date"), Value: a.StartDate.FormatIn(lang)},
+		notify.Fact{Label: tr("application.field.care_hours"), Value: tr("application.hours", "hours", a.CareHours)},
+		notify.Fact{Label: tr("application.field.status"), Value: tr("application.status." + a.Status)})
+	for _, c := range a.Choices {
+		n.Facts = append(n.Facts, notify.Fact{Label: tr("application.choice.rank", "rank", c.Rank), Value: c.Facility.Name})
+	}
+	return n
+}
+
+// A status notice carries "<choice status>|<facility>|<note>" as its extra.
+func statusExtra(status, facility, note string) string { return status + "|" + facility + "|" + note }
+
+func extraStatus(extra string) string {
+	st, _ := splitStatus(extra)
+	return st
+}
+
+func splitStatus(extra string) (status, note string) {
+	parts := strings.SplitN(extra, "|", 3)
+	status = parts[0]
+	if len(parts) == 3 {
+		note = parts[2]
+	}
+	return status, note
+}
+
+// routeTagespflege hands every Kindertagespflege choice to its district's Fachberatung:
+// the request is in their queue already (their scope is the district's Tagespflege);
+// they get a mail at the office address and a notice in each counsellor's inbox. The
+// mail carries no names: the record is in the staff area.
+func (s *Service) routeTagespflege(ctx context.Context, tx bun.IDB, t *tenant.Tenant, a *Application) error {
+	m := s.accounts.Mails()
+	for _, c := range a.Choices {
+		if !IsTagespflege(c.Facility.Type) {
+			continue
+		}
+		d, ok := t.Rules.District(c.Facility.District)
+		if !ok {
+			continue
+		}
+		link := "/staff/requests/" + a.ID.String()
+		n := notify.Notice{
+			Subject: m.TranslateArgs("de", "mail.tagespflege_request.subject", map[string]any{"reference": a.Reference, "district": d.Name}),
+			Name:    d.Fachberatung.Name,
+			Lines:   []string{m.TranslateArgs("de", "mail.tagespflege_request.text", map[string]any{"facility": c.Facility.Name, "district": d.Name})},
+			Facts: []notify.Fact{
+				{Label: m.Translate("de", "application.field.reference"), Value: a.Reference},
+				{Label: m.Translate("de", "application.field.start_date"), Value: a.StartDate.FormatIn("de")},
+				{Label: m.Translate("de", "application.field.care_hours"), Value: strconv.Itoa(a.CareHours)},
+				{Label: m.TranslateArgs("de", "application.choice.rank", map[string]any{"rank": c.Rank}), Value: c.Facility.Name},
+			},
+			URL:    s.accounts.URL(t, link),
+			Action: m.Translate("de", "mail.tagespflege_request.button"),
+		}
+		if d.Fachberatung.Email != "" {
+			if err := m.Queue(ctx, tx, t.ID, notify.Mail{Kind: "tagespflege_request", Template: "notice", Lang: "de",
+				To: d.Fachberatung.Email, Brand: s.accounts.Brand(t), Data: n}); err != nil {
+				return err
+			}
+		}
+		var counsellors []uuid.UUID
+		if err := tx.NewRaw(`SELECT DISTINCT r.account_id FROM staff_role r JOIN account acc ON acc.tenant_id = r.tenant_id AND acc.id = r.account_id
+			WHERE r.tenant_id = ? AND r.role = 'tagespflege_counsellor' AND r.district_key = ? AND acc.status = 'active'`,
+			t.ID, d.Key).Scan(ctx, &counsellors); err != nil {
+			return err
+		}
+		for _, id := range counsellors {
+			if err := notify.Deliver(ctx, tx, t.ID, id, "tagespflege_request", link, n); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func jsonOf(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}

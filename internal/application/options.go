@@ -1,0 +1,92 @@
+package application
+
+import (
+	"context"
+	"slices"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"kitaportal/internal/auth"
+	"kitaportal/internal/authz"
+	"kitaportal/internal/family"
+	"kitaportal/internal/platform/database"
+)
+
+// What the application form offers: the family's children and the city's facilities,
+// the Merkliste's first.
+
+// FacilityOption is a facility a family can choose.
+type FacilityOption struct {
+	ID          uuid.UUID `bun:"id"`
+	Name        string    `bun:"name"`
+	Type        string    `bun:"type"`
+	City        string    `bun:"city"`
+	Favourite   bool      `bun:"-"`
+	Tagespflege bool      `bun:"-"`
+}
+
+// FormOptions is what the form's selects list.
+type FormOptions struct {
+	Family     *family.Family
+	Facilities []FacilityOption
+}
+
+// Options reads the caller's family and the city's active facilities; favourites (the
+// Merkliste) come first.
+func (s *Service) Options(ctx context.Context, c auth.Caller, favourites []uuid.UUID) (*FormOptions, error) {
+	me, err := parent(c)
+	if err != nil {
+		return nil, err
+	}
+	out := &FormOptions{}
+	err = database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
+		if out.Family, err = family.OfAccount(ctx, tx, c.Tenant, me, false); err != nil {
+			return err
+		}
+		return tx.NewRaw(`SELECT id, name, type, city FROM facility WHERE tenant_id = ? AND status = 'active' ORDER BY name, id`,
+			c.Tenant.ID).Scan(ctx, &out.Facilities)
+	})
+	if err != nil {
+		return nil, database.Classify(err)
+	}
+	for i := range out.Facilities {
+		f := &out.Facilities[i]
+		f.Favourite = slices.Contains(favourites, f.ID)
+		f.Tagespflege = IsTagespflege(f.Type)
+	}
+	slices.SortStableFunc(out.Facilities, func(a, b FacilityOption) int {
+		switch {
+		case a.Favourite == b.Favourite:
+			return 0
+		case a.Favourite:
+			return -1
+		}
+		return 1
+	})
+	return out, nil
+}
+
+// CityFacilities lists every active facility of the city (the walk-in form names any).
+func (s *Service) CityFacilities(ctx context.Context, c auth.Caller) ([]FacilityOption, error) {
+	var out []FacilityOption
+	err := database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
+		return tx.NewRaw(`SELECT id, name, type, city FROM facility WHERE tenant_id = ? AND status = 'active' ORDER BY name, id`,
+			c.Tenant.ID).Scan(ctx, &out)
+	})
+	for i := range out {
+		out[i].Tagespflege = IsTagespflege(out[i].Type)
+	}
+	return out, database.Classify(err)
+}
+
+// StaffFacilities lists the facilities in the caller's scope (the request list's filter).
+func (s *Service) StaffFacilities(ctx context.Context, c auth.Caller) ([]FacilityOption, error) {
+	scope, args := authz.FacilityScope(c.Principal, "f")
+	var out []FacilityOption
+	err := database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
+		return tx.NewRaw(`SELECT f.id, f.name, f.type, f.city FROM facility f WHERE f.tenant_id = ? AND `+scope+` ORDER BY f.name, f.id LIMIT 2000`,
+			append([]any{c.Tenant.ID}, args...)...).Scan(ctx, &out)
+	})
+	return out, database.Classify(err)
+}

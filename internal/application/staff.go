@@ -1,0 +1,484 @@
+package application
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"kitaportal/internal/audit"
+	"kitaportal/internal/auth"
+	"kitaportal/internal/authz"
+	"kitaportal/internal/family"
+	"kitaportal/internal/platform/apperr"
+	"kitaportal/internal/platform/database"
+	"kitaportal/internal/platform/date"
+	"kitaportal/internal/tenant"
+)
+
+// What staff see of requests: per facility in their scope the requests that name it,
+// with rank, start, scope and criteria points; case workers and tenant admins see the
+// whole city. Whether a facility sees a family's other choices follows the city's rule.
+// Every list and record read is audited with the children it showed.
+
+// RequestRow is one (application, choice) pair in a staff list.
+type RequestRow struct {
+	ApplicationID uuid.UUID  `bun:"application_id" json:"application_id"`
+	Reference     string     `bun:"reference" json:"reference"`
+	ChildID       uuid.UUID  `bun:"child_id" json:"child_id"`
+	FirstName     string     `bun:"first_name" json:"first_name"`
+	LastName      string     `bun:"last_name" json:"last_name"`
+	BirthDate     date.Date  `bun:"birth_date" json:"birth_date"`
+	StartDate     date.Date  `bun:"start_date" json:"start_date"`
+	CareHours     int        `bun:"care_hours" json:"care_hours"`
+	Rank          int        `bun:"rank" json:"rank"`
+	FacilityID    uuid.UUID  `bun:"facility_id" json:"facility_id"`
+	Facility      string     `bun:"facility" json:"facility"`
+	ChoiceStatus  string     `bun:"choice_status" json:"choice_status"`
+	Status        string     `bun:"status" json:"status"`
+	Source        string     `bun:"source" json:"source"`
+	SubmittedAt   *time.Time `bun:"submitted_at" json:"submitted_at"`
+	Criteria      Criteria   `bun:"criteria,type:jsonb" json:"-"`
+	Points        int        `bun:"-" json:"points"`
+	Duplicate     bool       `bun:"duplicate" json:"possible_duplicate"`
+}
+
+// Filter narrows and orders a staff list.
+type Filter struct {
+	Facility  uuid.UUID
+	Status    string // an application status; "" = every filed one
+	StartFrom date.Date
+	StartTo   date.Date
+	CareHours int
+	Sort      string // points (default), submitted, start, name
+	Limit     int
+}
+
+// Sort orders of the staff lists.
+var sorts = map[string]string{
+	"points":    "", // in Go, after the points are known
+	"submitted": "a.submitted_at, a.id",
+	"start":     "a.start_date, a.submitted_at, a.id",
+	"name":      "ch.last_name, ch.first_name, a.id",
+}
+
+// MaxRequestRows caps one list (and its CSV); filters narrow further.
+const MaxRequestRows = 5000
+
+// ParseFilter reads a list's query; garbage is refused with the field named.
+func ParseFilter(get func(string) string) (Filter, error) {
+	var f Filter
+	var errs apperr.List
+	if s := get("facility"); s != "" {
+		id, err := uuid.Parse(s)
+		if err != nil {
+			errs = append(errs, apperr.Invalid("facility", "facility_unknown", nil))
+		}
+		f.Facility = id
+	}
+	if s := get("status"); s != "" {
+		switch s {
+		case StatusSubmitted, StatusInReview, StatusOffered, StatusAccepted, StatusContracted, StatusRefused, StatusWithdrawn, StatusExpired, StatusClosed:
+			f.Status = s
+		default:
+			errs = append(errs, apperr.Invalid("status", "status_unknown", nil))
+		}
+	}
+	for _, p := range []struct {
+		name string
+		dst  *date.Date
+	}{{"start_from", &f.StartFrom}, {"start_to", &f.StartTo}} {
+		if s := get(p.name); s != "" {
+			d, err := date.Parse(s)
+			if err != nil {
+				errs = append(errs, apperr.Invalid(p.name, "date_invalid", nil))
+			}
+			*p.dst = d
+		}
+	}
+	if s := get("care_hours"); s != "" {
+		n := 0
+		for _, r := range s {
+			if r < '0' || r > '9' || n > 100 {
+				errs = append(errs, apperr.Invalid("care_hours", "care_scope_unknown", map[string]any{"scopes": ""}))
+				break
+			}
+			n = n*10 + int(r-'0')
+		}
+		f.CareHours = n
+	}
+	f.Sort = get("sort")
+	if _, ok := sorts[f.Sort]; !ok && f.Sort != "" {
+		errs = append(errs, apperr.Invalid("sort", "sort_unknown", nil))
+	}
+	if f.Sort == "" {
+		f.Sort = "points"
+	}
+	return f, errs.Err()
+}
+
+// cityWide tells whether the caller sees the whole city's requests and every choice of a
+// family: tenant admins, case workers, and support (read-only).
+func cityWide(ctx context.Context, tx bun.IDB, c auth.Caller) (bool, error) {
+	if c.Principal.Kind == auth.KindSupport {
+		return true, nil
+	}
+	var ok bool
+	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM staff_role WHERE tenant_id = ? AND account_id = ?
+		AND role IN ('tenant_admin', 'case_worker'))`, c.Tenant.ID, c.Principal.ID).Scan(&ok)
+	return ok, err
+}
+
+// Requests lists the filed requests naming a facility in the caller's scope.
+func (s *Service) Requests(ctx context.Context, c auth.Caller, f Filter) ([]RequestRow, error) {
+	rows := []RequestRow{}
+	err := database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if rows, err = requestRows(ctx, tx, c, f); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, c.Tenant.ID, audit.By(c), audit.Event{Action: ActionRequestsListed, ObjectKind: "facility",
+			ObjectID: idOrEmpty(f.Facility), ChildIDs: childIDs(rows), Details: map[string]any{"rows": len(rows)}})
+	})
+	return rows, database.Classify(err)
+}
+
+// Audit actions of the request flows.
+const (
+	ActionRequestsListed   = "requests.listed"
+	ActionRequestsExported = "export.created"
+	ActionRequestRead      = "request.read"
+	ActionRequestDecided   = "request.decided"
+	ActionWalkIn           = "request.walk_in"
+	ActionTicketRequested  = "ticket.requested"
+	ActionTicketDecided    = "ticket.decided"
+	ActionDuplicateMerged  = "child.merged"
+	ActionDuplicateKept    = "child.duplicate_dismissed"
+	ActionImportStarted    = "import.started"
+)
+
+func requestRows(ctx context.Context, tx bun.IDB, c auth.Caller, f Filter) ([]RequestRow, error) {
+	scope, scopeArgs := authz.FacilityScope(c.Principal, "fac")
+	q := `SELECT a.id AS application_id, coalesce(a.reference, '') AS reference, ch.id AS child_id, ch.first_name, ch.last_name,
+			coalesce(ch.birth_date, ch.expected_birth_date) AS birth_date, a.start_date, a.care_hours, c.rank, fac.id AS facility_id,
+			fac.name AS facility, c.status AS choice_status, a.status, a.source, a.submitted_at, a.criteria,
+			EXISTS (SELECT 1 FROM child_duplicate d WHERE d.tenant_id = ch.tenant_id AND d.status = 'open'
+			        AND (d.child_id = ch.id OR d.other_child_id = ch.id)) AS duplicate
+		FROM application a
+		JOIN child ch ON ch.tenant_id = a.tenant_id AND ch.id = a.child_id
+		JOIN application_choice c ON c.tenant_id = a.tenant_id AND c.application_id = a.id
+		JOIN facility fac ON fac.tenant_id = c.tenant_id AND fac.id = c.facility_id
+		WHERE a.tenant_id = ? AND a.status <> 'draft' AND ` + scope
+	args := append([]any{c.Tenant.ID}, scopeArgs...)
+	if f.Facility != uuid.Nil {
+		q += ` AND fac.id = ?`
+		args = append(args, f.Facility)
+	}
+	if f.Status != "" {
+		q += ` AND a.status = ?`
+		args = append(args, f.Status)
+	}
+	if !f.StartFrom.IsZero() {
+		q += ` AND a.start_date >= ?`
+		args = append(args, f.StartFrom)
+	}
+	if !f.StartTo.IsZero() {
+		q += ` AND a.start_date <= ?`
+		args = append(args, f.StartTo)
+	}
+	if f.CareHours > 0 {
+		q += ` AND a.care_hours = ?`
+		args = append(args, f.CareHours)
+	}
+	order := sorts[f.Sort]
+	if order == "" {
+		order = "a.submitted_at, a.id" // points are sorted in Go; ties keep the filing order
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > MaxRequestRows {
+		limit = MaxRequestRows
+	}
+	q += ` ORDER BY ` + order + `, c.rank LIMIT ?`
+	args = append(args, limit)
+	rows := []RequestRow{}
+	if err := tx.NewRaw(q, args...).Scan(ctx, &rows); err != nil {
+		return nil, err
+	}
+	for i := range rows {
+		rows[i].Points = PointsAt(c.Tenant.Rules, rows[i].Criteria)
+	}
+	if f.Sort == "points" {
+		sortByPoints(rows)
+	}
+	return rows, nil
+}
+
+// sortByPoints orders by points, highest first, keeping the filing order among equals.
+func sortByPoints(rows []RequestRow) {
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Points > rows[j].Points })
+}
+
+func childIDs(rows []RequestRow) []uuid.UUID {
+	seen := map[uuid.UUID]bool{}
+	out := []uuid.UUID{}
+	for _, r := range rows {
+		if !seen[r.ChildID] {
+			seen[r.ChildID] = true
+			out = append(out, r.ChildID)
+		}
+	}
+	return out
+}
+
+func idOrEmpty(id uuid.UUID) string {
+	if id == uuid.Nil {
+		return ""
+	}
+	return id.String()
+}
+
+// Export is Requests for a CSV download; the export is audited as such.
+func (s *Service) Export(ctx context.Context, c auth.Caller, f Filter) ([]RequestRow, error) {
+	rows := []RequestRow{}
+	err := database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if rows, err = requestRows(ctx, tx, c, f); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, c.Tenant.ID, audit.By(c), audit.Event{Action: ActionRequestsExported, ObjectKind: "requests",
+			ObjectID: idOrEmpty(f.Facility), ChildIDs: childIDs(rows), Details: map[string]any{"rows": len(rows), "format": "csv"}})
+	})
+	return rows, database.Classify(err)
+}
+
+// StaffView is a request as staff in scope see it.
+type StaffView struct {
+	*Application
+	Family      *family.Family     `json:"family"`
+	SpecialNeed bool               `json:"special_needs_noted"`
+	Consent     *Consent           `json:"walk_in_consent,omitempty"`
+	Hidden      int                `json:"other_choices_hidden"` // choices of other facilities not shown
+	CanDecide   map[int][]string   `json:"can_decide,omitempty"` // rank → possible actions
+	Criteria    []tenant.Criterion `json:"-"`
+}
+
+// Consent is the recorded consent to a walk-in registration.
+type Consent struct {
+	GivenBy    string    `bun:"given_by" json:"given_by"`
+	GivenAt    time.Time `bun:"given_at" json:"given_at"`
+	Method     string    `bun:"method" json:"method"`
+	Note       string    `bun:"note" json:"note,omitempty"`
+	RecordedAt time.Time `bun:"recorded_at" json:"recorded_at"`
+}
+
+// inScope is the condition "one of the application's choices is in the caller's scope".
+func inScope(c auth.Caller) (string, []any) {
+	scope, args := authz.FacilityScope(c.Principal, "fac")
+	return `a.status <> 'draft' AND EXISTS (SELECT 1 FROM application_choice sc JOIN facility fac ON fac.tenant_id = sc.tenant_id AND fac.id = sc.facility_id
+		WHERE sc.tenant_id = a.tenant_id AND sc.application_id = a.id AND ` + scope + `)`, args
+}
+
+// Request shows one request to staff in scope (audited as a read of the child's data).
+func (s *Service) Request(ctx context.Context, c auth.Caller, id uuid.UUID) (*StaffView, error) {
+	var out *StaffView
+	err := database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		out, err = s.staffView(ctx, tx, c, id, false)
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, c.Tenant.ID, audit.By(c), audit.Event{Action: ActionRequestRead, ObjectKind: "application",
+			ObjectID: id.String(), ChildIDs: []uuid.UUID{out.ChildID}})
+	})
+	return out, database.Classify(err)
+}
+
+func (s *Service) staffView(ctx context.Context, tx bun.IDB, c auth.Caller, id uuid.UUID, lock bool) (*StaffView, error) {
+	cond, args := inScope(c)
+	a, familyID, err := load(ctx, tx, c.Tenant, id, lock, cond, args...)
+	if err != nil {
+		return nil, err
+	}
+	out := &StaffView{Application: a, Criteria: c.Tenant.Rules.Criteria.Catalogue}
+	if out.Family, err = family.Load(ctx, tx, c.Tenant, familyID); err != nil {
+		return nil, err
+	}
+	// Health details stay in the child's record for those who need them; the request
+	// only says that there are some.
+	for i := range out.Family.Children {
+		if out.Family.Children[i].ID == a.ChildID {
+			out.SpecialNeed = out.Family.Children[i].SpecialNeeds != ""
+		}
+		out.Family.Children[i].SpecialNeeds = ""
+	}
+	var consent Consent
+	if err := tx.NewRaw(`SELECT given_by, given_at, method, note, recorded_at FROM application_consent WHERE tenant_id = ? AND application_id = ?`,
+		c.Tenant.ID, id).Scan(ctx, &consent); err == nil {
+		out.Consent = &consent
+	}
+	wide, err := cityWide(ctx, tx, c)
+	if err != nil {
+		return nil, err
+	}
+	visible, err := choicesInScope(ctx, tx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	if !wide && !c.Tenant.Rules.Allocation.FacilitiesSeeOtherChoices {
+		kept := a.Choices[:0]
+		for _, ch := range a.Choices {
+			if visible[ch.Rank] {
+				kept = append(kept, ch)
+			} else {
+				out.Hidden++
+			}
+		}
+		a.Choices = kept
+		a.Tagespflege = nil
+	}
+	out.CanDecide = map[int][]string{}
+	if c.Tenant.Rules.Allocation.Mode == tenant.ModeDecentral && c.Principal.Kind == auth.KindStaff &&
+		s.authz.Allowed(c.Principal, c.Tenant.ID.String(), "requests.decide") {
+		for _, ch := range a.Choices {
+			if visible[ch.Rank] {
+				if acts := nextChoiceActions(a.Status, ch.Status); len(acts) > 0 {
+					out.CanDecide[ch.Rank] = acts
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// choicesInScope is the set of ranks whose facility is in the caller's scope.
+func choicesInScope(ctx context.Context, tx bun.IDB, c auth.Caller, id uuid.UUID) (map[int]bool, error) {
+	scope, args := authz.FacilityScope(c.Principal, "fac")
+	var ranks []int
+	if err := tx.NewRaw(`SELECT sc.rank FROM application_choice sc JOIN facility fac ON fac.tenant_id = sc.tenant_id AND fac.id = sc.facility_id
+		WHERE sc.tenant_id = ? AND sc.application_id = ? AND `+scope, append([]any{c.Tenant.ID, id}, args...)...).Scan(ctx, &ranks); err != nil {
+		return nil, err
+	}
+	out := map[int]bool{}
+	for _, r := range ranks {
+		out[r] = true
+	}
+	return out, nil
+}
+
+// Decisions a facility takes on a choice in decentral mode.
+const (
+	DecideReview  = "review"
+	DecideRefuse  = "refuse"
+	DecidePropose = "propose"
+)
+
+// nextChoiceActions lists what may happen to a choice: a pending one may be reviewed,
+// refused or proposed; one in review refused or proposed. Nothing once the application
+// left the facilities' hands.
+func nextChoiceActions(appStatus, choiceStatus string) []string {
+	if appStatus != StatusSubmitted && appStatus != StatusInReview {
+		return nil
+	}
+	switch choiceStatus {
+	case ChoicePending:
+		return []string{DecideReview, DecidePropose, DecideRefuse}
+	case ChoiceInReview:
+		return []string{DecidePropose, DecideRefuse}
+	}
+	return nil
+}
+
+// Decide records a facility's decision on its choice of a request (decentral cities):
+// in review, refused with a reason, or a place proposed (the offer follows). The
+// application's status follows its choices; the family is told.
+func (s *Service) Decide(ctx context.Context, c auth.Caller, id uuid.UUID, rank int, action, note string) (*StaffView, error) {
+	note, err := auth.FreeText("note", note, 0, 1000)
+	if err != nil {
+		return nil, err
+	}
+	if action == DecideRefuse && note == "" {
+		return nil, apperr.Invalid("note", "refusal_reason_required", nil)
+	}
+	now := s.now()
+	var out *StaffView
+	err = database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
+		v, err := s.staffView(ctx, tx, c, id, true)
+		if err != nil {
+			return err
+		}
+		if c.Tenant.Rules.Allocation.Mode != tenant.ModeDecentral {
+			return apperr.Conflict("allocation_mode_central")
+		}
+		allowed := v.CanDecide[rank]
+		if len(allowed) == 0 {
+			return apperr.Conflict("choice_not_decidable")
+		}
+		if !contains(allowed, action) {
+			return apperr.Invalid("action", "decision_unknown", nil)
+		}
+		to := map[string]string{DecideReview: ChoiceInReview, DecideRefuse: ChoiceRefused, DecidePropose: ChoiceProposed}[action]
+		var facility string
+		for _, ch := range v.Choices {
+			if ch.Rank == rank {
+				facility = ch.Facility.Name
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE application_choice SET status = ?, note = ?, updated_at = ?
+			WHERE tenant_id = ? AND application_id = ? AND rank = ?`, to, note, now, c.Tenant.ID, id, rank); err != nil {
+			return err
+		}
+		next, err := derivedStatus(ctx, tx, c.Tenant.ID, id, v.Status)
+		if err != nil {
+			return err
+		}
+		if next != v.Status {
+			if _, err := tx.ExecContext(ctx, `UPDATE application SET status = ?, version = version + 1, updated_at = ? WHERE tenant_id = ? AND id = ?`,
+				next, now, c.Tenant.ID, id); err != nil {
+				return err
+			}
+		}
+		eventNote := strings.TrimSpace(facility + ": " + to + " " + note)
+		if err := addEvent(ctx, tx, c.Tenant.ID, id, Actor{Kind: "staff", ID: c.Principal.ID}, v.Status, next, eventNote, now); err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, c.Tenant.ID, audit.By(c), audit.Event{Action: ActionRequestDecided, ObjectKind: "application",
+			ObjectID: id.String(), ChildIDs: []uuid.UUID{v.ChildID}, Details: map[string]any{"rank": rank, "decision": action}}); err != nil {
+			return err
+		}
+		if out, err = s.staffView(ctx, tx, c, id, false); err != nil {
+			return err
+		}
+		return s.tellFamily(ctx, tx, c.Tenant, out.Family.ID, out.Application, NoticeStatus, statusExtra(to, facility, note))
+	})
+	return out, database.Classify(err)
+}
+
+// derivedStatus is the application's status after a choice changed: refused when every
+// choice is refused, in review once a facility works on it, else as it was.
+func derivedStatus(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, current string) (string, error) {
+	var total, refused, working int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE status = 'refused'),
+		count(*) FILTER (WHERE status IN ('in_review', 'proposed'))
+		FROM application_choice WHERE tenant_id = ? AND application_id = ?`, tenantID, id).Scan(&total, &refused, &working); err != nil {
+		return "", err
+	}
+	switch {
+	case total > 0 && refused == total:
+		return StatusRefused, nil
+	case working > 0 && current == StatusSubmitted:
+		return StatusInReview, nil
+	}
+	return current, nil
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,344 @@
+package application
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+
+	"kitaportal/internal/family"
+	"kitaportal/internal/platform/apperr"
+	"kitaportal/internal/platform/database"
+	"kitaportal/internal/platform/date"
+	"kitaportal/internal/tenant"
+)
+
+// The SQL of applications. Functions take the tenant transaction they run in.
+
+type appRow struct {
+	ID          uuid.UUID       `bun:"id"`
+	ChildID     uuid.UUID       `bun:"child_id"`
+	FamilyID    uuid.UUID       `bun:"family_id"`
+	Reference   *string         `bun:"reference"`
+	Status      string          `bun:"status"`
+	StartDate   date.Date       `bun:"start_date"`
+	CareHours   int             `bun:"care_hours"`
+	Criteria    json.RawMessage `bun:"criteria,type:jsonb"`
+	Source      string          `bun:"source"`
+	SubmittedAt *time.Time      `bun:"submitted_at"`
+	DeclaredAt  *time.Time      `bun:"declared_at"`
+	TicketID    *uuid.UUID      `bun:"ticket_id"`
+	Version     int             `bun:"version"`
+	CreatedAt   time.Time       `bun:"created_at"`
+	UpdatedAt   time.Time       `bun:"updated_at"`
+	FirstName   string          `bun:"first_name"`
+	LastName    string          `bun:"last_name"`
+	BirthDate   *date.Date      `bun:"birth_date"`
+	Expected    *date.Date      `bun:"expected_birth_date"`
+	Choices     json.RawMessage `bun:"choices_json,type:jsonb"`
+	History     json.RawMessage `bun:"history_json,type:jsonb"`
+}
+
+// appColumns reads an application with its child, its ranked choices and its history
+// in one round trip (the choices and events as JSON arrays).
+const appColumns = `a.id, a.child_id, ch.family_id, a.reference, a.status, a.start_date, a.care_hours, a.criteria, a.source,
+	a.submitted_at, a.declared_at, a.ticket_id, a.version, a.created_at, a.updated_at,
+	ch.first_name, ch.last_name, ch.birth_date, ch.expected_birth_date,
+	coalesce((SELECT jsonb_agg(jsonb_build_object('rank', c.rank, 'id', c.facility_id, 'name', f.name, 'type', f.type,
+		'district', coalesce(f.district_key, ''), 'status', c.status, 'note', c.note, 'updated_at', c.updated_at) ORDER BY c.rank)
+		FROM application_choice c JOIN facility f ON f.tenant_id = c.tenant_id AND f.id = c.facility_id
+		WHERE c.tenant_id = a.tenant_id AND c.application_id = a.id), '[]') AS choices_json,
+	coalesce((SELECT jsonb_agg(jsonb_build_object('at', e.at, 'actor', e.actor_kind, 'from_status', coalesce(e.from_status, ''),
+		'to_status', e.to_status, 'note', e.note) ORDER BY e.at, e.id)
+		FROM application_event e WHERE e.tenant_id = a.tenant_id AND e.application_id = a.id), '[]') AS history_json`
+
+const appFrom = ` FROM application a JOIN child ch ON ch.tenant_id = a.tenant_id AND ch.id = a.child_id `
+
+// load reads application id with its choices and history; cond narrows who may see it
+// (the family's, or staff scope), with its arguments.
+func load(ctx context.Context, tx bun.IDB, t *tenant.Tenant, id uuid.UUID, lock bool, cond string, condArgs ...any) (*Application, uuid.UUID, error) {
+	q := `SELECT ` + appColumns + appFrom + ` WHERE a.tenant_id = ? AND a.id = ?`
+	if cond != "" {
+		q += ` AND ` + cond
+	}
+	if lock {
+		q += ` FOR UPDATE OF a`
+	}
+	var row appRow
+	err := tx.NewRaw(q, append([]any{t.ID, id}, condArgs...)...).Scan(ctx, &row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, uuid.Nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, uuid.Nil, fmt.Errorf("read application: %w", err)
+	}
+	a, err := fromRow(t, row)
+	return a, row.FamilyID, err
+}
+
+func fromRow(t *tenant.Tenant, row appRow) (*Application, error) {
+	a := &Application{ID: row.ID, ChildID: row.ChildID, Status: row.Status, StartDate: row.StartDate, CareHours: row.CareHours,
+		Source: row.Source, SubmittedAt: row.SubmittedAt, DeclaredAt: row.DeclaredAt, TicketID: row.TicketID, Version: row.Version,
+		CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt, Criteria: map[string]string{}, Choices: []Choice{}, History: []Event{}}
+	if row.Reference != nil {
+		a.Reference = *row.Reference
+	}
+	_ = json.Unmarshal(row.Criteria, &a.Criteria)
+	a.Points = Points(t.Rules, a.Criteria)
+	a.Child = ChildSummary{FirstName: row.FirstName, LastName: row.LastName, Born: row.BirthDate != nil}
+	if row.BirthDate != nil {
+		a.Child.BirthDate = *row.BirthDate
+	} else if row.Expected != nil {
+		a.Child.BirthDate = *row.Expected
+	}
+	var choices []struct {
+		Rank     int       `json:"rank"`
+		ID       uuid.UUID `json:"id"`
+		Name     string    `json:"name"`
+		Type     string    `json:"type"`
+		District string    `json:"district"`
+		Status   string    `json:"status"`
+		Note     string    `json:"note"`
+		Updated  time.Time `json:"updated_at"`
+	}
+	if err := json.Unmarshal(row.Choices, &choices); err != nil {
+		return nil, fmt.Errorf("read choices: %w", err)
+	}
+	for _, c := range choices {
+		a.Choices = append(a.Choices, Choice{Rank: c.Rank, Facility: Facility{ID: c.ID, Name: c.Name, Type: c.Type, District: c.District},
+			Status: c.Status, Note: c.Note, Updated: c.Updated})
+		if d, ok := t.Rules.District(c.District); ok && IsTagespflege(c.Type) {
+			a.Tagespflege = append(a.Tagespflege, Routing{Facility: c.Name, District: d.Name, Fachberatung: d.Fachberatung})
+		}
+	}
+	if err := json.Unmarshal(row.History, &a.History); err != nil {
+		return nil, fmt.Errorf("read history: %w", err)
+	}
+	return a, nil
+}
+
+// listOfFamily lists the applications of a family's children, newest first.
+func listOfFamily(ctx context.Context, tx bun.IDB, t *tenant.Tenant, familyID uuid.UUID) ([]*Application, error) {
+	var rows []appRow
+	if err := tx.NewRaw(`SELECT `+appColumns+appFrom+` WHERE a.tenant_id = ? AND ch.family_id = ? ORDER BY a.created_at DESC, a.id LIMIT 200`,
+		t.ID, familyID).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("list applications: %w", err)
+	}
+	out := make([]*Application, 0, len(rows))
+	for _, r := range rows {
+		a, err := fromRow(t, r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// facts gathers what the rules need about the child, the family and the chosen
+// facilities, in one round trip: whether the child has another active application for
+// the period, a valid ticket, and each chosen facility with the longest care its groups
+// offer per age band. exclude is the application being changed (not "another" one).
+// Ids of other cities are simply not found (row-level security would hide them anyway).
+func facts(ctx context.Context, tx bun.IDB, t *tenant.Tenant, fam *family.Family, ch *family.Child, start date.Date, in Input, today date.Date, exclude uuid.UUID) (Facts, error) {
+	f := Facts{Today: today, Child: ChildFacts{BirthDate: ch.Birth(), Born: ch.Born()}, Start: start, CareHours: in.CareHours,
+		Criteria: in.Criteria, Declared: in.Declared, Municipality: fam.Municipality, NoAddress: !fam.HasAddress()}
+	period := start
+	if !start.IsZero() {
+		period = t.Rules.Calendar().YearStart(start)
+	}
+	ids := in.Choices
+	if ids == nil {
+		ids = []uuid.UUID{}
+	}
+	var rows []struct {
+		ActiveOther  bool           `bun:"active_other"`
+		Ticket       *uuid.UUID     `bun:"ticket"`
+		ID           *uuid.UUID     `bun:"id"`
+		Name         string         `bun:"name"`
+		Type         string         `bun:"type"`
+		Municipality string         `bun:"municipality_key"`
+		District     string         `bun:"district_key"`
+		Status       string         `bun:"status"`
+		Bands        map[string]int `bun:"bands,type:jsonb"`
+	}
+	err := tx.NewRaw(`SELECT x.active_other, x.ticket, fa.id, coalesce(fa.name, '') AS name, coalesce(fa.type, '') AS type,
+			coalesce(fa.municipality_key, '') AS municipality_key, coalesce(fa.district_key, '') AS district_key,
+			coalesce(fa.status, '') AS status, coalesce(fa.bands, '{}') AS bands
+		FROM (SELECT
+			EXISTS (SELECT 1 FROM application WHERE tenant_id = ?0 AND child_id = ?1 AND start_period = ?2 AND id <> ?3
+			        AND status IN ('draft', 'submitted', 'in_review', 'offered', 'accepted')) AS active_other,
+			(SELECT id FROM access_ticket WHERE tenant_id = ?0 AND child_id = ?1 AND kita_year = ?2 AND status = 'granted'
+			        AND valid_until >= ?4 ORDER BY valid_until DESC LIMIT 1) AS ticket) x
+		LEFT JOIN LATERAL (SELECT f.id, f.name, f.type, f.municipality_key, f.district_key, f.status,
+			(SELECT jsonb_object_agg(g.age_band, g.hours) FROM (SELECT age_band, max(care_hours) AS hours FROM facility_group
+			 WHERE tenant_id = f.tenant_id AND facility_id = f.id GROUP BY age_band) g) AS bands
+			FROM facility f WHERE f.tenant_id = ?0 AND f.id = ANY(?5)) fa ON true`,
+		t.ID, ch.ID, period, exclude, today, pgdialect.Array(ids)).Scan(ctx, &rows)
+	if err != nil {
+		return f, fmt.Errorf("facts: %w", err)
+	}
+	byID := map[uuid.UUID]*ChoiceFacts{}
+	for _, r := range rows {
+		f.ActiveOther = r.ActiveOther && !start.IsZero()
+		f.HasTicket = r.Ticket != nil
+		if r.ID != nil {
+			byID[*r.ID] = &ChoiceFacts{FacilityID: *r.ID, Name: r.Name, Type: r.Type, Municipality: r.Municipality, District: r.District,
+				Active: r.Status == "active", Found: true, Bands: r.Bands}
+		}
+	}
+	for _, id := range in.Choices {
+		if c := byID[id]; c != nil {
+			f.Choices = append(f.Choices, *c)
+		} else {
+			f.Choices = append(f.Choices, ChoiceFacts{FacilityID: id})
+		}
+	}
+	return f, nil
+}
+
+// validTicket returns the granted, unexpired ticket of child for the Kita year period.
+func validTicket(ctx context.Context, tx bun.IDB, tenantID, childID uuid.UUID, period, today date.Date) (*uuid.UUID, error) {
+	var id uuid.UUID
+	err := tx.QueryRowContext(ctx, `SELECT id FROM access_ticket WHERE tenant_id = ? AND child_id = ? AND kita_year = ?
+		AND status = 'granted' AND valid_until >= ? ORDER BY valid_until DESC LIMIT 1`, tenantID, childID, period, today).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &id, nil
+}
+
+// insert writes a new application with its choices and first history entry, in one
+// statement.
+func insert(ctx context.Context, tx bun.IDB, t *tenant.Tenant, id uuid.UUID, in Input, start date.Date, source string, staff *uuid.UUID, actor Actor, now time.Time) error {
+	crit, _ := json.Marshal(orEmpty(in.Criteria))
+	var declared *time.Time
+	if in.Declared {
+		declared = &now
+	}
+	choices := in.Choices
+	if choices == nil {
+		choices = []uuid.UUID{}
+	}
+	_, err := tx.ExecContext(ctx, `WITH a AS (
+			INSERT INTO application (tenant_id, id, child_id, status, start_date, start_period, care_hours, criteria, source, declared_at,
+				created_by_staff, created_at, updated_at) VALUES (?0, ?1, ?2, 'draft', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) RETURNING id),
+		c AS (INSERT INTO application_choice (tenant_id, application_id, rank, facility_id, updated_at)
+			SELECT ?0, a.id, c.rank, c.facility_id, ?10 FROM a, unnest(?11::uuid[]) WITH ORDINALITY AS c(facility_id, rank))
+		INSERT INTO application_event (tenant_id, id, application_id, at, actor_kind, actor_id, to_status)
+			SELECT ?0, ?12, a.id, ?10, ?13, ?14, 'draft' FROM a`,
+		t.ID, id, in.ChildID, start, t.Rules.Calendar().YearStart(start), in.CareHours, string(crit), source, declared, staff, now,
+		pgdialect.Array(choices), uuid.Must(uuid.NewV7()), actor.Kind, actorRef(actor))
+	if database.IsUniqueViolation(err, "application_one_active") {
+		return apperr.Invalid("start_date", "application_exists_for_period", nil)
+	}
+	if err != nil {
+		return fmt.Errorf("insert application: %w", err)
+	}
+	return nil
+}
+
+func actorRef(a Actor) *uuid.UUID {
+	if a.ID == uuid.Nil {
+		return nil
+	}
+	return &a.ID
+}
+
+// writeChoices replaces the ranked choices of an application.
+func writeChoices(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, choices []uuid.UUID, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM application_choice WHERE tenant_id = ? AND application_id = ?`, tenantID, id); err != nil {
+		return err
+	}
+	if len(choices) == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO application_choice (tenant_id, application_id, rank, facility_id, updated_at)
+		SELECT ?, ?, c.rank, c.facility_id, ? FROM unnest(?::uuid[]) WITH ORDINALITY AS c(facility_id, rank)`,
+		tenantID, id, now, pgdialect.Array(choices)); err != nil {
+		return fmt.Errorf("insert choices: %w", err)
+	}
+	return nil
+}
+
+// Actor is who changed an application, for its history.
+type Actor struct {
+	Kind string // parent, staff, system
+	ID   uuid.UUID
+}
+
+func addEvent(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, a Actor, from, to, note string, now time.Time) error {
+	var fromPtr *string
+	if from != "" {
+		fromPtr = &from
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO application_event (tenant_id, id, application_id, at, actor_kind, actor_id, from_status, to_status, note)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, tenantID, uuid.Must(uuid.NewV7()), id, now, a.Kind, actorRef(a), fromPtr, to, note)
+	if err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	return nil
+}
+
+// nextReference numbers a submitted application: LEI-2026-000042, the number from the
+// city's sequence (kitaportal_next_reference), so concurrent submissions never wait on
+// each other for it.
+func nextReference(ctx context.Context, tx bun.IDB, t *tenant.Tenant, year int) (string, error) {
+	var n int64
+	if err := tx.QueryRowContext(ctx, `SELECT kitaportal_next_reference()`).Scan(&n); err != nil {
+		return "", fmt.Errorf("reference: %w", err)
+	}
+	return formatReference(t, year, n), nil
+}
+
+func formatReference(t *tenant.Tenant, year int, n int64) string {
+	return fmt.Sprintf("%s-%d-%06d", ReferencePrefix(t.Slug), year, n) // %06d widens past a million
+}
+
+// markSubmitted files application id: a reference number, the status and its history
+// entry, in one statement; it returns the reference.
+func markSubmitted(ctx context.Context, tx bun.IDB, t *tenant.Tenant, id uuid.UUID, ticket *uuid.UUID, actor Actor, now time.Time) (string, error) {
+	var ref string
+	err := tx.QueryRowContext(ctx, `WITH u AS (
+			UPDATE application SET status = 'submitted', submitted_at = ?2, ticket_id = ?3, version = version + 1, updated_at = ?2,
+				reference = ?4 || (SELECT CASE WHEN n < 1000000 THEN lpad(n::text, 6, '0') ELSE n::text END
+				                   FROM (SELECT kitaportal_next_reference() AS n) seq)
+			WHERE tenant_id = ?0 AND id = ?1 RETURNING reference),
+		e AS (INSERT INTO application_event (tenant_id, id, application_id, at, actor_kind, actor_id, from_status, to_status)
+			SELECT ?0, ?5, ?1, ?2, ?6, ?7, 'draft', 'submitted' FROM u)
+		SELECT reference FROM u`,
+		t.ID, id, now, ticket, ReferencePrefix(t.Slug)+"-"+strconv.Itoa(date.In(now).Year())+"-", uuid.Must(uuid.NewV7()),
+		actor.Kind, actorRef(actor)).Scan(&ref)
+	if err != nil {
+		return "", fmt.Errorf("submit: %w", err)
+	}
+	return ref, nil
+}
+
+// ReferencePrefix is the city part of reference numbers: the slug's first three
+// letters, upper case (KEM, LEI, BOC, …).
+func ReferencePrefix(slug string) string {
+	prefix := strings.ToUpper(slug)
+	if len(prefix) > 3 {
+		prefix = prefix[:3]
+	}
+	return prefix
+}
+
+func orEmpty(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}

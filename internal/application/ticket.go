@@ -1,0 +1,330 @@
+package application
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"kitaportal/internal/audit"
+	"kitaportal/internal/auth"
+	"kitaportal/internal/family"
+	"kitaportal/internal/notify"
+	"kitaportal/internal/platform/apperr"
+	"kitaportal/internal/platform/database"
+	"kitaportal/internal/platform/date"
+)
+
+// Out-of-town tickets (Leipzig's Zugangsberechtigung): a family that does not live in
+// the city asks for one child and one Kita year, with a reason and a planned move; a case
+// worker grants or refuses within the yearly quota per age band that the demand plan
+// allows. A granted ticket is valid for the city's validity months; a request of a
+// family from outside needs a valid ticket.
+
+// Ticket statuses.
+const (
+	TicketRequested = "requested"
+	TicketGranted   = "granted"
+	TicketRefused   = "refused"
+)
+
+// Ticket is one access ticket.
+type Ticket struct {
+	ID           uuid.UUID  `bun:"id" json:"id"`
+	ChildID      uuid.UUID  `bun:"child_id" json:"child_id"`
+	FirstName    string     `bun:"first_name" json:"child_first_name"`
+	LastName     string     `bun:"last_name" json:"child_last_name"`
+	KitaYear     date.Date  `bun:"kita_year" json:"kita_year"`
+	AgeBand      string     `bun:"age_band" json:"age_band"`
+	Reason       string     `bun:"reason" json:"reason"`
+	PlannedMove  *date.Date `bun:"planned_move_date" json:"planned_move_date,omitempty"`
+	Status       string     `bun:"status" json:"status"`
+	RequestedAt  time.Time  `bun:"requested_at" json:"requested_at"`
+	DecidedAt    *time.Time `bun:"decided_at" json:"decided_at,omitempty"`
+	DecisionNote string     `bun:"decision_note" json:"decision_note,omitempty"`
+	ValidUntil   *date.Date `bun:"valid_until" json:"valid_until,omitempty"`
+	Expired      bool       `bun:"-" json:"expired"`
+	FamilyPLZ    string     `bun:"plz" json:"-"`
+	FamilyCity   string     `bun:"city" json:"-"`
+}
+
+// TicketInput is a family's request for a ticket.
+type TicketInput struct {
+	ChildID     uuid.UUID `json:"child_id"`
+	StartDate   string    `json:"start_date"`
+	Reason      string    `json:"reason"`
+	PlannedMove string    `json:"planned_move_date"`
+}
+
+const ticketColumns = `t.id, t.child_id, ch.first_name, ch.last_name, t.kita_year, t.age_band, t.reason, t.planned_move_date, t.status,
+	t.requested_at, t.decided_at, t.decision_note, t.valid_until, f.plz, f.city`
+
+const ticketFrom = ` FROM access_ticket t JOIN child ch ON ch.tenant_id = t.tenant_id AND ch.id = t.child_id
+	JOIN family f ON f.tenant_id = t.tenant_id AND f.id = t.family_id `
+
+// RequestTicket files a family's ticket request.
+func (s *Service) RequestTicket(ctx context.Context, c auth.Caller, in TicketInput) (*Ticket, error) {
+	me, err := parent(c)
+	if err != nil {
+		return nil, err
+	}
+	r := c.Tenant.Rules
+	if !r.Tickets.Enabled {
+		return nil, apperr.Conflict("tickets_not_offered")
+	}
+	var errs apperr.List
+	start, err := parseStart(in.StartDate)
+	collect(&errs, err)
+	if start.IsZero() && err == nil {
+		errs = append(errs, apperr.Invalid("start_date", "start_date_missing", nil))
+	}
+	reason, err := auth.FreeText("reason", in.Reason, 10, 2000)
+	collect(&errs, err)
+	var move *date.Date
+	if in.PlannedMove != "" {
+		d, err := date.Parse(in.PlannedMove)
+		if err != nil {
+			errs = append(errs, apperr.Invalid("planned_move_date", "date_invalid", nil))
+		} else {
+			move = &d
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	now := s.now()
+	id := uuid.Must(uuid.NewV7())
+	var out *Ticket
+	err = database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
+		fam, err := familyOf(ctx, tx, c, me)
+		if err != nil {
+			return err
+		}
+		if !fam.HasAddress() {
+			return family.ErrNoFamily
+		}
+		if fam.Resident {
+			return apperr.Invalid("address", "ticket_not_needed", nil)
+		}
+		ch, err := family.ChildOf(ctx, tx, c.Tenant.ID, fam.ID, in.ChildID)
+		if err != nil {
+			return apperr.Invalid("child_id", "child_unknown", nil)
+		}
+		band, ok := r.Calendar().BandAt(ch.Birth(), start)
+		if !ok {
+			return apperr.Invalid("start_date", "child_no_age_band", map[string]any{"start": start})
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO access_ticket (tenant_id, id, family_id, child_id, kita_year, age_band, reason,
+			planned_move_date, requested_by, requested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.Tenant.ID, id, fam.ID, ch.ID, r.Calendar().YearStart(start), band.Key, reason, move, me, now)
+		if database.IsUniqueViolation(err, "access_ticket_once") {
+			return apperr.Conflict("ticket_exists")
+		}
+		if err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, c.Tenant.ID, audit.By(c), audit.Event{Action: ActionTicketRequested, ObjectKind: "ticket",
+			ObjectID: id.String(), ChildIDs: []uuid.UUID{ch.ID}}); err != nil {
+			return err
+		}
+		out, err = ticketByID(ctx, tx, c.Tenant.ID, id, false)
+		return err
+	})
+	if err != nil {
+		return nil, database.Classify(err)
+	}
+	return out, nil
+}
+
+func ticketByID(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, lock bool) (*Ticket, error) {
+	q := `SELECT ` + ticketColumns + ticketFrom + ` WHERE t.tenant_id = ? AND t.id = ?`
+	if lock {
+		q += ` FOR UPDATE OF t`
+	}
+	var t Ticket
+	err := tx.NewRaw(q, tenantID, id).Scan(ctx, &t)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return &t, err
+}
+
+// MyTickets lists the tickets of the caller's family.
+func (s *Service) MyTickets(ctx context.Context, c auth.Caller) ([]Ticket, error) {
+	me, err := parent(c)
+	if err != nil {
+		return nil, err
+	}
+	out := []Ticket{}
+	err = database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
+		fam, err := family.HouseholdOf(ctx, tx, c.Tenant, me, false)
+		if err != nil || fam == nil {
+			return err
+		}
+		return tx.NewRaw(`SELECT `+ticketColumns+ticketFrom+` WHERE t.tenant_id = ? AND t.family_id = ? ORDER BY t.requested_at DESC`,
+			c.Tenant.ID, fam.ID).Scan(ctx, &out)
+	})
+	s.markExpired(out)
+	return out, database.Classify(err)
+}
+
+func (s *Service) markExpired(ts []Ticket) {
+	today := date.In(s.now())
+	for i := range ts {
+		ts[i].Expired = ts[i].Status == TicketGranted && ts[i].ValidUntil != nil && ts[i].ValidUntil.Before(today)
+	}
+}
+
+// QuotaUse is how much of one Kita year's quota for one age band is granted.
+type QuotaUse struct {
+	KitaYear date.Date `bun:"kita_year" json:"kita_year"`
+	AgeBand  string    `bun:"age_band" json:"age_band"`
+	Granted  int       `bun:"granted" json:"granted"`
+	Waiting  int       `bun:"waiting" json:"waiting"`
+	Quota    int       `bun:"-" json:"quota"`
+}
+
+// TicketQueue lists the city's tickets (requested first) and the quota use per Kita
+// year and band, for case workers.
+func (s *Service) TicketQueue(ctx context.Context, c auth.Caller, status string) ([]Ticket, []QuotaUse, error) {
+	if status != "" && status != TicketRequested && status != TicketGranted && status != TicketRefused {
+		return nil, nil, apperr.Invalid("status", "status_unknown", nil)
+	}
+	tickets, use := []Ticket{}, []QuotaUse{}
+	err := database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
+		q := `SELECT ` + ticketColumns + ticketFrom + ` WHERE t.tenant_id = ?`
+		args := []any{c.Tenant.ID}
+		if status != "" {
+			q += ` AND t.status = ?`
+			args = append(args, status)
+		}
+		q += ` ORDER BY t.status <> 'requested', t.requested_at LIMIT 1000`
+		if err := tx.NewRaw(q, args...).Scan(ctx, &tickets); err != nil {
+			return err
+		}
+		if err := tx.NewRaw(`SELECT kita_year, age_band, count(*) FILTER (WHERE status = 'granted') AS granted,
+			count(*) FILTER (WHERE status = 'requested') AS waiting
+			FROM access_ticket WHERE tenant_id = ? GROUP BY kita_year, age_band ORDER BY kita_year, age_band`, c.Tenant.ID).Scan(ctx, &use); err != nil {
+			return err
+		}
+		ids := make([]uuid.UUID, len(tickets))
+		for i, t := range tickets {
+			ids[i] = t.ChildID
+		}
+		return audit.Record(ctx, tx, c.Tenant.ID, audit.By(c), audit.Event{Action: "tickets.listed", ObjectKind: "ticket", ChildIDs: ids})
+	})
+	for i := range use {
+		use[i].Quota = c.Tenant.Rules.Tickets.Quota[use[i].AgeBand]
+	}
+	s.markExpired(tickets)
+	return tickets, use, database.Classify(err)
+}
+
+// DecideTicket grants (within the quota) or refuses a requested ticket and tells the
+// family. The quota of one year and band is counted under a lock, so two case workers
+// granting the last ticket at once cannot both succeed.
+func (s *Service) DecideTicket(ctx context.Context, c auth.Caller, id uuid.UUID, grant bool, note string) (*Ticket, error) {
+	note, err := auth.FreeText("note", note, 0, 2000)
+	if err != nil {
+		return nil, err
+	}
+	if !grant && note == "" {
+		return nil, apperr.Invalid("note", "refusal_reason_required", nil)
+	}
+	r := c.Tenant.Rules
+	now := s.now()
+	var out *Ticket
+	err = database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
+		t, err := ticketByID(ctx, tx, c.Tenant.ID, id, true)
+		if err != nil {
+			return err
+		}
+		if t.Status != TicketRequested {
+			return apperr.Conflict("ticket_decided")
+		}
+		status := TicketRefused
+		var until *date.Date
+		if grant {
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext(?))`,
+				"ticket-quota:"+c.Tenant.ID.String()+":"+t.KitaYear.String()+":"+t.AgeBand); err != nil {
+				return err
+			}
+			var granted int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM access_ticket WHERE tenant_id = ? AND kita_year = ? AND age_band = ? AND status = 'granted'`,
+				c.Tenant.ID, t.KitaYear, t.AgeBand).Scan(&granted); err != nil {
+				return err
+			}
+			if quota := r.Tickets.Quota[t.AgeBand]; granted >= quota {
+				return apperr.Conflict("ticket_quota_exhausted").WithArgs(map[string]any{"quota": quota})
+			}
+			status = TicketGranted
+			d := date.In(now).AddMonths(r.Tickets.ValidityMonths)
+			until = &d
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE access_ticket SET status = ?, decided_by = ?, decided_at = ?, decision_note = ?, valid_until = ?
+			WHERE tenant_id = ? AND id = ?`, status, c.Principal.ID, now, note, until, c.Tenant.ID, id); err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, c.Tenant.ID, audit.By(c), audit.Event{Action: ActionTicketDecided, ObjectKind: "ticket",
+			ObjectID: id.String(), ChildIDs: []uuid.UUID{t.ChildID}, Details: map[string]any{"decision": status}}); err != nil {
+			return err
+		}
+		if out, err = ticketByID(ctx, tx, c.Tenant.ID, id, false); err != nil {
+			return err
+		}
+		return s.tellTicket(ctx, tx, c, out)
+	})
+	if err != nil {
+		return nil, database.Classify(err)
+	}
+	return out, nil
+}
+
+// tellTicket tells the family about the decision on its ticket.
+func (s *Service) tellTicket(ctx context.Context, tx bun.IDB, c auth.Caller, t *Ticket) error {
+	var familyID uuid.UUID
+	if err := tx.QueryRowContext(ctx, `SELECT family_id FROM access_ticket WHERE tenant_id = ? AND id = ?`, c.Tenant.ID, t.ID).Scan(&familyID); err != nil {
+		return err
+	}
+	rs, err := recipients(ctx, tx, c.Tenant.ID, familyID)
+	if err != nil {
+		return err
+	}
+	m := s.accounts.Mails()
+	for _, r := range rs {
+		lang := r.Language
+		if lang == "" {
+			lang = "de"
+		}
+		child := t.FirstName + " " + t.LastName
+		a := map[string]any{"child": child, "year": t.KitaYear, "city": c.Tenant.Name}
+		if t.ValidUntil != nil {
+			a["until"] = *t.ValidUntil
+		}
+		n := notify.Notice{
+			Subject: m.TranslateArgs(lang, "mail.ticket."+t.Status+".subject", a),
+			Name:    r.FirstName + " " + r.LastName,
+			Lines:   []string{m.TranslateArgs(lang, "mail.ticket."+t.Status+".text", a)},
+			URL:     s.accounts.URL(c.Tenant, "/tickets"),
+			Action:  m.Translate(lang, "mail.ticket.button"),
+		}
+		if t.DecisionNote != "" {
+			n.Lines = append(n.Lines, m.TranslateArgs(lang, "mail.application.reason", map[string]any{"reason": t.DecisionNote}))
+		}
+		if r.AccountID != nil {
+			if err := notify.Deliver(ctx, tx, c.Tenant.ID, *r.AccountID, "ticket_"+t.Status, "/tickets", n); err != nil {
+				return err
+			}
+		}
+		if r.Email != "" {
+			if err := m.Queue(ctx, tx, c.Tenant.ID, notify.Mail{Kind: "ticket_" + t.Status, Template: "notice", Lang: lang, To: r.Email,
+				Brand: s.accounts.Brand(c.Tenant), Data: n}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
