@@ -16,6 +16,7 @@ import (
 	"kitaportal/internal/operator"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/httpserver"
+	"kitaportal/internal/platform/storage"
 	"kitaportal/internal/staff"
 	"kitaportal/internal/tenant"
 	"kitaportal/web"
@@ -29,6 +30,7 @@ type components struct {
 	accounts *account.Service
 	staff    *staff.Service
 	console  *operator.Console
+	files    storage.Storage
 }
 
 func newComponents(d Deps) (*components, error) {
@@ -52,7 +54,14 @@ func newComponents(d Deps) (*components, error) {
 	staffSvc := staff.NewService(d.DB, accounts, d.Authz, keys)
 	authn := auth.NewAuthenticator(sessions, keys, d.Config.PublicURL.Scheme == "https")
 	accounts.Favourites = favourite.Import // the Merkliste of the browser joins the account at sign-in
+	files := d.Files
+	if files == nil {
+		if files, err = storage.NewLocal(d.Config.StorageDir); err != nil {
+			return nil, err
+		}
+	}
 	return &components{
+		files:    files,
 		lists:    favourite.NewLists(d.DB, authn),
 		authn:    authn,
 		authz:    d.Authz,
