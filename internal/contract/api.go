@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
 
 	"kitaportal/internal/auth"
 	"kitaportal/internal/platform/apperr"
@@ -111,7 +112,7 @@ func (h *Handler) APITerminate(c *fiber.Ctx) error {
 	}
 	end, e := provider.ParseDay("end_date", b.EndDate, true)
 	if e != nil {
-		return e
+		return h.notFoundFirst(c, id, e)
 	}
 	if err := h.s.Terminate(c.UserContext(), auth.CallerOf(c), id, end); err != nil {
 		return err
@@ -135,7 +136,7 @@ func (h *Handler) APIChangeScope(c *fiber.Ctx) error {
 	}
 	from, e := provider.ParseDay("from", b.From, true)
 	if e != nil {
-		return e
+		return h.notFoundFirst(c, id, e)
 	}
 	call := auth.CallerOf(c)
 	current, err := h.s.ChangeScope(c.UserContext(), call, id, b.CareHours, from)
@@ -147,6 +148,15 @@ func (h *Handler) APIChangeScope(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(d)
+}
+
+// notFoundFirst answers a body that does not parse: 404 for a contract out of reach,
+// else the parse error.
+func (h *Handler) notFoundFirst(c *fiber.Ctx, id uuid.UUID, parseErr error) error {
+	if err := h.s.Visible(c.UserContext(), auth.CallerOf(c), id); err != nil {
+		return err
+	}
+	return parseErr
 }
 
 // APICancel handles POST /api/v1/staff/contracts/{id}/cancel.

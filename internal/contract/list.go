@@ -77,6 +77,14 @@ func (s *Service) List(ctx context.Context, c auth.Caller, f Filter) ([]Contract
 	return out, err
 }
 
+// Visible is ErrNotFound unless contract id is in the caller's scope.
+func (s *Service) Visible(ctx context.Context, c auth.Caller, id uuid.UUID) error {
+	return s.inTx(ctx, c, func(ctx context.Context, tx bun.Tx) error {
+		_, err := load(ctx, tx, c, id, false)
+		return err
+	})
+}
+
 // Detail is a contract with the contracts it continues (after changes of scope).
 type Detail struct {
 	Contract

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
 
 	"kitaportal/internal/auth"
 	"kitaportal/internal/platform/apperr"
@@ -115,7 +116,7 @@ func (h *Handler) APICreateGroup(c *fiber.Ctx) error {
 	}
 	in, err := b.input()
 	if err != nil {
-		return err
+		return h.notFoundFirst(c, id, err)
 	}
 	groupID, err := h.s.CreateGroup(c.UserContext(), auth.CallerOf(c), id, in)
 	if err != nil {
@@ -141,12 +142,21 @@ func (h *Handler) APIUpdateGroup(c *fiber.Ctx) error {
 	}
 	in, err := b.input()
 	if err != nil {
-		return err
+		return h.notFoundFirst(c, id, err)
 	}
 	if err := h.s.UpdateGroup(c.UserContext(), auth.CallerOf(c), id, groupID, in); err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"id": groupID})
+}
+
+// notFoundFirst answers a body that does not parse: 404 when the facility is out of
+// reach (a foreign id is unknown, whatever the body), else the parse error.
+func (h *Handler) notFoundFirst(c *fiber.Ctx, id uuid.UUID, parseErr error) error {
+	if err := h.s.Visible(c.UserContext(), auth.CallerOf(c), id); err != nil {
+		return err
+	}
+	return parseErr
 }
 
 // APIOccupancy handles GET /api/v1/staff/facilities/{id}/occupancy.

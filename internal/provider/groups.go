@@ -86,11 +86,11 @@ func (s *Service) Groups(ctx context.Context, c auth.Caller, id uuid.UUID) (*Ref
 // CreateGroup adds a group with its places to facility id, e.g. a new Krippe group from
 // January; the expected availability follows in the same transaction.
 func (s *Service) CreateGroup(ctx context.Context, c auth.Caller, id uuid.UUID, in GroupInput) (uuid.UUID, error) {
-	if err := in.Validate(c.Tenant.Rules); err != nil {
-		return uuid.Nil, err
-	}
 	groupID := uuid.Must(uuid.NewV7())
 	err := s.write(ctx, c, id, func(ctx context.Context, tx bun.Tx, f *Ref) error {
+		if err := in.Validate(c.Tenant.Rules); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO facility_group (tenant_id, id, facility_id, name, age_band, care_hours)
 			VALUES (?, ?, ?, ?, ?, ?)`, c.Tenant.ID, groupID, f.ID, in.Name, in.AgeBand, in.CareHours); err != nil {
 			return fmt.Errorf("provider: group: %w", err)
@@ -104,9 +104,6 @@ func (s *Service) CreateGroup(ctx context.Context, c auth.Caller, id uuid.UUID, 
 // of its periods (a new Kita year is one more period; a period the list leaves out is
 // gone).
 func (s *Service) UpdateGroup(ctx context.Context, c auth.Caller, id, groupID uuid.UUID, in GroupInput) error {
-	if err := in.Validate(c.Tenant.Rules); err != nil {
-		return err
-	}
 	return s.write(ctx, c, id, func(ctx context.Context, tx bun.Tx, f *Ref) error {
 		var longest int
 		err := tx.QueryRowContext(ctx, `SELECT coalesce(max(k.care_hours), 0) FROM facility_group g
@@ -116,6 +113,9 @@ func (s *Service) UpdateGroup(ctx context.Context, c auth.Caller, id, groupID uu
 			GROUP BY g.id`, s.Today(), c.Tenant.ID, f.ID, groupID).Scan(&longest)
 		if err != nil {
 			return groupNotFound(err)
+		}
+		if err := in.Validate(c.Tenant.Rules); err != nil {
+			return err
 		}
 		if longest > in.CareHours {
 			return apperr.Invalid("care_hours", "provider_group_hours_below_contracts", map[string]any{"hours": longest})

@@ -105,14 +105,14 @@ func loadProfile(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, f *Ref) (*P
 // the change shows in the next search; the audit entry names the fields that changed.
 func (s *Service) UpdateProfile(ctx context.Context, c auth.Caller, id uuid.UUID, in ProfileChange) error {
 	in.Normalize()
-	if err := in.Validate(); err != nil {
-		return err
-	}
 	hours, err := jsonHours(in.OpeningHours)
 	if err != nil {
 		return err
 	}
 	return s.write(ctx, c, id, func(ctx context.Context, tx bun.Tx, f *Ref) error {
+		if err := in.Validate(); err != nil { // after the scope: a foreign id is "not found", whatever the body
+			return err
+		}
 		before, err := loadProfile(ctx, tx, c.Tenant.ID, f)
 		if err != nil {
 			return err

@@ -104,6 +104,15 @@ func InScope(ctx context.Context, tx bun.Tx, c auth.Caller, id uuid.UUID, lock b
 	return &r, nil
 }
 
+// Visible is ErrNotFound unless facility id is in the caller's scope: an API answers a
+// foreign id with 404 before it looks at the body.
+func (s *Service) Visible(ctx context.Context, c auth.Caller, id uuid.UUID) error {
+	return s.read(ctx, c, func(ctx context.Context, tx bun.Tx) error {
+		_, err := InScope(ctx, tx, c, id, false)
+		return err
+	})
+}
+
 // Facilities lists the facilities of the caller's scope, by name.
 func (s *Service) Facilities(ctx context.Context, c auth.Caller) ([]Ref, error) {
 	var out []Ref
