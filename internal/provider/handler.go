@@ -358,7 +358,7 @@ func (h *Handler) CreateGroup(c *fiber.Ctx) error {
 	}
 	v := formValues(c, "name", "age_band", "care_hours", "valid_from", "valid_until", "places")
 	in, errs := groupInput(v, []periodRow{{from: v["valid_from"], until: v["valid_until"], places: v["places"]}})
-	err = errs.Err()
+	err = allProblems(in, errs, tenant.FromFiber(c).Rules)
 	if err == nil {
 		_, err = h.s.CreateGroup(c.UserContext(), auth.CallerOf(c), id, in)
 	}
@@ -440,7 +440,7 @@ func (h *Handler) UpdateGroup(c *fiber.Ctx) error {
 		compact.Values[row+"valid_from"], compact.Values[row+"valid_until"], compact.Values[row+"places"] = r.from, r.until, r.places
 	}
 	in, errs := groupInput(v, rows)
-	err = errs.Err()
+	err = allProblems(in, errs, tenant.FromFiber(c).Rules)
 	if err == nil {
 		err = h.s.UpdateGroup(c.UserContext(), auth.CallerOf(c), id, groupID, in)
 	}
@@ -496,6 +496,18 @@ func groupInput(v map[string]string, rows []periodRow) (GroupInput, apperr.List)
 		in.Periods = append(in.Periods, p)
 	}
 	return in, errs
+}
+
+// allProblems adds the rule checks to the problems of reading a group, so the form shows
+// every problem at once (the first per field).
+func allProblems(in GroupInput, errs apperr.List, r *tenant.Rules) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	if err := in.Validate(r); err != nil {
+		errs = append(errs, err.(apperr.List)...)
+	}
+	return errs
 }
 
 // singlePeriodFields names the fields of the new-group form, which has one period.
