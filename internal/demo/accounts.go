@@ -14,8 +14,8 @@ import (
 	"kitaportal/internal/auth"
 	"kitaportal/internal/authz"
 	"kitaportal/internal/operator"
-	"kitaportal/internal/platform/date"
 	"kitaportal/internal/platform/database"
+	"kitaportal/internal/platform/date"
 	"kitaportal/internal/staff"
 	"kitaportal/internal/tenant"
 )
