@@ -46,10 +46,11 @@ func (w *Writer) Flush() error {
 	return w.csv.Error()
 }
 
-// A phone number or a signed number may start with + or -; anything else starting with
-// = + - @ (or a tab or carriage return) is what spreadsheets evaluate.
+// A plain signed number may start with + or -; anything else starting with = + - @ (or a
+// tab or carriage return) is what spreadsheets evaluate — also "+49 341 …", which Excel
+// would turn into an error, and now shows as the text it is.
 var (
-	harmlessSigned = regexp.MustCompile(`^[+-][0-9][0-9 ()/.,-]*$`)
+	harmlessSigned = regexp.MustCompile(`^[+-][0-9]+([.,][0-9]+)?$`)
 	defused        = regexp.MustCompile(`^'[=+\-@\t\r]`)
 )
 
