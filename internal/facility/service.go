@@ -55,6 +55,9 @@ func (s *Service) Profile(ctx context.Context, t *tenant.Tenant, id uuid.UUID, c
 		if err := loadPhotos(ctx, tx, t.ID, d.Profile); err != nil {
 			return err
 		}
+		if err := loadClosures(ctx, tx, t.ID, d.Profile, s.search.Today()); err != nil {
+			return err
+		}
 		d.Cells, err = availability.ForFacility(ctx, tx, t, id, w.First, w.Last())
 		return err
 	})

@@ -15,6 +15,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"kitaportal/internal/availability"
+	"kitaportal/internal/platform/date"
 	"kitaportal/internal/search"
 )
 
@@ -37,6 +38,8 @@ type Profile struct {
 	Lunch        bool                `json:"lunch"`
 	Contact      Contact             `json:"contact"`
 	Photos       []Photo             `json:"photos"`
+	// Closures are the days the facility is closed, from today on (the profile's only).
+	Closures []Closure `json:"closures,omitempty"`
 	// Places are the places per age band in the current month.
 	Places []BandPlaces `json:"places"`
 
@@ -65,6 +68,32 @@ type Contact struct {
 type Photo struct {
 	URL string `json:"url"`
 	Alt string `json:"alt"`
+}
+
+// Closure is a span of days the facility is closed, both days included.
+type Closure struct {
+	FirstDay date.Date `json:"first_day"`
+	LastDay  date.Date `json:"last_day"`
+	Reason   string    `json:"reason"`
+}
+
+// loadClosures fills the closures of p that are not over on day today.
+func loadClosures(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, p *Profile, today date.Date) error {
+	rows, err := tx.Tx.QueryContext(ctx, `SELECT first_day, last_day, reason FROM facility_closure
+		WHERE tenant_id = $1 AND facility_id = $2 AND last_day >= $3 ORDER BY first_day LIMIT 20`, tenantID, p.ID, today)
+	if err != nil {
+		return fmt.Errorf("facility: closures: %w", err)
+	}
+	defer rows.Close()
+	p.Closures = []Closure{}
+	for rows.Next() {
+		var c Closure
+		if err := rows.Scan(&c.FirstDay, &c.LastDay, &c.Reason); err != nil {
+			return fmt.Errorf("facility: closures: %w", err)
+		}
+		p.Closures = append(p.Closures, c)
+	}
+	return rows.Err()
 }
 
 // BandPlaces are the places of one age band.

@@ -141,6 +141,8 @@ func TestProviderAdminKeepsProfilePhotosAndClosures(t *testing.T) {
 	if r := br.submit(t, page, closures, map[string]string{"first_day": "2099-07-20", "last_day": "2099-08-07", "reason": "Sommer"}); r.status != 303 {
 		t.Fatalf("closure: %d %.500s", r.status, r.body)
 	}
+	mustContain(t, b.get(t, "kempten.localhost", "/facilities/"+id), "Schließzeiten", "20.07.2099 – 07.08.2099: Sommer")
+	mustContain(t, b.get(t, "kempten.localhost", "/api/v1/facilities/"+id), `"closures":[{"first_day":"2099-07-20","last_day":"2099-08-07","reason":"Sommer"}]`)
 	r = br.submit(t, page, closures, map[string]string{"first_day": "01.08.2099", "last_day": "10.08.2099"})
 	mustContain(t, r, "überschneidet sich")
 	r = br.submit(t, page, closures, map[string]string{"first_day": "2001-01-01", "last_day": "2001-01-02"})
