@@ -285,7 +285,9 @@ func BenchmarkRefreshVsRebuild(b *testing.B) {
 		return time.Since(start)
 	}
 	refresh := func() time.Duration {
-		return rolledBack(func(ctx context.Context, tx bun.Tx) error { return availability.Refresh(ctx, tx, e.t, e.today, tg.facility) })
+		return rolledBack(func(ctx context.Context, tx bun.Tx) error {
+			return availability.Refresh(ctx, tx, e.t, e.today, tg.facility)
+		})
 	}
 	var cells int
 	rebuild := func() time.Duration {
