@@ -128,11 +128,7 @@ func (h *Handler) APICreateGroup(c *fiber.Ctx) error {
 // APIUpdateGroup handles PUT /api/v1/staff/facilities/{id}/groups/{group}: the whole
 // group with all its periods.
 func (h *Handler) APIUpdateGroup(c *fiber.Ctx) error {
-	id, err := PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	groupID, err := PathID(c, "group")
+	id, groupID, err := pathIDs(c, "id", "group")
 	if err != nil {
 		return err
 	}

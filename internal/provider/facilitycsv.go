@@ -220,24 +220,14 @@ func (imp *facilityImport) apply(ctx context.Context, tx bun.Tx, row csvfile.Row
 // overlay sets the fields of rec from the columns the file has.
 func (imp *facilityImport) overlay(row csvfile.Row, rec *facilityRecord) apperr.List {
 	var errs apperr.List
-	text := func(column string, to *string) {
+	texts := map[string]*string{"name": &rec.Name, "type": &rec.Type, "provider": &rec.Provider, "provider_kind": &rec.ProviderKind,
+		"street": &rec.Street, "house_number": &rec.HouseNumber, "plz": &rec.PLZ, "city": &rec.City, "district": &rec.District,
+		"phone": &rec.Phone, "email": &rec.Email, "website": &rec.Website, "description": &rec.Description}
+	for column, to := range texts {
 		if v, ok := imp.cell(row, column); ok {
 			*to = v
 		}
 	}
-	text("name", &rec.Name)
-	text("type", &rec.Type)
-	text("provider", &rec.Provider)
-	text("provider_kind", &rec.ProviderKind)
-	text("street", &rec.Street)
-	text("house_number", &rec.HouseNumber)
-	text("plz", &rec.PLZ)
-	text("city", &rec.City)
-	text("district", &rec.District)
-	text("phone", &rec.Phone)
-	text("email", &rec.Email)
-	text("website", &rec.Website)
-	text("description", &rec.Description)
 	for _, col := range []string{"age_min_months", "age_max_months"} {
 		if v, ok := imp.cell(row, col); ok {
 			n, err := ParseInt(col, v, 0, maxAgeMonths)

@@ -42,6 +42,16 @@ func PathID(c *fiber.Ctx, name string) (uuid.UUID, error) {
 	return id, nil
 }
 
+// pathIDs reads two uuids of the path (a facility and one of its things).
+func pathIDs(c *fiber.Ctx, a, b string) (uuid.UUID, uuid.UUID, error) {
+	first, err := PathID(c, a)
+	if err != nil {
+		return uuid.Nil, uuid.Nil, err
+	}
+	second, err := PathID(c, b)
+	return first, second, err
+}
+
 // Can tells whether the caller holds action in the host's tenant (to show or hide a
 // button; the route's guard decides).
 func Can(en *authz.Enforcer, c *fiber.Ctx, action string) bool {
@@ -281,11 +291,7 @@ func (h *Handler) AddClosure(c *fiber.Ctx) error {
 
 // RemoveClosure deletes closing days.
 func (h *Handler) RemoveClosure(c *fiber.Ctx) error {
-	id, err := PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	closure, err := PathID(c, "closure")
+	id, closure, err := pathIDs(c, "id", "closure")
 	if err != nil {
 		return err
 	}
@@ -414,11 +420,7 @@ func (h *Handler) groupPage(c *fiber.Ctx, status int, f *view.Form, failure erro
 
 // UpdateGroup saves a group's form.
 func (h *Handler) UpdateGroup(c *fiber.Ctx) error {
-	id, err := PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	groupID, err := PathID(c, "group")
+	id, groupID, err := pathIDs(c, "id", "group")
 	if err != nil {
 		return err
 	}
@@ -452,11 +454,7 @@ func (h *Handler) UpdateGroup(c *fiber.Ctx) error {
 
 // RemoveGroup deletes a group nobody is placed in.
 func (h *Handler) RemoveGroup(c *fiber.Ctx) error {
-	id, err := PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	groupID, err := PathID(c, "group")
+	id, groupID, err := pathIDs(c, "id", "group")
 	if err != nil {
 		return err
 	}

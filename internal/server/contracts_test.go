@@ -88,13 +88,7 @@ func TestLeadEntersTerminatesAndChangesContracts(t *testing.T) {
 		{map[string]string{"child_first_name": "", "guardian_last_name": ""}, 422, "Bitte ausfüllen."},
 	}
 	for i, tc := range bad {
-		fields := map[string]string{}
-		for k, v := range form {
-			fields[k] = v
-		}
-		for k, v := range tc.change {
-			fields[k] = v
-		}
+		fields := merged(form, tc.change)
 		r := br.submit(t, newPage, "/staff/contracts", fields)
 		if r.status != tc.status || !strings.Contains(r.body, tc.want) {
 			t.Errorf("bad contract %d: %d, want %d %q\n%.300s", i, r.status, tc.status, tc.want, r.body)

@@ -156,13 +156,7 @@ func TestChildmindersOfTheLandkreisAreFound(t *testing.T) {
 		{map[string]string{"plz": "99999"}, "gehört nicht zu diesem Portal"},
 	}
 	for i, tc := range bad {
-		fields := map[string]string{}
-		for k, v := range form {
-			fields[k] = v
-		}
-		for k, v := range tc.change {
-			fields[k] = v
-		}
+		fields := merged(form, tc.change)
 		if r := br.submit(t, page, "/staff/provider/tagespflege", fields); r.status != 422 || !strings.Contains(r.body, tc.want) {
 			t.Errorf("bad Tagespflege %d: %d, want %q", i, r.status, tc.want)
 		}

@@ -53,6 +53,18 @@ func pngPhoto(w, h int) []byte {
 	return buf.Bytes()
 }
 
+// merged is form with the fields of change replaced.
+func merged(form, change map[string]string) map[string]string {
+	out := make(map[string]string, len(form))
+	for k, v := range form {
+		out[k] = v
+	}
+	for k, v := range change {
+		out[k] = v
+	}
+	return out
+}
+
 func (b *bundle) count(t *testing.T, query string, args ...any) int {
 	t.Helper()
 	var n int
