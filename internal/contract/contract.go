@@ -190,10 +190,12 @@ func joinInts(xs []int) string {
 	return out
 }
 
-// facilityTerms reads the facility of a new contract in the caller's scope (locked) and
-// its group, if one is named.
+// facilityTerms reads the facility of a new contract in the caller's scope and its group,
+// if one is named. The facility is not locked here: availability.Refresh locks the
+// facilities of a transaction in one order before it counts, which also keeps two imports
+// of many facilities from deadlocking each other.
 func facilityTerms(ctx context.Context, tx bun.Tx, c auth.Caller, facilityID, groupID uuid.UUID) (*provider.Ref, int, error) {
-	f, err := provider.InScope(ctx, tx, c, facilityID, true)
+	f, err := provider.InScope(ctx, tx, c, facilityID, false)
 	if err != nil {
 		return nil, 0, apperr.NotFound("not_found").WithField("facility_id")
 	}
