@@ -171,23 +171,12 @@ func Check(t Terms, start, end date.Date) (date.Date, error) {
 // group) can take.
 func CheckHours(hours, groupHours int, scopes []int) *apperr.Error {
 	if !slices.Contains(scopes, hours) {
-		return apperr.Invalid("care_hours", "contract_care_hours", map[string]any{"allowed": joinInts(scopes)})
+		return apperr.Invalid("care_hours", "contract_care_hours", map[string]any{"allowed": provider.JoinInts(scopes)})
 	}
 	if groupHours > 0 && hours > groupHours {
 		return apperr.Invalid("care_hours", "contract_care_hours_group", map[string]any{"hours": groupHours})
 	}
 	return nil
-}
-
-func joinInts(xs []int) string {
-	out := ""
-	for i, x := range xs {
-		if i > 0 {
-			out += ", "
-		}
-		out += fmt.Sprint(x)
-	}
-	return out
 }
 
 // facilityTerms reads the facility of a new contract in the caller's scope and its group,
