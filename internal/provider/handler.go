@@ -126,10 +126,12 @@ type Choice struct {
 
 // ProfilePage shows the profile form.
 func (h *Handler) ProfilePage(c *fiber.Ctx) error {
-	return h.profilePage(c, fiber.StatusOK, nil, nil)
+	return h.profilePage(c, fiber.StatusOK, nil, nil, nil)
 }
 
-func (h *Handler) profilePage(c *fiber.Ctx, status int, f *view.Form, failure error) error {
+// profilePage shows the profile; f is the profile form as typed (nil: as stored), typed
+// the values of the photo or closure form that failed.
+func (h *Handler) profilePage(c *fiber.Ctx, status int, f *view.Form, typed map[string]string, failure error) error {
 	id, err := PathID(c, "id")
 	if err != nil {
 		return err
@@ -140,6 +142,9 @@ func (h *Handler) profilePage(c *fiber.Ctx, status int, f *view.Form, failure er
 	}
 	if f == nil {
 		f = profileForm(p)
+	}
+	for k, v := range typed {
+		f.Values[k] = v
 	}
 	lang, _ := c.Locals(view.LocalLang).(string)
 	cat := h.views.Catalogue()
@@ -220,7 +225,7 @@ func (h *Handler) UpdateProfile(c *fiber.Ctx) error {
 		err = h.s.UpdateProfile(c.UserContext(), auth.CallerOf(c), id, in)
 	}
 	if err != nil {
-		return h.profilePage(c, 0, view.NewForm(v), err)
+		return h.profilePage(c, 0, view.NewForm(v), nil, err)
 	}
 	return c.Redirect("/staff/facilities/"+id.String()+"/profile?done=saved", fiber.StatusSeeOther)
 }
@@ -242,7 +247,7 @@ func (h *Handler) AddPhoto(c *fiber.Ctx) error {
 		err = h.s.AddPhoto(c.UserContext(), auth.CallerOf(c), id, alt, file)
 	}
 	if err != nil {
-		return h.profilePage(c, 0, nil, err)
+		return h.profilePage(c, 0, nil, map[string]string{"alt": alt}, err)
 	}
 	return c.Redirect("/staff/facilities/"+id.String()+"/profile?done=photo_added#photos", fiber.StatusSeeOther)
 }
@@ -284,7 +289,7 @@ func (h *Handler) AddClosure(c *fiber.Ctx) error {
 		err = h.s.AddClosure(c.UserContext(), auth.CallerOf(c), id, cl)
 	}
 	if err != nil {
-		return h.profilePage(c, 0, nil, err)
+		return h.profilePage(c, 0, nil, v, err)
 	}
 	return c.Redirect("/staff/facilities/"+id.String()+"/profile?done=closure_added#closures", fiber.StatusSeeOther)
 }
