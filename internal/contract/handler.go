@@ -50,6 +50,7 @@ type listData struct {
 	Show       string
 	CanCreate  bool
 	CanImport  bool
+	Truncated  bool // the register has more than one page shows: filter by facility
 }
 
 // List shows the register, filtered by facility and by running or ended.
@@ -67,6 +68,7 @@ func (h *Handler) List(c *fiber.Ctx) error {
 	if d.Facilities, err = h.facilities.Facilities(c.UserContext(), call); err != nil {
 		return err
 	}
+	d.Truncated = len(d.Contracts) == maxListed
 	f := view.NewForm(map[string]string{"facility": c.Query("facility"), "show": d.Show})
 	return h.forms.Show(c, fiber.StatusOK, "contract_list", "contract.list.title", f, d)
 }
