@@ -29,7 +29,9 @@ ENV APP_ENV=production \
     HTTP_ADDR=:8080 \
     METRICS_ADDR=:9090 \
     LOG_FORMAT=json \
-    TENANTS_DIR=/etc/kitaportal/tenants
+    TENANTS_DIR=/etc/kitaportal/tenants \
+    STORAGE_DIR=/home/nonroot/files
+# Uploaded photos: mount a volume at /home/nonroot/files (shared by every serve process).
 USER nonroot:nonroot
 EXPOSE 8080 9090
 ENTRYPOINT ["/usr/local/bin/kitaportal"]

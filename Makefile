@@ -88,3 +88,10 @@ load-register:
 clean-testdb:
 	@$(STACK) for db in $$(psql "$$TEST_DATABASE_URL" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'kp\_t%'"); do \
 		psql "$$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $$db WITH (FORCE)"; done
+
+# ---- Provider portal (issue 6) at scale, on the bench database's Berlin: from saving a
+# contract to the changed answer in the search, and the availability refresh of one
+# facility against the full recompute of the city (medians of alternating rounds).
+.PHONY: bench-provider
+bench-provider: bench-data
+	@$(STACK) $(BENCH_ENV) $(GO) test ./internal/contract -run '^$$' -bench 'ContractToSearch|RefreshVsRebuild' -benchtime 1x -timeout 20m -v

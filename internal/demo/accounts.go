@@ -3,6 +3,8 @@ package demo
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"kitaportal/internal/authz"
 	"kitaportal/internal/operator"
 	"kitaportal/internal/platform/database"
+	"kitaportal/internal/platform/date"
 	"kitaportal/internal/staff"
 	"kitaportal/internal/tenant"
 )
@@ -39,19 +42,36 @@ func demoSecret(name string) []byte {
 	return h[:20]
 }
 
-// demoLeadFacility picks the facility the demo lead runs: the first Kita (which takes
-// the youngest children, so the demo requests reach it).
-const demoLeadFacility = `f.type IN ('kita', 'krippe') ORDER BY f.type <> 'kita', f.name, f.id LIMIT 1`
-
 // SeedAccounts creates the demo accounts of tenant t: a parent, a tenant admin, a case
-// worker, the admin of the first facility's provider and that facility's lead — every
-// staff account with its second factor enrolled. Running it again changes nothing.
+// worker, the admin of the first Kita's provider, that Kita's lead, and the Fachberatung
+// of a district with Kindertagespflege — every staff account with its second factor
+// enrolled. Running it again changes nothing.
 func SeedAccounts(ctx context.Context, db bun.IDB, t *tenant.Tenant, hasher *auth.Hasher, keys *auth.Keys) ([]Account, error) {
 	var facilityID, providerID uuid.UUID
-	var facilityName, providerName string
+	var facilityName, providerName, districtKey string
 	err := database.InTenantTx(ctx, db, t.ID, func(ctx context.Context, tx bun.Tx) error {
-		return tx.QueryRowContext(ctx, `SELECT f.id, f.name, p.id, p.name FROM facility f JOIN provider p ON p.tenant_id = f.tenant_id AND p.id = f.provider_id
-			WHERE f.tenant_id = ? AND `+demoLeadFacility, t.ID).Scan(&facilityID, &facilityName, &providerID, &providerName)
+		// A Kita (Krippe and Kindergarten) where one exists, preferably one with exactly one
+		// Krippe place free at the start of the next Kita year: the lead's first contract
+		// there turns the blue house yellow (the provider portal's demo).
+		nextYear := t.Rules.Calendar().YearStart(date.In(time.Now())).AddMonths(12)
+		err := tx.QueryRowContext(ctx, `SELECT f.id, f.name, p.id, p.name FROM facility f JOIN provider p ON p.tenant_id = f.tenant_id AND p.id = f.provider_id
+			WHERE f.tenant_id = ? AND f.type NOT IN ('tagespflege', 'grosstagespflege')
+			ORDER BY f.type <> 'kita', NOT EXISTS (SELECT 1 FROM availability a WHERE a.tenant_id = f.tenant_id AND a.facility_id = f.id
+			  AND a.age_band = ? AND a.care_hours = ? AND a.month = ? AND a.free = 1), f.name, f.id LIMIT 1`,
+			t.ID, t.Rules.AgeBands[0].Key, t.Rules.CareScopes[0], nextYear).
+			Scan(&facilityID, &facilityName, &providerID, &providerName)
+		if err != nil {
+			return err
+		}
+		// The Fachberatung of the district of the first Kindertagespflege, one outside the
+		// main municipality where there is one (a Landkreis); none without Tagespflege.
+		err = tx.QueryRowContext(ctx, `SELECT f.district_key FROM facility f
+			WHERE f.tenant_id = ? AND f.type IN ('tagespflege', 'grosstagespflege') AND f.district_key IS NOT NULL
+			ORDER BY f.municipality_key = ?, f.name, f.id LIMIT 1`, t.ID, t.Rules.Municipalities[0].Key).Scan(&districtKey)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("demo accounts %s: first facility: %w", t.Slug, err)
@@ -63,12 +83,16 @@ func SeedAccounts(ctx context.Context, db bun.IDB, t *tenant.Tenant, hasher *aut
 	type spec struct {
 		local, role, scope string
 		facility, provider uuid.UUID
+		district           string
 	}
 	staffAccounts := []spec{
-		{"admin", authz.RoleTenantAdmin, "", uuid.Nil, uuid.Nil},
-		{"jugendamt", authz.RoleCaseWorker, "", uuid.Nil, uuid.Nil},
-		{"traeger", authz.RoleProvider, providerName, uuid.Nil, providerID},
-		{"leitung", authz.RoleLead, facilityName, facilityID, uuid.Nil},
+		{"admin", authz.RoleTenantAdmin, "", uuid.Nil, uuid.Nil, ""},
+		{"jugendamt", authz.RoleCaseWorker, "", uuid.Nil, uuid.Nil, ""},
+		{"traeger", authz.RoleProvider, providerName, uuid.Nil, providerID, ""},
+		{"leitung", authz.RoleLead, facilityName, facilityID, uuid.Nil, ""},
+	}
+	if d, ok := t.Rules.District(districtKey); ok {
+		staffAccounts = append(staffAccounts, spec{"fachberatung", authz.RoleCounsellor, d.Name, uuid.Nil, uuid.Nil, d.Key})
 	}
 	out := []Account{{Tenant: t.Slug, Kind: "parent", Email: "eltern@" + t.Slug + ".demo"}}
 	now := time.Now()
@@ -91,15 +115,20 @@ func SeedAccounts(ctx context.Context, db bun.IDB, t *tenant.Tenant, hasher *aut
 				return err
 			}
 			var facility, provider *uuid.UUID
+			var district *string
 			if s.facility != uuid.Nil {
 				facility = &s.facility
 			}
 			if s.provider != uuid.Nil {
 				provider = &s.provider
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO staff_role (tenant_id, id, account_id, role, facility_id, provider_id)
-				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-				t.ID, uuid.NewSHA1(namespace, []byte(t.Slug+"/role/"+s.local)), id, s.role, facility, provider); err != nil {
+			if s.district != "" {
+				district = &s.district
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO staff_role (tenant_id, id, account_id, role, facility_id, provider_id, district_key)
+				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, id) DO UPDATE SET facility_id = EXCLUDED.facility_id,
+				provider_id = EXCLUDED.provider_id, district_key = EXCLUDED.district_key`, // the demo's choice of facility may change
+				t.ID, uuid.NewSHA1(namespace, []byte(t.Slug+"/role/"+s.local)), id, s.role, facility, provider, district); err != nil {
 				return err
 			}
 			if err := authz.GrantRole(ctx, tx, t.ID, id, s.role); err != nil {

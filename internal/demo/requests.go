@@ -39,9 +39,11 @@ func SeedRequests(ctx context.Context, db bun.IDB, t *tenant.Tenant, today date.
 			Scan(&plz, &muni, &city); err != nil {
 			return fmt.Errorf("demo requests: postcode: %w", err)
 		}
+		// The facility of the demo lead (SeedAccounts) gets a quarter of the requests.
 		var lead uuid.UUID
-		if err := tx.QueryRowContext(ctx, `SELECT f.id FROM facility f WHERE f.tenant_id = ? AND `+demoLeadFacility, t.ID).Scan(&lead); err != nil {
-			return fmt.Errorf("demo requests: first facility: %w", err)
+		if err := tx.QueryRowContext(ctx, `SELECT facility_id FROM staff_role WHERE tenant_id = ? AND id = ?`,
+			t.ID, uuid.NewSHA1(namespace, []byte(t.Slug+"/role/leitung"))).Scan(&lead); err != nil {
+			return fmt.Errorf("demo requests: the demo lead's facility (seed the accounts first): %w", err)
 		}
 		var krippen []uuid.UUID
 		if err := tx.NewRaw(`SELECT DISTINCT f.id FROM facility f JOIN facility_group g ON g.tenant_id = f.tenant_id AND g.facility_id = f.id

@@ -237,7 +237,7 @@ func (h *Handler) Photo(c *fiber.Ctx) error {
 	if err != nil || n < 1 || n > 20 {
 		return ErrNotFound
 	}
-	contentType, data, err := h.svc.Photo(c.UserContext(), t, id, n)
+	contentType, data, err := h.svc.Photo(c.UserContext(), t, id, n, c.Query("size") == "thumb")
 	if err != nil {
 		return err
 	}

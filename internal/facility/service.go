@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"io"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -12,6 +14,7 @@ import (
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/database"
 	"kitaportal/internal/platform/date"
+	"kitaportal/internal/platform/storage"
 	"kitaportal/internal/search"
 	"kitaportal/internal/tenant"
 )
@@ -23,11 +26,13 @@ var ErrNotFound = apperr.NotFound("not_found")
 type Service struct {
 	db     *bun.DB
 	search *search.Service
+	files  storage.Storage
 }
 
-// NewService returns the profile service; the search service knows today and the child.
-func NewService(db *bun.DB, s *search.Service) *Service {
-	return &Service{db: db, search: s}
+// NewService returns the profile service; the search service knows today and the child,
+// files holds the uploaded photos.
+func NewService(db *bun.DB, s *search.Service, files storage.Storage) *Service {
+	return &Service{db: db, search: s, files: files}
 }
 
 // Details is a profile with its availability cells for the whole stored window.
@@ -48,6 +53,9 @@ func (s *Service) Profile(ctx context.Context, t *tenant.Tenant, id uuid.UUID, c
 			return err
 		}
 		if err := loadPhotos(ctx, tx, t.ID, d.Profile); err != nil {
+			return err
+		}
+		if err := loadClosures(ctx, tx, t.ID, d.Profile, s.search.Today()); err != nil {
 			return err
 		}
 		d.Cells, err = availability.ForFacility(ctx, tx, t, id, w.First, w.Last())
@@ -167,17 +175,39 @@ func loadProfile(ctx context.Context, tx bun.Tx, tenantID, id uuid.UUID) (*Profi
 	return ps[0], nil
 }
 
-// Photo returns photo n of facility id.
-func (s *Service) Photo(ctx context.Context, t *tenant.Tenant, id uuid.UUID, n int) (string, []byte, error) {
-	var contentType string
-	var data []byte
+// Photo returns photo n of facility id (its thumbnail when thumb is set).
+func (s *Service) Photo(ctx context.Context, t *tenant.Tenant, id uuid.UUID, n int, thumb bool) (string, []byte, error) {
+	var ph storedPhoto
 	err := database.InTenantTx(ctx, s.db, t.ID, func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		contentType, data, err = loadPhoto(ctx, tx, t.ID, id, n)
+		ph, err = loadPhoto(ctx, tx, t.ID, id, n, thumb)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
 		return err
 	})
-	return contentType, data, database.Classify(err)
+	if err != nil {
+		return "", nil, database.Classify(err)
+	}
+	if ph.key == "" {
+		return ph.contentType, ph.data, nil
+	}
+	data, err := s.readFile(ctx, ph.key)
+	return ph.contentType, data, err
+}
+
+// readFile reads an uploaded file; a file missing from storage is a missing photo.
+func (s *Service) readFile(ctx context.Context, key string) ([]byte, error) {
+	if s.files == nil {
+		return nil, ErrNotFound
+	}
+	r, err := s.files.Open(ctx, key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("facility: photo file: %w", err)
+	}
+	defer r.Close()
+	return io.ReadAll(r)
 }

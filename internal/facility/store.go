@@ -15,6 +15,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"kitaportal/internal/availability"
+	"kitaportal/internal/platform/date"
 	"kitaportal/internal/search"
 )
 
@@ -37,6 +38,8 @@ type Profile struct {
 	Lunch        bool                `json:"lunch"`
 	Contact      Contact             `json:"contact"`
 	Photos       []Photo             `json:"photos"`
+	// Closures are the days the facility is closed, from today on (the profile's only).
+	Closures []Closure `json:"closures,omitempty"`
 	// Places are the places per age band in the current month.
 	Places []BandPlaces `json:"places"`
 
@@ -65,6 +68,32 @@ type Contact struct {
 type Photo struct {
 	URL string `json:"url"`
 	Alt string `json:"alt"`
+}
+
+// Closure is a span of days the facility is closed, both days included.
+type Closure struct {
+	FirstDay date.Date `json:"first_day"`
+	LastDay  date.Date `json:"last_day"`
+	Reason   string    `json:"reason"`
+}
+
+// loadClosures fills the closures of p that are not over on day today.
+func loadClosures(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, p *Profile, today date.Date) error {
+	rows, err := tx.Tx.QueryContext(ctx, `SELECT first_day, last_day, reason FROM facility_closure
+		WHERE tenant_id = $1 AND facility_id = $2 AND last_day >= $3 ORDER BY first_day LIMIT 20`, tenantID, p.ID, today)
+	if err != nil {
+		return fmt.Errorf("facility: closures: %w", err)
+	}
+	defer rows.Close()
+	p.Closures = []Closure{}
+	for rows.Next() {
+		var c Closure
+		if err := rows.Scan(&c.FirstDay, &c.LastDay, &c.Reason); err != nil {
+			return fmt.Errorf("facility: closures: %w", err)
+		}
+		p.Closures = append(p.Closures, c)
+	}
+	return rows.Err()
 }
 
 // BandPlaces are the places of one age band.
@@ -123,9 +152,10 @@ func loadProfiles(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, ids []uuid
 	return out, rows.Err()
 }
 
-// loadPhotos fills the photo list of p.
+// loadPhotos fills the photo list of p. A photo's URL carries its upload time, so a
+// picture replaced at the same position is never served from a stale cache.
 func loadPhotos(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, p *Profile) error {
-	rows, err := tx.Tx.QueryContext(ctx, `SELECT position, alt FROM facility_photo
+	rows, err := tx.Tx.QueryContext(ctx, `SELECT position, alt, extract(epoch FROM created_at)::bigint FROM facility_photo
 		WHERE tenant_id = $1 AND facility_id = $2 ORDER BY position`, tenantID, p.ID)
 	if err != nil {
 		return fmt.Errorf("facility: photos: %w", err)
@@ -134,24 +164,40 @@ func loadPhotos(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, p *Profile) 
 	for rows.Next() {
 		var n int
 		var alt string
-		if err := rows.Scan(&n, &alt); err != nil {
+		var version int64
+		if err := rows.Scan(&n, &alt, &version); err != nil {
 			return fmt.Errorf("facility: photos: %w", err)
 		}
-		p.Photos = append(p.Photos, Photo{URL: "/facilities/" + p.ID.String() + "/photos/" + strconv.Itoa(n), Alt: alt})
+		p.Photos = append(p.Photos, Photo{URL: "/facilities/" + p.ID.String() + "/photos/" + strconv.Itoa(n) + "?v=" + strconv.FormatInt(version, 36), Alt: alt})
 	}
 	return rows.Err()
 }
 
-// loadPhoto returns one photo's bytes; sql.ErrNoRows when there is none.
-func loadPhoto(ctx context.Context, tx bun.Tx, tenantID, facilityID uuid.UUID, n int) (contentType string, data []byte, err error) {
-	err = tx.Tx.QueryRowContext(ctx, `SELECT p.content_type, p.data FROM facility_photo p
+// storedPhoto is where a photo's bytes are: in the row (demo drawings) or in file
+// storage under a key (uploads).
+type storedPhoto struct {
+	contentType string
+	data        []byte
+	key         string
+}
+
+// loadPhoto reads one photo of an active facility (its thumbnail when thumb is set and
+// there is one); sql.ErrNoRows when there is none.
+func loadPhoto(ctx context.Context, tx bun.Tx, tenantID, facilityID uuid.UUID, n int, thumb bool) (storedPhoto, error) {
+	var ph storedPhoto
+	var key, thumbKey sql.NullString
+	err := tx.Tx.QueryRowContext(ctx, `SELECT p.content_type, p.data, p.storage_key, p.thumb_key FROM facility_photo p
 		JOIN facility f ON f.tenant_id = p.tenant_id AND f.id = p.facility_id AND f.status = 'active'
-		WHERE p.tenant_id = $1 AND p.facility_id = $2 AND p.position = $3`, tenantID, facilityID, n).Scan(&contentType, &data)
+		WHERE p.tenant_id = $1 AND p.facility_id = $2 AND p.position = $3`, tenantID, facilityID, n).Scan(&ph.contentType, &ph.data, &key, &thumbKey)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil, err
+		return ph, err
 	}
 	if err != nil {
-		return "", nil, fmt.Errorf("facility: photo: %w", err)
+		return ph, fmt.Errorf("facility: photo: %w", err)
 	}
-	return contentType, data, nil
+	ph.key = key.String
+	if thumb && thumbKey.Valid {
+		ph.key = thumbKey.String
+	}
+	return ph, nil
 }

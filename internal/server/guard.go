@@ -17,6 +17,7 @@ import (
 	"kitaportal/internal/operator"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/httpserver"
+	"kitaportal/internal/platform/storage"
 	"kitaportal/internal/staff"
 	"kitaportal/internal/tenant"
 	"kitaportal/web"
@@ -31,6 +32,7 @@ type components struct {
 	staff        *staff.Service
 	console      *operator.Console
 	applications *application.Service
+	files        storage.Storage
 }
 
 func newComponents(d Deps) (*components, error) {
@@ -54,6 +56,12 @@ func newComponents(d Deps) (*components, error) {
 	staffSvc := staff.NewService(d.DB, accounts, d.Authz, keys)
 	authn := auth.NewAuthenticator(sessions, keys, d.Config.PublicURL.Scheme == "https")
 	accounts.Favourites = favourite.Import // the Merkliste of the browser joins the account at sign-in
+	files := d.Files
+	if files == nil {
+		if files, err = storage.NewLocal(d.Config.StorageDir); err != nil {
+			return nil, err
+		}
+	}
 	return &components{
 		lists:        favourite.NewLists(d.DB, authn),
 		authn:        authn,
@@ -61,6 +69,7 @@ func newComponents(d Deps) (*components, error) {
 		accounts:     accounts,
 		staff:        staffSvc,
 		applications: application.NewService(d.DB, accounts, d.Authz),
+		files:        files,
 		console: operator.NewConsole(d.DB, accounts, staffSvc, d.Registry, keys, d.Config.TenantURL,
 			strings.TrimSuffix(d.Config.PublicURL.String(), "/"), d.Config.SupportAccessMax),
 	}, nil

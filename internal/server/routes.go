@@ -9,11 +9,13 @@ import (
 	"kitaportal/internal/account"
 	"kitaportal/internal/application"
 	"kitaportal/internal/billing"
+	"kitaportal/internal/contract"
 	"kitaportal/internal/facility"
 	"kitaportal/internal/family"
 	"kitaportal/internal/operator"
 	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/portal"
+	"kitaportal/internal/provider"
 	"kitaportal/internal/search"
 	"kitaportal/internal/staff"
 	"kitaportal/internal/tenant"
@@ -57,7 +59,7 @@ func Routes(d Deps) ([]Route, error) {
 func routes(d Deps, parts *components) []Route {
 	finder := search.NewService(d.DB, d.Clock)
 	results := search.NewHandler(finder, d.Views, parts.lists)
-	profiles := facility.NewHandler(facility.NewService(d.DB, finder), finder, d.Views, parts.lists)
+	profiles := facility.NewHandler(facility.NewService(d.DB, finder, parts.files), finder, d.Views, parts.lists)
 	home := portal.NewHandler(d.Views, d.DB, results.Results)
 	vendor := operator.NewHandler(d.Views, d.Registry, d.Config.TenantURL, d.MailSink)
 	stripeHooks := billing.NewHandler(billing.NewService(d.DB, d.Log), d.Config.StripeWebhookSecret.Value())
@@ -247,6 +249,7 @@ func routes(d Deps, parts *components) []Route {
 		{"POST", "/operator/tenants/:slug/admins", V, "operator.tenant.invite_admin", con.InviteAdmin},
 		{"POST", "/operator/tenants/:slug/support", V, "operator.support.start", con.StartSupport},
 	}
+	rs = append(rs, providerPortalRoutes(d, parts)...)
 	if d.MailSink != nil {
 		rs = append(rs,
 			Route{"GET", "/dev/mail", tenant.SurfaceVendor, PermPublic, vendor.DevMail},
@@ -284,5 +287,68 @@ func register(app *fiber.App, rs []Route, g *guard) {
 			}
 			return h(c)
 		})
+	}
+}
+
+// ---- Provider portal (Trägerportal, issue 6): facilities, groups and places, closures,
+// photos, occupancy, facility and contract CSV, contracts register, Kindertagespflege.
+// Static segments (new, import) come before :id, so Fiber matches them first.
+func providerPortalRoutes(d Deps, parts *components) []Route {
+	portal := provider.NewService(d.DB, d.Clock, parts.files)
+	var csrf func(*fiber.Ctx) string
+	if parts.authn != nil {
+		csrf = parts.authn.CSRFToken
+	}
+	pv := provider.NewHandler(portal, d.Views, csrf, d.Authz)
+	ct := contract.NewHandler(contract.NewService(d.DB, d.Clock), portal, d.Views, csrf, d.Authz)
+	const T = tenant.SurfaceTenant
+	return []Route{
+		{"GET", "/staff/provider", T, "provider.read", pv.Home},
+		{"GET", "/staff/provider/occupancy", T, "provider.occupancy.read", pv.ProviderOccupancyPage},
+		{"GET", "/staff/provider/occupancy.csv", T, "provider.occupancy.read", pv.ProviderOccupancyCSV},
+		{"GET", "/staff/provider/facilities.csv", T, "provider.facility.export", pv.ExportFacilities},
+		{"GET", "/staff/provider/import", T, "provider.facility.import", pv.ImportForm},
+		{"POST", "/staff/provider/import", T, "provider.facility.import", pv.Import},
+		{"GET", "/staff/provider/tagespflege/new", T, "provider.tagespflege.create", pv.TagespflegeForm},
+		{"POST", "/staff/provider/tagespflege", T, "provider.tagespflege.create", pv.CreateTagespflege},
+		{"GET", "/staff/facilities/:id/profile", T, "provider.read", pv.ProfilePage},
+		{"POST", "/staff/facilities/:id/profile", T, "provider.facility.update", pv.UpdateProfile},
+		{"POST", "/staff/facilities/:id/photos", T, "provider.photo.manage", pv.AddPhoto},
+		{"POST", "/staff/facilities/:id/photos/:n/delete", T, "provider.photo.manage", pv.RemovePhoto},
+		{"POST", "/staff/facilities/:id/closures", T, "provider.closure.manage", pv.AddClosure},
+		{"POST", "/staff/facilities/:id/closures/:closure/delete", T, "provider.closure.manage", pv.RemoveClosure},
+		{"GET", "/staff/facilities/:id/groups", T, "provider.read", pv.GroupsPage},
+		{"POST", "/staff/facilities/:id/groups", T, "provider.group.manage", pv.CreateGroup},
+		{"GET", "/staff/facilities/:id/groups/:group", T, "provider.read", pv.GroupPage},
+		{"POST", "/staff/facilities/:id/groups/:group", T, "provider.group.manage", pv.UpdateGroup},
+		{"POST", "/staff/facilities/:id/groups/:group/delete", T, "provider.group.manage", pv.RemoveGroup},
+		{"GET", "/staff/facilities/:id/occupancy", T, "provider.occupancy.read", pv.OccupancyPage},
+		{"GET", "/staff/facilities/:id/occupancy.csv", T, "provider.occupancy.read", pv.OccupancyCSV},
+		{"GET", "/staff/contracts", T, "contract.read", ct.List},
+		{"GET", "/staff/contracts/new", T, "contract.create", ct.NewForm},
+		{"POST", "/staff/contracts", T, "contract.create", ct.Create},
+		{"GET", "/staff/contracts/import", T, "contract.import", ct.ImportForm},
+		{"POST", "/staff/contracts/import", T, "contract.import", ct.Import},
+		{"GET", "/staff/contracts/:id", T, "contract.read", ct.Detail},
+		{"POST", "/staff/contracts/:id/terminate", T, "contract.change", ct.Terminate},
+		{"POST", "/staff/contracts/:id/scope", T, "contract.change", ct.ChangeScope},
+		{"POST", "/staff/contracts/:id/cancel", T, "contract.change", ct.Cancel},
+
+		{"GET", "/api/v1/staff/facilities/:id/profile", T, "provider.read", pv.APIProfile},
+		{"PUT", "/api/v1/staff/facilities/:id/profile", T, "provider.facility.update", pv.APIUpdateProfile},
+		{"GET", "/api/v1/staff/facilities/:id/groups", T, "provider.read", pv.APIGroups},
+		{"POST", "/api/v1/staff/facilities/:id/groups", T, "provider.group.manage", pv.APICreateGroup},
+		{"PUT", "/api/v1/staff/facilities/:id/groups/:group", T, "provider.group.manage", pv.APIUpdateGroup},
+		{"GET", "/api/v1/staff/facilities/:id/occupancy", T, "provider.occupancy.read", pv.APIOccupancy},
+		{"GET", "/api/v1/staff/occupancy", T, "provider.occupancy.read", pv.APIProviderOccupancy},
+		{"POST", "/api/v1/staff/facilities/import", T, "provider.facility.import", pv.APIImportFacilities},
+		{"POST", "/api/v1/staff/tagespflege", T, "provider.tagespflege.create", pv.APICreateTagespflege},
+		{"GET", "/api/v1/staff/contracts", T, "contract.read", ct.APIList},
+		{"POST", "/api/v1/staff/contracts", T, "contract.create", ct.APICreate},
+		{"POST", "/api/v1/staff/contracts/import", T, "contract.import", ct.APIImport},
+		{"GET", "/api/v1/staff/contracts/:id", T, "contract.read", ct.APIGet},
+		{"POST", "/api/v1/staff/contracts/:id/terminate", T, "contract.change", ct.APITerminate},
+		{"POST", "/api/v1/staff/contracts/:id/scope", T, "contract.change", ct.APIChangeScope},
+		{"POST", "/api/v1/staff/contracts/:id/cancel", T, "contract.change", ct.APICancel},
 	}
 }

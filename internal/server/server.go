@@ -21,6 +21,7 @@ import (
 	"kitaportal/internal/platform/httpserver"
 	"kitaportal/internal/platform/i18n"
 	"kitaportal/internal/platform/mail"
+	"kitaportal/internal/platform/storage"
 	"kitaportal/internal/platform/view"
 	"kitaportal/internal/portal"
 	"kitaportal/internal/tenant"
@@ -42,6 +43,8 @@ type Deps struct {
 	// RateLimitPrefix keeps the rate-limit counters of several portals that share one
 	// Redis database apart (tests); empty in production.
 	RateLimitPrefix string
+	// Files keeps uploaded files; nil: the local disk at STORAGE_DIR.
+	Files storage.Storage
 }
 
 // New builds the Fiber app.

@@ -52,7 +52,7 @@ func setup(t testing.TB, env map[string]string) *bundle {
 func setupWith(t testing.TB, env map[string]string, clk *clock.Manual) *bundle {
 	t.Helper()
 	db, dbURL := tenanttest.DB(t)
-	vars := map[string]string{"BASE_DOMAIN": "localhost", "PUBLIC_URL": "http://localhost:8080", "METRICS_ADDR": ""}
+	vars := map[string]string{"BASE_DOMAIN": "localhost", "PUBLIC_URL": "http://localhost:8080", "METRICS_ADDR": "", "STORAGE_DIR": t.TempDir()}
 	for k, v := range env {
 		vars[k] = v
 	}

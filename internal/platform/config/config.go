@@ -62,6 +62,9 @@ type Config struct {
 
 	StripeSecretKey     Secret `env:"STRIPE_SECRET_KEY"`
 	StripeWebhookSecret Secret `env:"STRIPE_WEBHOOK_SECRET"`
+
+	// StorageDir is where uploaded files (facility photos) are kept on local disk.
+	StorageDir string `env:"STORAGE_DIR"`
 }
 
 // devAuthSecret is AUTH_SECRET outside production when none is set: sessions and CSRF
@@ -125,6 +128,8 @@ func Load(getenv func(string) string) (Config, error) {
 
 		StripeSecretKey:     Secret(p.str("STRIPE_SECRET_KEY", "")),
 		StripeWebhookSecret: Secret(p.str("STRIPE_WEBHOOK_SECRET", "")),
+
+		StorageDir: p.str("STORAGE_DIR", "data/files"),
 	}
 	c.PublicURL = p.publicURL("PUBLIC_URL", "http://"+c.BaseDomain+portOf(c.HTTPAddr))
 

@@ -35,10 +35,11 @@ type Local struct {
 	root string
 }
 
-// NewLocal creates root if needed.
+// NewLocal keeps files below root. Directories are created by the first write, so a
+// process that never stores anything leaves no trace on disk.
 func NewLocal(root string) (*Local, error) {
-	if err := os.MkdirAll(root, 0o750); err != nil {
-		return nil, fmt.Errorf("storage: %w", err)
+	if root == "" {
+		return nil, errors.New("storage: no directory given")
 	}
 	return &Local{root: root}, nil
 }
