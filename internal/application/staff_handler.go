@@ -2,7 +2,6 @@ package application
 
 import (
 	"bytes"
-	"encoding/csv"
 	"io"
 	"strconv"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"kitaportal/internal/family"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/clock"
+	"kitaportal/internal/platform/csvfile"
 	"kitaportal/internal/platform/view"
 )
 
@@ -63,33 +63,28 @@ func (h *Handler) ExportCSV(c *fiber.Ctx) error {
 		return err
 	}
 	var buf bytes.Buffer
-	buf.WriteString("\ufeff")
-	w := csv.NewWriter(&buf)
-	w.Comma = ';'
-	_ = w.Write([]string{"aktenzeichen", "kind_vorname", "kind_nachname", "geburtsdatum", "beginn", "betreuungsumfang", "rang",
-		"einrichtung", "status_wunsch", "status", "punkte", "eingegangen", "quelle", "moegliches_duplikat"})
+	w, err := csvfile.NewWriter(&buf, csvfile.UTF8)
+	if err != nil {
+		return err
+	}
+	_ = w.Write("aktenzeichen", "kind_vorname", "kind_nachname", "geburtsdatum", "beginn", "betreuungsumfang", "rang",
+		"einrichtung", "status_wunsch", "status", "punkte", "eingegangen", "quelle", "moegliches_duplikat")
 	for _, r := range rows {
 		submitted := ""
 		if r.SubmittedAt != nil {
 			submitted = r.SubmittedAt.In(clock.Berlin).Format("2006-01-02 15:04")
 		}
-		_ = w.Write([]string{r.Reference, csvSafe(r.FirstName), csvSafe(r.LastName), r.BirthDate.String(), r.StartDate.String(),
-			strconv.Itoa(r.CareHours), strconv.Itoa(r.Rank), csvSafe(r.Facility), r.ChoiceStatus, r.Status, strconv.Itoa(r.Points),
-			submitted, r.Source, strconv.FormatBool(r.Duplicate)})
+		_ = w.Write(r.Reference, r.FirstName, r.LastName, r.BirthDate.String(), r.StartDate.String(),
+			strconv.Itoa(r.CareHours), strconv.Itoa(r.Rank), r.Facility, r.ChoiceStatus, r.Status, strconv.Itoa(r.Points),
+			submitted, r.Source, strconv.FormatBool(r.Duplicate))
 	}
-	w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="vormerkungen.csv"`)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Send(buf.Bytes())
-}
-
-// csvSafe defuses spreadsheet formulas in names people typed (=, +, -, @ at the start).
-func csvSafe(s string) string {
-	if s != "" && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r') {
-		return "'" + s
-	}
-	return s
 }
 
 // Request shows one request to staff.
