@@ -44,7 +44,7 @@ const TaskImportWaitlist = "import:waitlist"
 
 // Limits of an import.
 const (
-	MaxImportBytes = 20 << 20
+	MaxImportBytes = 16 << 20 // within HTTP_BODY_LIMIT (20 MiB by default)
 	MaxImportRows  = 100000
 	importBatch    = 200
 )

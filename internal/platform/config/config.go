@@ -112,7 +112,7 @@ func Load(getenv func(string) string) (Config, error) {
 		LogLevel:  p.level("LOG_LEVEL", slog.LevelInfo),
 		LogFormat: p.oneOf("LOG_FORMAT", "json", "json", "text"),
 
-		BodyLimit:       p.integer("HTTP_BODY_LIMIT", 4<<20, 1<<10, 256<<20),
+		BodyLimit:       p.integer("HTTP_BODY_LIMIT", 20<<20, 1<<10, 256<<20), // the largest upload: a waitlist CSV (16 MB)
 		HeaderLimit:     p.integer("HTTP_HEADER_LIMIT", 8<<10, 1<<10, 64<<10),
 		RequestTimeout:  p.duration("HTTP_REQUEST_TIMEOUT", 15*time.Second, 100*time.Millisecond, 5*time.Minute),
 		ShutdownTimeout: p.duration("SHUTDOWN_TIMEOUT", 20*time.Second, time.Second, 5*time.Minute),

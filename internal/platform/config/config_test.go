@@ -15,7 +15,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Env != "development" || c.HTTPAddr != ":8080" || c.BaseDomain != "localhost" || c.BodyLimit != 4<<20 {
+	if c.Env != "development" || c.HTTPAddr != ":8080" || c.BaseDomain != "localhost" || c.BodyLimit != 20<<20 {
 		t.Errorf("defaults: %+v", c)
 	}
 	if got := c.TenantURL("kempten"); got != "http://kempten.localhost:8080" {
