@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,16 +42,16 @@ func BenchmarkRegistrationWindow(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer sink.Close()
-	httpAddr := freeAddr(b)
-	e := env(b, dbURL, "HTTP_ADDR="+httpAddr, "METRICS_ADDR=", "PUBLIC_URL=http://localhost:8080", "SMTP_URL="+sink.URL(), "LOG_LEVEL=warn")
+	httpAddr, serveMetrics, workerMetrics := freeAddr(b), freeAddr(b), freeAddr(b)
+	e := env(b, dbURL+os.Getenv("LOAD_DSN_SUFFIX"), "HTTP_ADDR="+httpAddr, "PUBLIC_URL=http://localhost:8080", "SMTP_URL="+sink.URL(), "LOG_LEVEL=warn")
 	for _, step := range [][]string{{"migrate", "up"}, {"tenants", "sync"}, {"seed", "bochum"}} {
 		if out, err := runCmd(b, e, step...); err != nil {
 			b.Fatalf("%v: %v\n%s", step, err, out)
 		}
 	}
 	facilities := prepareParents(b, dbURL, n)
-	serve := start(b, e, "serve")
-	worker := start(b, e, "worker")
+	serve := start(b, append(e, "METRICS_ADDR="+serveMetrics), "serve")
+	worker := start(b, append(e, "METRICS_ADDR="+workerMetrics), "worker")
 	eventually(b, "the portal to be ready", 30*time.Second, func() bool {
 		status, _, err := get(httpAddr, "localhost", "/readyz")
 		return err == nil && status == 200
@@ -64,6 +66,12 @@ func BenchmarkRegistrationWindow(b *testing.B) {
 	latencies := make([]time.Duration, n)
 	var wg sync.WaitGroup
 	rng := rand.New(rand.NewPCG(1, 2))
+	// LOAD_PROFILE=<dir> keeps CPU profiles of serve and worker over the middle of the run.
+	if dir := os.Getenv("LOAD_PROFILE"); dir != "" {
+		for name, addr := range map[string]string{"serve": serveMetrics, "worker": workerMetrics} {
+			go profile(b, addr, filepath.Join(dir, name+".pprof"), seconds/2)
+		}
+	}
 	b.ResetTimer()
 	began := time.Now()
 	for i := range n {
@@ -188,6 +196,20 @@ func prepareParents(b *testing.B, dbURL string, n int) []string {
 // childID is the id prepareParents gave parent i's child: md5('load-child-<i>')::uuid.
 func childID(_ string, i int) string {
 	return uuid.UUID(md5.Sum([]byte("load-child-" + strconv.Itoa(i)))).String()
+}
+
+// profile saves a CPU profile of the process whose metrics listener is addr.
+func profile(b *testing.B, addr, file string, seconds int) {
+	res, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, max(1, seconds)))
+	if err != nil {
+		b.Logf("profile %s: %v", file, err)
+		return
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if err := os.WriteFile(file, raw, 0o644); err != nil {
+		b.Logf("profile %s: %v", file, err)
+	}
 }
 
 func envInt(name string, def int) int {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"kitaportal/internal/platform/database"
 	"slices"
 	"strconv"
 	"strings"
@@ -451,7 +452,7 @@ func Lookup(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, facilityIDs []uu
 	rows, err := tx.Tx.QueryContext(ctx, `
 		SELECT facility_id, free FROM availability
 		WHERE tenant_id = $1 AND facility_id = ANY($2::uuid[]) AND age_band = $3 AND care_hours = $4 AND month = $5`,
-		tenantID, uuidStrings(facilityIDs), band, scope, month.FirstOfMonth())
+		database.Prepared, tenantID, uuidStrings(facilityIDs), band, scope, month.FirstOfMonth())
 	if err != nil {
 		return nil, fmt.Errorf("availability: lookup: %w", err)
 	}

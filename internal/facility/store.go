@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"kitaportal/internal/platform/database"
 	"strconv"
 	"strings"
 
@@ -123,7 +124,7 @@ func loadProfiles(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, ids []uuid
 	for i, id := range ids {
 		s[i] = id.String()
 	}
-	rows, err := tx.Tx.QueryContext(ctx, profilesSQL, tenantID, s)
+	rows, err := tx.Tx.QueryContext(ctx, profilesSQL, database.Prepared, tenantID, s)
 	if err != nil {
 		return nil, fmt.Errorf("facility: load: %w", err)
 	}

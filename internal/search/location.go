@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"kitaportal/internal/platform/database"
 	"regexp"
 	"strings"
 	"sync"
@@ -81,7 +82,7 @@ func (p *places) postcode(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, pl
 	set, ok := p.byTenant[tenantID]
 	p.mu.RUnlock()
 	if !ok || time.Since(set.read) > postcodesFresh {
-		rows, err := tx.Tx.QueryContext(ctx, `SELECT plz, place, lat, lon FROM postcode WHERE tenant_id = $1`, tenantID)
+		rows, err := tx.Tx.QueryContext(ctx, `SELECT plz, place, lat, lon FROM postcode WHERE tenant_id = $1`, database.Prepared, tenantID)
 		if err != nil {
 			return nil, fmt.Errorf("search: postcodes: %w", err)
 		}

@@ -94,7 +94,7 @@ func (s *Service) Search(ctx context.Context, t *tenant.Tenant, q Query) (*Resul
 
 func run(ctx context.Context, tx bun.Tx, t *tenant.Tenant, q Query, origin *Origin) ([]Item, int, error) {
 	query, args := searchSQL(t.ID, q, origin)
-	rows, err := tx.Tx.QueryContext(ctx, query, args...)
+	rows, err := tx.Tx.QueryContext(ctx, query, append([]any{database.Prepared}, args...)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("search: %w", err)
 	}

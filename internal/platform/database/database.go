@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -53,8 +54,21 @@ func pgxConfig(dsn string) (*pgx.ConnConfig, error) {
 		cfg.RuntimeParams["application_name"] = "kitaportal"
 	}
 	cfg.ConnectTimeout = 5 * time.Second
+	// bun writes the arguments into the statement, so nearly every statement text is new;
+	// pgx's default (prepare and cache each text) would cost an extra round trip and parse
+	// per statement for a cache that never hits. The simple protocol sends each at once.
+	// The few hot statements with $n parameters ask for a prepared plan (Prepared).
+	if !strings.Contains(dsn, "default_query_exec_mode") {
+		cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	}
 	return cfg, nil
 }
+
+// Prepared, passed as the first argument of a statement with $n parameters (through
+// database/sql: tx.QueryContext(ctx, query, database.Prepared, args...)), runs it as a
+// prepared statement cached per connection, so PostgreSQL plans it once: for hot,
+// parameterized queries such as the search.
+const Prepared = pgx.QueryExecModeCacheStatement
 
 // TenantSetting is the PostgreSQL setting that row-level security reads; it is set
 // for the length of one transaction only.
