@@ -26,10 +26,10 @@ import (
 
 // BenchmarkRegistrationWindow opens Bochum's registration window: distinct parents file
 // requests at a fixed rate (200 per second for 60 seconds by default; LOAD_RATE and
-// LOAD_SECONDS change it), each a draft and its submission through the API of the real
-// binary (`serve` and `worker` as separate processes, real PostgreSQL and Redis, mail
+// LOAD_SECONDS change it), each filed in one step (POST /api/v1/applications with
+// "submit": true) through the API of the real binary (`serve` and `worker` as separate processes, real PostgreSQL and Redis, mail
 // over SMTP to a local sink). The load is open-loop: a slow answer does not slow the
-// arrivals. It reports latency percentiles of the filing (draft + submit), errors, and
+// arrivals. It reports latency percentiles of the filing, errors, and
 // counts the confirmation mails in the sink: every filed request exactly one.
 //
 //	make load-register
@@ -87,15 +87,9 @@ func BenchmarkRegistrationWindow(b *testing.B) {
 		go func(i int, choices []map[string]string) {
 			defer wg.Done()
 			t0 := time.Now()
-			token := "kp_load_" + strconv.Itoa(i)
-			status, draft := callWith(client, httpAddr, "POST", "/api/v1/applications", token, map[string]any{
-				"child_id": childID(dbURL, i), "start_date": "2027-08-01", "care_hours": 25, "choices": choices})
-			id, _ := draft["id"].(string)
-			if status != 201 || id == "" {
-				errors.Add(1)
-				return
-			}
-			if status, _ := callWith(client, httpAddr, "POST", "/api/v1/applications/"+id+"/submit", token, nil); status != 200 {
+			status, filed := callWith(client, httpAddr, "POST", "/api/v1/applications", "kp_load_"+strconv.Itoa(i), map[string]any{
+				"child_id": childID(dbURL, i), "start_date": "2027-08-01", "care_hours": 25, "choices": choices, "submit": true})
+			if status != 201 || filed["status"] != "submitted" {
 				errors.Add(1)
 				return
 			}

@@ -19,6 +19,9 @@ type body struct {
 	Choices     []choiceIn `json:"choices"`
 	Criteria    Criteria   `json:"criteria"`
 	Declaration bool       `json:"declaration"`
+	// Submit files the request at once (one step: draft and submission in one
+	// transaction); without it the answer is a draft.
+	Submit bool `json:"submit"`
 }
 
 type choiceIn struct {
@@ -68,13 +71,14 @@ func (p patchBody) apply(a *Application) Input {
 	return in
 }
 
-// APICreate answers POST /api/v1/applications: 201 with the draft.
+// APICreate answers POST /api/v1/applications: 201 with the draft (or, with submit,
+// the filed request).
 func (h *Handler) APICreate(c *fiber.Ctx) error {
 	var b body
 	if err := account.DecodeJSON(c, &b); err != nil {
 		return err
 	}
-	a, err := h.s.Create(c.UserContext(), auth.CallerOf(c), b.input())
+	a, err := h.s.Create(c.UserContext(), auth.CallerOf(c), b.input(), b.Submit)
 	if err != nil {
 		return err
 	}

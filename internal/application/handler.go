@@ -175,7 +175,7 @@ func (h *Handler) NewForm(c *fiber.Ctx) error {
 func (h *Handler) Create(c *fiber.Ctx) error {
 	call := auth.CallerOf(c)
 	in, _ := inputOf(c, call.Tenant.Rules)
-	a, err := h.s.Create(c.UserContext(), call, in)
+	a, err := h.s.Create(c.UserContext(), call, in, false)
 	if err == nil && c.FormValue("action") == "submit" {
 		if _, err = h.s.Submit(c.UserContext(), call, a.ID); err != nil {
 			// The draft is saved; its page shows what stops the submission.

@@ -26,7 +26,8 @@ type Facts struct {
 	// city's area; "" when the family lives outside (or has no address yet: NoAddress).
 	Municipality string
 	NoAddress    bool
-	HasTicket    bool // a granted, unexpired ticket for this child and start period
+	HasTicket    bool       // a granted, unexpired ticket for this child and start period
+	Ticket       *uuid.UUID // that ticket
 	Start        date.Date
 	CareHours    int
 	Choices      []ChoiceFacts

@@ -83,8 +83,10 @@ func familyOf(ctx context.Context, tx bun.IDB, c auth.Caller, me uuid.UUID) (*fa
 }
 
 // Create files a draft for a child of the caller's family. The rules run at once (all
-// but those binding only at submission), so a family learns early what to change.
-func (s *Service) Create(ctx context.Context, c auth.Caller, in Input) (*Application, error) {
+// but those binding only at submission), so a family learns early what to change. With
+// submit the request is filed in the same transaction (one step for the family: the
+// rules for submission apply, and nothing is saved when they refuse).
+func (s *Service) Create(ctx context.Context, c auth.Caller, in Input, submit bool) (*Application, error) {
 	me, err := parent(c)
 	if err != nil {
 		return nil, err
@@ -100,18 +102,21 @@ func (s *Service) Create(ctx context.Context, c auth.Caller, in Input) (*Applica
 	id := uuid.Must(uuid.NewV7())
 	var out *Application
 	err = database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
-		fam, err := familyOf(ctx, tx, c, me)
+		fam, ch, err := family.HouseholdAndChild(ctx, tx, c.Tenant, me, in.ChildID)
 		if err != nil {
 			return err
 		}
-		ch, err := family.ChildOf(ctx, tx, c.Tenant.ID, fam.ID, in.ChildID)
-		if err != nil {
+		if fam == nil {
+			return family.ErrNoFamily
+		}
+		if ch == nil {
 			return apperr.Invalid("child_id", "child_unknown", nil)
 		}
 		f, err := facts(ctx, tx, c.Tenant, fam, ch, start, in, date.In(now), uuid.Nil)
 		if err != nil {
 			return err
 		}
+		f.Submitting = submit
 		if errs := Check(c.Tenant.Rules, f); len(errs) > 0 {
 			return errs
 		}
@@ -119,7 +124,13 @@ func (s *Service) Create(ctx context.Context, c auth.Caller, in Input) (*Applica
 			return err
 		}
 		out = draftOf(c.Tenant, id, ch, in, start, f.Choices, now)
-		return nil
+		if !submit {
+			return nil
+		}
+		if err := s.file(ctx, tx, c.Tenant, fam, out, f.Ticket, parentActor(c), now); err != nil {
+			return err
+		}
+		return s.afterSubmit(ctx, tx, c.Tenant, fam.ID, out)
 	})
 	if err != nil {
 		return nil, database.Classify(err)
@@ -269,17 +280,19 @@ func (s *Service) submit(ctx context.Context, tx bun.IDB, t *tenant.Tenant, fam 
 	if errs := Check(t.Rules, f); len(errs) > 0 {
 		return errs
 	}
-	var ticket *uuid.UUID
-	if fam.Municipality == "" {
-		if ticket, err = validTicket(ctx, tx, t.ID, a.ChildID, t.Rules.Calendar().YearStart(a.StartDate), date.In(now)); err != nil {
-			return err
-		}
+	return s.file(ctx, tx, t, fam, a, f.Ticket, actor, now)
+}
+
+// file marks a checked draft submitted: a reference number, the ticket that lets a family
+// from outside apply, the history; the caller's copy follows the row.
+func (s *Service) file(ctx context.Context, tx bun.IDB, t *tenant.Tenant, fam *family.Family, a *Application, ticket *uuid.UUID, actor Actor, now time.Time) error {
+	if fam.Municipality != "" {
+		ticket = nil // residents need none
 	}
 	ref, err := markSubmitted(ctx, tx, t, a.ID, ticket, actor, now)
 	if err != nil {
 		return err
 	}
-	// The caller's copy follows the row, so it need not be read again.
 	a.Status, a.Reference, a.SubmittedAt, a.TicketID, a.UpdatedAt = StatusSubmitted, ref, &now, ticket, now
 	a.Version++
 	a.History = append(a.History, Event{At: now, ActorKind: actor.Kind, From: StatusDraft, To: StatusSubmitted})

@@ -189,7 +189,7 @@ func facts(ctx context.Context, tx bun.IDB, t *tenant.Tenant, fam *family.Family
 	byID := map[uuid.UUID]*ChoiceFacts{}
 	for _, r := range rows {
 		f.ActiveOther = r.ActiveOther && !start.IsZero()
-		f.HasTicket = r.Ticket != nil
+		f.HasTicket, f.Ticket = r.Ticket != nil, r.Ticket
 		if r.ID != nil {
 			byID[*r.ID] = &ChoiceFacts{FacilityID: *r.ID, Name: r.Name, Type: r.Type, Municipality: r.Municipality, District: r.District,
 				Active: r.Status == "active", Found: true, Bands: r.Bands}

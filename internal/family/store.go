@@ -55,12 +55,46 @@ func HouseholdOf(ctx context.Context, tx bun.IDB, t *tenant.Tenant, accountID uu
 	if row == nil || err != nil {
 		return nil, err
 	}
+	return householdOf(*row), nil
+}
+
+// HouseholdAndChild reads, in one query, the household of the parent account (locked)
+// and its child childID: (nil, nil) without a family, (family, nil) for a child that is
+// not theirs.
+func HouseholdAndChild(ctx context.Context, tx bun.IDB, t *tenant.Tenant, accountID, childID uuid.UUID) (*Family, *Child, error) {
+	var row struct {
+		familyRow
+		ChildID *uuid.UUID `bun:"child_id"`
+		Child   Child      `bun:"embed:c_"`
+	}
+	err := tx.NewRaw(`SELECT f.id, f.street, f.house_number, f.plz, f.city, f.municipality_key, f.source, ch.id AS child_id,
+			ch.id AS c_id, ch.family_id AS c_family_id, coalesce(ch.first_name, '') AS c_first_name, coalesce(ch.last_name, '') AS c_last_name,
+			ch.birth_date AS c_birth_date, ch.expected_birth_date AS c_expected_birth_date, coalesce(ch.special_needs, '') AS c_special_needs,
+			ch.special_needs_consent_at AS c_special_needs_consent_at, ch.merged_into AS c_merged_into
+		FROM family f JOIN guardian g ON g.tenant_id = f.tenant_id AND g.family_id = f.id
+		LEFT JOIN child ch ON ch.tenant_id = f.tenant_id AND ch.family_id = f.id AND ch.id = ? AND ch.merged_into IS NULL
+		WHERE f.tenant_id = ? AND g.user_id = ? FOR UPDATE OF f`, childID, t.ID, accountID).Scan(ctx, &row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("read family and child: %w", err)
+	}
+	f := householdOf(row.familyRow)
+	if row.ChildID == nil {
+		return f, nil, nil
+	}
+	ch := row.Child
+	return f, &ch, nil
+}
+
+func householdOf(row familyRow) *Family {
 	f := &Family{ID: row.ID, Street: row.Street, HouseNumber: row.HouseNumber, PLZ: row.PLZ, City: row.City, Source: row.Source}
 	if row.Municipality != nil {
 		f.Municipality = *row.Municipality
 	}
 	f.Resident = f.Municipality != ""
-	return f, nil
+	return f
 }
 
 func rowOfAccount(ctx context.Context, tx bun.IDB, t *tenant.Tenant, accountID uuid.UUID, lock bool) (*familyRow, error) {

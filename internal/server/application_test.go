@@ -363,6 +363,39 @@ func TestEditWithdrawAndTheFacilitysDecisionsInADecentralCity(t *testing.T) {
 	f.file(t, request(f.child, "2027-08-01", 40, c))
 }
 
+// A family files in one step (draft and submission in one transaction): refused, nothing
+// is saved; accepted, the answer is the filed request with its reference and mail.
+func TestFilingInOneStep(t *testing.T) {
+	t.Parallel()
+	b := setupApplications(t)
+	k := b.tenant(t, "kempten")
+	b.place(t, k, "87435", "kempten")
+	kita := b.facility(t, k, "Kita Iller", "kita", "kempten", "", "krippe")
+	f := b.family(t, "kempten", "pia@kempten.test", "87435", "2025-10-01")
+	body := request(f.child, "2027-09-01", 35, kita)
+	body["submit"] = true
+	body["criteria"] = map[string]any{"single_parent": true} // without the declaration
+	status, got := f.api.call(t, "POST", "/api/v1/applications", body)
+	if status != 422 || !has(fieldErrors(got), "declaration:declaration_required") {
+		t.Fatalf("undeclared criteria: %d %v", status, fieldErrors(got))
+	}
+	if n := b.count(t, `SELECT count(*) FROM application WHERE tenant_id = ?`, k.ID); n != 0 {
+		t.Fatalf("a refused one-step filing left %d applications", n)
+	}
+	body["declaration"] = true
+	status, got = f.api.call(t, "POST", "/api/v1/applications", body)
+	if ref, _ := got["reference"].(string); status != 201 || got["status"] != "submitted" || !strings.HasPrefix(ref, "KEM-2026-") {
+		t.Fatalf("one step: %d %v", status, got)
+	}
+	if len(b.mails(t, "application_submitted")) != 1 {
+		t.Error("the confirmation mail")
+	}
+	status, again := f.api.call(t, "GET", "/api/v1/applications/"+got["id"].(string), nil)
+	if status != 200 || len(again["history"].([]any)) != 2 || again["reference"] != got["reference"] {
+		t.Errorf("stored: %d %v", status, again)
+	}
+}
+
 func TestChoicesOfAnotherCityAndGarbageAreRefused(t *testing.T) {
 	t.Parallel()
 	b := setupApplications(t)
