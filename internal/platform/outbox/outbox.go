@@ -63,19 +63,24 @@ type Enqueuer interface {
 
 // Relay moves committed outbox rows to asynq.
 type Relay struct {
-	db       *bun.DB
-	dsn      string // for the LISTEN connection; "" = poll only
-	enq      Enqueuer
-	log      *slog.Logger
-	Poll     time.Duration // fallback polling interval
-	Batch    int
-	Retain   time.Duration // how long asynq keeps finished tasks (dedupes re-relays)
+	db     *bun.DB
+	dsn    string // for the LISTEN connection; "" = poll only
+	enq    Enqueuer
+	log    *slog.Logger
+	Poll   time.Duration // fallback polling interval
+	Batch  int
+	Retain time.Duration // how long asynq keeps finished tasks (dedupes re-relays)
+	// Gather is how long the relay waits after a wake-up before it reads the outbox, so
+	// that a burst of commits (a registration window opening) is relayed in batches, not
+	// one transaction per job.
+	Gather   time.Duration
 	maxDelay time.Duration
 }
 
 // NewRelay returns a relay; call Run.
 func NewRelay(db *bun.DB, dsn string, enq Enqueuer, log *slog.Logger) *Relay {
-	return &Relay{db: db, dsn: dsn, enq: enq, log: log, Poll: time.Second, Batch: 200, Retain: 24 * time.Hour, maxDelay: 30 * time.Second}
+	return &Relay{db: db, dsn: dsn, enq: enq, log: log, Poll: time.Second, Batch: 200, Retain: 24 * time.Hour, Gather: 20 * time.Millisecond,
+		maxDelay: 30 * time.Second}
 }
 
 type row struct {
@@ -171,6 +176,7 @@ func (r *Relay) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-wake:
+			time.Sleep(r.Gather)
 		case <-time.After(wait):
 		}
 	}
