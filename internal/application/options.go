@@ -44,16 +44,14 @@ func (s *Service) Options(ctx context.Context, c auth.Caller, favourites []uuid.
 		if out.Family, err = family.OfAccount(ctx, tx, c.Tenant, me, false); err != nil {
 			return err
 		}
-		return tx.NewRaw(`SELECT id, name, type, city FROM facility WHERE tenant_id = ? AND status = 'active' ORDER BY name, id`,
-			c.Tenant.ID).Scan(ctx, &out.Facilities)
+		out.Facilities, err = activeFacilities(ctx, tx, c.Tenant.ID)
+		return err
 	})
 	if err != nil {
 		return nil, database.Classify(err)
 	}
 	for i := range out.Facilities {
-		f := &out.Facilities[i]
-		f.Favourite = slices.Contains(favourites, f.ID)
-		f.Tagespflege = IsTagespflege(f.Type)
+		out.Facilities[i].Favourite = slices.Contains(favourites, out.Facilities[i].ID)
 	}
 	slices.SortStableFunc(out.Facilities, func(a, b FacilityOption) int {
 		switch {
@@ -71,13 +69,24 @@ func (s *Service) Options(ctx context.Context, c auth.Caller, favourites []uuid.
 func (s *Service) CityFacilities(ctx context.Context, c auth.Caller) ([]FacilityOption, error) {
 	var out []FacilityOption
 	err := database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
-		return tx.NewRaw(`SELECT id, name, type, city FROM facility WHERE tenant_id = ? AND status = 'active' ORDER BY name, id`,
-			c.Tenant.ID).Scan(ctx, &out)
+		var err error
+		out, err = activeFacilities(ctx, tx, c.Tenant.ID)
+		return err
 	})
+	return out, database.Classify(err)
+}
+
+// activeFacilities lists the city's facilities that take requests, by name.
+func activeFacilities(ctx context.Context, tx bun.IDB, tenantID uuid.UUID) ([]FacilityOption, error) {
+	var out []FacilityOption
+	if err := tx.NewRaw(`SELECT id, name, type, city FROM facility WHERE tenant_id = ? AND status = 'active' ORDER BY name, id`,
+		tenantID).Scan(ctx, &out); err != nil {
+		return nil, err
+	}
 	for i := range out {
 		out[i].Tagespflege = IsTagespflege(out[i].Type)
 	}
-	return out, database.Classify(err)
+	return out, nil
 }
 
 // StaffFacilities lists the facilities in the caller's scope (the request list's filter).

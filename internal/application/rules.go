@@ -110,7 +110,7 @@ func Check(r *tenant.Rules, f Facts) apperr.List {
 	}
 
 	if !validScope(r.CareScopes, f.CareHours) {
-		add("care_hours", "care_scope_unknown", "scopes", joinInts(r.CareScopes))
+		add("care_hours", "care_scope_unknown", "scopes", tenant.ScopesText(r.CareScopes))
 	}
 
 	// Residence: residents, ticket holders, or anyone.
@@ -259,14 +259,6 @@ func validScope(scopes []int, h int) bool {
 		}
 	}
 	return false
-}
-
-func joinInts(xs []int) string {
-	s := make([]string, len(xs))
-	for i, x := range xs {
-		s[i] = strconv.Itoa(x)
-	}
-	return strings.Join(s, ", ")
 }
 
 // inWindow tells whether day lies in one of the yearly windows (MM-DD, both inclusive;

@@ -205,20 +205,6 @@ func facts(ctx context.Context, tx bun.IDB, t *tenant.Tenant, fam *family.Family
 	return f, nil
 }
 
-// validTicket returns the granted, unexpired ticket of child for the Kita year period.
-func validTicket(ctx context.Context, tx bun.IDB, tenantID, childID uuid.UUID, period, today date.Date) (*uuid.UUID, error) {
-	var id uuid.UUID
-	err := tx.QueryRowContext(ctx, `SELECT id FROM access_ticket WHERE tenant_id = ? AND child_id = ? AND kita_year = ?
-		AND status = 'granted' AND valid_until >= ? ORDER BY valid_until DESC LIMIT 1`, tenantID, childID, period, today).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &id, nil
-}
-
 // insert writes a new application with its choices and first history entry, in one
 // statement.
 func insert(ctx context.Context, tx bun.IDB, t *tenant.Tenant, id uuid.UUID, in Input, start date.Date, source string, staff *uuid.UUID, actor Actor, now time.Time) error {

@@ -410,7 +410,7 @@ func (im *Importer) row(ctx context.Context, tx bun.IDB, t *tenant.Tenant, r csv
 	collect(&errs, err)
 	hours, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(get(r, "care_hours")), "h"))
 	if err != nil {
-		errs = append(errs, apperr.Invalid("care_hours", "care_scope_unknown", map[string]any{"scopes": joinInts(t.Rules.CareScopes)}))
+		errs = append(errs, apperr.Invalid("care_hours", "care_scope_unknown", map[string]any{"scopes": tenant.ScopesText(t.Rules.CareScopes)}))
 	}
 	registered := today
 	if s := get(r, "registered_at"); s != "" {

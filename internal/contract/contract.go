@@ -171,7 +171,7 @@ func Check(t Terms, start, end date.Date) (date.Date, error) {
 // group) can take.
 func CheckHours(hours, groupHours int, scopes []int) *apperr.Error {
 	if !slices.Contains(scopes, hours) {
-		return apperr.Invalid("care_hours", "contract_care_hours", map[string]any{"allowed": provider.JoinInts(scopes)})
+		return apperr.Invalid("care_hours", "contract_care_hours", map[string]any{"allowed": tenant.ScopesText(scopes)})
 	}
 	if groupHours > 0 && hours > groupHours {
 		return apperr.Invalid("care_hours", "contract_care_hours_group", map[string]any{"hours": groupHours})

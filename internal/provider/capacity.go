@@ -59,7 +59,7 @@ func (g *GroupInput) Validate(r *tenant.Rules) error {
 		errs = append(errs, apperr.Invalid("age_band", "invalid_choice", map[string]any{"allowed": strings.Join(keys, ", ")}))
 	}
 	if !slices.Contains(r.CareScopes, g.CareHours) {
-		errs = append(errs, apperr.Invalid("care_hours", "provider_care_hours", map[string]any{"allowed": JoinInts(r.CareScopes)}))
+		errs = append(errs, apperr.Invalid("care_hours", "provider_care_hours", map[string]any{"allowed": tenant.ScopesText(r.CareScopes)}))
 	}
 	if err := CheckPeriods(g.Periods); err != nil {
 		errs = append(errs, err.(apperr.List)...)
@@ -145,13 +145,4 @@ func CheckLimit(typ string, l tenant.FacilityLimits, groups [][]Period) *apperr.
 		}
 	}
 	return nil
-}
-
-// JoinInts writes numbers for a message: "30, 35, 40".
-func JoinInts(xs []int) string {
-	parts := make([]string, len(xs))
-	for i, x := range xs {
-		parts[i] = strconv.Itoa(x)
-	}
-	return strings.Join(parts, ", ")
 }

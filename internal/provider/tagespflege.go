@@ -66,7 +66,7 @@ func (n *NewTagespflege) Validate(r *tenant.Rules) error {
 		errs = append(errs, err.(apperr.List)...)
 	}
 	if !slices.Contains(r.CareScopes, n.CareHours) {
-		add(apperr.Invalid("care_hours", "provider_care_hours", map[string]any{"allowed": JoinInts(r.CareScopes)}))
+		add(apperr.Invalid("care_hours", "provider_care_hours", map[string]any{"allowed": tenant.ScopesText(r.CareScopes)}))
 	}
 	if limit := PlacesLimit(n.Type, r.FacilityLimits); n.Places < 1 || (limit > 0 && n.Places > limit) {
 		add(apperr.Invalid("places", "number_out_of_range", map[string]any{"min": 1, "max": max(limit, 1)}))

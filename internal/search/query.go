@@ -248,7 +248,7 @@ func parseChild(v url.Values, r *tenant.Rules, today, lastMonth date.Date) (Chil
 	if s := strings.TrimSpace(v.Get(ParamCareHours)); s != "" {
 		h, err := strconv.Atoi(s)
 		if err != nil || !slices.Contains(r.CareScopes, h) {
-			errs = append(errs, apperr.Invalid(ParamCareHours, "care_hours_not_offered", map[string]any{"scopes": joinInts(r.CareScopes)}))
+			errs = append(errs, apperr.Invalid(ParamCareHours, "care_hours_not_offered", map[string]any{"scopes": tenant.ScopesText(r.CareScopes)}))
 		} else {
 			c.CareHours = h
 		}
@@ -359,14 +359,6 @@ func single(errs apperr.List) error {
 	default:
 		return errs
 	}
-}
-
-func joinInts(xs []int) string {
-	s := make([]string, len(xs))
-	for i, x := range xs {
-		s[i] = strconv.Itoa(x)
-	}
-	return strings.Join(s, ", ")
 }
 
 // Values writes q back as URL parameters: links to other pages of the result, to a

@@ -1,5 +1,10 @@
 package tenant
 
+import (
+	"strconv"
+	"strings"
+)
+
 // Rules is the whole configuration surface of one city: what tenants/<slug>.yaml holds,
 // what tenant admins may change, and what every rule engine reads. The YAML and JSON
 // names are the same; the JSON form is what the database keeps per version.
@@ -228,6 +233,15 @@ func (r *Rules) District(key string) (District, bool) {
 		}
 	}
 	return District{}, false
+}
+
+// ScopesText writes care scopes (weekly hours) the way messages list them: "30, 35, 40".
+func ScopesText(scopes []int) string {
+	parts := make([]string, len(scopes))
+	for i, h := range scopes {
+		parts[i] = strconv.Itoa(h)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // SupportsLanguage tells whether the portal of this tenant is offered in lang.
