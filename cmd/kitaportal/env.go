@@ -26,7 +26,14 @@ type env struct {
 }
 
 func newEnv(getenv func(string) string, stderr io.Writer) (*env, error) {
-	cfg, err := config.Load(getenv)
+	// getenv is os.Getenv for the binary; ask the process whether an empty variable is set
+	// at all, so that METRICS_ADDR= switches the metrics listener off.
+	cfg, err := config.LoadLookup(func(k string) (string, bool) {
+		if v := getenv(k); v != "" {
+			return v, true
+		}
+		return os.LookupEnv(k)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("configuration:\n%w", err)
 	}

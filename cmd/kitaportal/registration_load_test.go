@@ -50,8 +50,8 @@ func BenchmarkRegistrationWindow(b *testing.B) {
 		}
 	}
 	facilities := prepareParents(b, dbURL, n)
-	serve := start(b, append(e, "METRICS_ADDR="+serveMetrics), "serve")
-	worker := start(b, append(e, "METRICS_ADDR="+workerMetrics), "worker")
+	serve := start(b, append(e, "METRICS_ADDR="+serveMetrics, "PPROF=true"), "serve")
+	worker := start(b, append(e, "METRICS_ADDR="+workerMetrics, "PPROF=true"), "worker")
 	eventually(b, "the portal to be ready", 30*time.Second, func() bool {
 		status, _, err := get(httpAddr, "localhost", "/readyz")
 		return err == nil && status == 200

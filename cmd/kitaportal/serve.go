@@ -110,11 +110,13 @@ func serveMetrics(e *env, m *httpserver.Metrics) (stop func()) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
-	// Profiles for the operator, on the same internal listener (loopback by default):
-	// `go tool pprof http://127.0.0.1:9090/debug/pprof/profile?seconds=30`.
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	// Profiles for the operator only when PPROF=true, on the same internal listener
+	// (loopback by default): `go tool pprof http://127.0.0.1:9090/debug/pprof/profile?seconds=30`.
+	if e.cfg.PProf {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	srv := &http.Server{Addr: e.cfg.MetricsAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -18,9 +18,11 @@ import (
 // password, unconfirmed or disabled account.
 var ErrLoginFailed = &apperr.Error{Kind: apperr.KindUnauthenticated, Code: "login_failed", Field: "email"}
 
-// Authenticate checks address and password of an account of kind and returns it. Both
-// the address and the client are rate limited; an unknown address costs the same
-// password hash as a known one. A failure is written to the audit log.
+// Authenticate checks address and password of an account of kind and returns it. The
+// client is rate limited, and so are failures (auth.BeginLogin: hard per account and
+// client, soft per account, so a right password is never refused for failures of other
+// clients); an unknown address costs the same password hash as a known one. A failure
+// is written to the audit log.
 func (s *Service) Authenticate(ctx context.Context, c auth.Caller, kind, email, password string) (*Account, error) {
 	email, err := auth.Email("email", email)
 	if err != nil {
@@ -35,7 +37,8 @@ func (s *Service) Authenticate(ctx context.Context, c auth.Caller, kind, email, 
 	if err := s.limiter.Allow(ctx, c.Scope(), auth.LimitLoginAddr, c.AddrKey()); err != nil {
 		return nil, err
 	}
-	if err := s.limiter.Allow(ctx, c.Scope(), auth.LimitLoginAccount, kind+":"+auth.EmailKey(email)); err != nil {
+	attempt, err := s.limiter.BeginLogin(ctx, c.Scope(), kind+":"+auth.EmailKey(email), c.AddrKey())
+	if err != nil {
 		return nil, err
 	}
 	t := c.Tenant
@@ -67,9 +70,12 @@ func (s *Service) Authenticate(ctx context.Context, c auth.Caller, kind, email, 
 		}); err != nil {
 			return nil, err
 		}
+		if err := attempt.Failed(ctx); err != nil {
+			return nil, err
+		}
 		return nil, ErrLoginFailed
 	}
-	s.limiter.Reset(ctx, c.Scope(), auth.LimitLoginAccount, kind+":"+auth.EmailKey(email))
+	attempt.Succeeded(ctx)
 	if rehash {
 		if h, err := s.hasher.Hash(ctx, password); err == nil {
 			a.PasswordHash = h

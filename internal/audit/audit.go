@@ -180,7 +180,24 @@ type Entry struct {
 	ChildIDs   []uuid.UUID    `bun:"child_ids,array" json:"child_ids,omitempty"`
 	IP         *string        `bun:"ip" json:"ip,omitempty"`
 	Details    map[string]any `bun:"details,type:jsonb" json:"details,omitempty"`
+	// ChildCount is how many children the entry names; with Filter.Brief, ChildIDs holds
+	// only the first BriefChildren of them.
+	ChildCount int `bun:"child_count" json:"child_count,omitempty"`
+	// DetailsText is the details as JSON text cut to BriefDetails characters (with "…"
+	// when cut); only with Filter.Brief, which leaves Details empty.
+	DetailsText string `bun:"details_text" json:"-"`
 }
+
+// MoreChildren is how many of the entry's children ChildIDs leaves out.
+func (e Entry) MoreChildren() int { return max(0, e.ChildCount-len(e.ChildIDs)) }
+
+// What a brief listing (a page for people) shows of each entry at most, so that one
+// entry naming thousands of children or carrying a large detail cannot swell the page.
+const (
+	BriefChildren = 10
+	BriefDetails  = 300
+	briefText     = 200 // actor label, object id
+)
 
 // Filter narrows a listing. Zero fields do not filter.
 type Filter struct {
@@ -192,6 +209,7 @@ type Filter struct {
 	To     date.Date // inclusive
 	Before string    // cursor from the previous page
 	Limit  int
+	Brief  bool // cap what each entry carries (BriefChildren, BriefDetails) for a page
 }
 
 // MaxPage is the largest page a listing returns.
@@ -206,9 +224,19 @@ func List(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, f Filter) ([]Entr
 		limit = 50
 	}
 	q := strings.Builder{}
-	q.WriteString(`SELECT id, at, actor_kind, actor_id, actor_label, action, object_kind, object_id, child_ids, host(ip) AS ip, details
-		FROM audit_event WHERE tenant_id = ?`)
-	args := []any{tenantID}
+	var args []any
+	if f.Brief {
+		q.WriteString(`SELECT id, at, actor_kind, actor_id, left(actor_label, ?) AS actor_label, action, object_kind,
+			left(object_id, ?) AS object_id, child_ids[1:?] AS child_ids, cardinality(child_ids) AS child_count, host(ip) AS ip,
+			left(details::text, ?) AS details_text
+			FROM audit_event WHERE tenant_id = ?`)
+		args = append(args, briefText, briefText, BriefChildren, BriefDetails+1, tenantID)
+	} else {
+		q.WriteString(`SELECT id, at, actor_kind, actor_id, actor_label, action, object_kind, object_id, child_ids,
+			cardinality(child_ids) AS child_count, host(ip) AS ip, details
+			FROM audit_event WHERE tenant_id = ?`)
+		args = append(args, tenantID)
+	}
 	if f.Actor != "" {
 		if id, err := uuid.Parse(f.Actor); err == nil {
 			q.WriteString(` AND actor_id = ?`)
@@ -247,6 +275,14 @@ func List(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, f Filter) ([]Entr
 	var out []Entry
 	if err := tx.NewRaw(q.String(), args...).Scan(ctx, &out); err != nil {
 		return nil, "", fmt.Errorf("audit: list: %w", err)
+	}
+	for i := range out {
+		if r := []rune(out[i].DetailsText); len(r) > BriefDetails {
+			out[i].DetailsText = string(r[:BriefDetails]) + "…"
+		}
+		if out[i].DetailsText == "{}" {
+			out[i].DetailsText = ""
+		}
 	}
 	next := ""
 	if len(out) > limit {

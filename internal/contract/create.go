@@ -16,6 +16,7 @@ import (
 	"kitaportal/internal/auth"
 	"kitaportal/internal/authz"
 	"kitaportal/internal/availability"
+	"kitaportal/internal/family"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/database"
 	"kitaportal/internal/platform/date"
@@ -208,6 +209,11 @@ func childInScope(ctx context.Context, tx bun.Tx, c auth.Caller, k *Contract) er
 // entered twice — same names and birth date — with a contract in the period is refused:
 // the register must not hold one child twice, even as two records.
 func insertChild(ctx context.Context, tx bun.Tx, c auth.Caller, n *NewChild, start, end date.Date) (uuid.UUID, error) {
+	// Concurrent entries of the same child wait here for each other, so the check below
+	// sees the child and contract an earlier entry committed.
+	if err := family.LockChildIdentity(ctx, tx, c.Tenant.ID, n.FirstName, n.LastName, n.BirthDate); err != nil {
+		return uuid.Nil, err
+	}
 	var twin bool
 	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM child ch JOIN contract k ON k.tenant_id = ch.tenant_id AND k.child_id = ch.id
 		WHERE ch.tenant_id = ? AND lower(ch.first_name) = lower(?) AND lower(ch.last_name) = lower(?) AND ch.birth_date = ?

@@ -297,6 +297,20 @@ func CheckChild(in ChildInput, today date.Date) (NewChild, error) {
 // CheckInput validates a family as typed.
 func CheckInput(in Input) (Input, error) { return cleanInput(in) }
 
+// LockChildIdentity takes a transaction-scoped advisory lock on a child's identity in
+// tenant tenantID: its folded names and birth (or expected birth) date, as DedupeKey
+// folds them. Every path that writes a child takes it before it looks for the same child,
+// so concurrent entries of one child run one after the other and each sees the child the
+// one before it committed. The fold is coarser than lower(trim(...)), so entries that a
+// case-insensitive lookup would match always share the lock.
+func LockChildIdentity(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, first, last string, birth date.Date) error {
+	key := "child:" + tenantID.String() + ":" + DedupeKey(strings.TrimSpace(first), strings.TrimSpace(last), birth)
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, key); err != nil {
+		return fmt.Errorf("lock child identity: %w", err)
+	}
+	return nil
+}
+
 // CreateChild writes a child of family familyID and flags every other record of the
 // city that looks like the same child (same folded names and birth date) for staff. The
 // flag is not shown to the family: that another record exists is someone else's data.
@@ -307,6 +321,11 @@ func CreateChild(ctx context.Context, tx bun.IDB, tenantID, familyID uuid.UUID, 
 		ch.ConsentAt = &now
 	}
 	key := DedupeKey(ch.FirstName, ch.LastName, ch.Birth())
+	// Without the lock two entries of one child at the same moment would not see each
+	// other and neither would be flagged.
+	if err := LockChildIdentity(ctx, tx, tenantID, ch.FirstName, ch.LastName, ch.Birth()); err != nil {
+		return nil, err
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO child (tenant_id, id, family_id, first_name, last_name, birth_date, expected_birth_date,
 		special_needs, special_needs_consent_at, dedupe_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		tenantID, ch.ID, familyID, ch.FirstName, ch.LastName, ch.BirthDate, ch.ExpectedBirthDate, ch.SpecialNeeds, ch.ConsentAt, key); err != nil {

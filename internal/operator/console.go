@@ -87,7 +87,8 @@ func (o *Console) Login(ctx context.Context, c auth.Caller, email, password stri
 	if err := limiter.Allow(ctx, c.Scope(), auth.LimitLoginAddr, c.AddrKey()); err != nil {
 		return "", time.Time{}, err
 	}
-	if err := limiter.Allow(ctx, c.Scope(), auth.LimitLoginAccount, "operator:"+auth.EmailKey(email)); err != nil {
+	attempt, err := limiter.BeginLogin(ctx, c.Scope(), "operator:"+auth.EmailKey(email), c.AddrKey())
+	if err != nil {
 		return "", time.Time{}, err
 	}
 	op, err := o.operator(ctx, o.db, "email = ?", email, false)
@@ -108,8 +109,12 @@ func (o *Console) Login(ctx context.Context, c auth.Caller, email, password stri
 	}
 	if !ok {
 		_ = audit.RecordOperator(ctx, o.db, actor, audit.ActionLoginFailed, nil, nil)
+		if err := attempt.Failed(ctx); err != nil {
+			return "", time.Time{}, err
+		}
 		return "", time.Time{}, account.ErrLoginFailed
 	}
+	attempt.Succeeded(ctx)
 	var token string
 	err = database.InTx(ctx, o.db, func(ctx context.Context, tx bun.Tx) error {
 		if p := c.Principal; p != nil {

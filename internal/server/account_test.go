@@ -295,11 +295,11 @@ func TestBruteForceIsRateLimited(t *testing.T) {
 	if last != 429 || errCode(body) != "rate_limited" || !strings.Contains(body["error"].(map[string]any)["message"].(string), "Minuten") {
 		t.Errorf("11th try: %d %v", last, body)
 	}
-	// The right password does not get through either while the account is limited.
+	// The right password still gets the owner in: guessing cannot lock an account out.
 	a := b.api("kempten.localhost")
 	a.ip = "203.0.113.9"
-	if status, _ := a.call(t, "POST", "/api/v1/auth/login", map[string]string{"email": "pia@example.org", "password": goodPassword}); status != 429 {
-		t.Errorf("right password during the limit: %d", status)
+	if status, body := a.call(t, "POST", "/api/v1/auth/login", map[string]string{"email": "pia@example.org", "password": goodPassword}); status != 200 {
+		t.Errorf("right password during the limit: %d %v", status, body)
 	}
 	// Another city's account of the same address is not affected.
 	b.parent(t, "bochum", "pia@example.org")
@@ -315,6 +315,55 @@ func TestBruteForceIsRateLimited(t *testing.T) {
 	}
 	if last != 429 {
 		t.Errorf("21st registration from one address: %d %v", last, body)
+	}
+}
+
+func TestLoginLockIsPerClient(t *testing.T) {
+	t.Parallel()
+	b := setup(t, map[string]string{"TRUSTED_PROXIES": "0.0.0.0/32"})
+	b.parent(t, "kempten", "lea@example.org")
+	login := func(ip, password string) (int, map[string]any) {
+		a := b.api("kempten.localhost")
+		a.ip = ip
+		return a.call(t, "POST", "/api/v1/auth/login", map[string]string{"email": "lea@example.org", "password": password})
+	}
+	const attacker, owner, other = "198.51.100.66", "203.0.113.10", "203.0.113.11"
+	for i := 0; i < 10; i++ {
+		if status, body := login(attacker, "Falsch falsch falsch"); status != 401 {
+			t.Fatalf("wrong password %d: %d %v", i+1, status, body)
+		}
+	}
+	// The guessing client is locked out, with the right password too (no password check
+	// happens, so the lock gives nothing away).
+	for _, pw := range []string{"Falsch falsch falsch", goodPassword} {
+		if status, body := login(attacker, pw); status != 429 || errCode(body) != "rate_limited" {
+			t.Errorf("locked client, %q: %d %v", pw, status, body)
+		}
+	}
+	// Wrong passwords from another client are answered "too many", and that client soon
+	// is locked out as well.
+	for i := 0; i < 3; i++ {
+		if status, body := login(other, "Falsch falsch falsch"); status != 429 || errCode(body) != "rate_limited" {
+			t.Errorf("wrong password from another client %d: %d %v", i+1, status, body)
+		}
+	}
+	if status, _ := login(other, goodPassword); status != 429 {
+		t.Errorf("fourth try from the other client: %d", status)
+	}
+	// The owner's client signs in with the right password, and doing so lifts the
+	// account's count: a later typo is an ordinary failure.
+	if status, body := login(owner, goodPassword); status != 200 {
+		t.Fatalf("owner from another client: %d %v", status, body)
+	}
+	if status, body := login(owner, "Vertippt vertippt"); status != 401 || errCode(body) != "login_failed" {
+		t.Errorf("owner's typo after sign-in: %d %v", status, body)
+	}
+	if status, _ := login(owner, goodPassword); status != 200 {
+		t.Errorf("owner again: %d", status)
+	}
+	// The attacker's client stays locked until its window ends.
+	if status, _ := login(attacker, goodPassword); status != 429 {
+		t.Errorf("attacker after the owner's sign-in: %d", status)
 	}
 }
 

@@ -131,3 +131,27 @@ func TestOperatorReachesCityDataOnlyThroughLoggedTimeLimitedSupport(t *testing.T
 		t.Errorf("staff cookie on the console: %d", r.status)
 	}
 }
+
+// Guessing an operator's password locks out the guessing client, never the operator.
+func TestOperatorLoginLockIsPerClient(t *testing.T) {
+	t.Parallel()
+	b := setup(t, map[string]string{"TRUSTED_PROXIES": "0.0.0.0/32"})
+	op := b.operator(t)
+	login := func(ip, password string) response {
+		br := b.browser("localhost")
+		br.ip = ip
+		return br.submit(t, "/operator/login", "/operator/login", map[string]string{"email": op.Email, "password": password})
+	}
+	const attacker, owner = "198.51.100.66", "203.0.113.10"
+	for i := 0; i < 10; i++ {
+		if r := login(attacker, "Falsch falsch falsch"); r.status != 401 && r.status != 422 {
+			t.Fatalf("wrong password %d: %d", i+1, r.status)
+		}
+	}
+	if r := login(attacker, goodPassword); r.status != 429 {
+		t.Errorf("the guessing client with the right password: %d", r.status)
+	}
+	if r := login(owner, goodPassword); r.status != 303 || r.header.Get("Location") != "/operator/2fa" {
+		t.Errorf("the operator from their own client: %d %q", r.status, r.header.Get("Location"))
+	}
+}

@@ -357,10 +357,14 @@ func (h *Handler) Disable(c *fiber.Ctx) error {
 	return c.Redirect("/staff/users?done=disabled", fiber.StatusSeeOther)
 }
 
+// auditPage is how many entries one page of the audit log shows.
+const auditPage = 50
+
 // auditData is the audit log page.
 type auditData struct {
-	Entries []audit.Entry
-	NextURL string // the next (older) page with the same filter
+	Entries   []audit.Entry
+	NextURL   string // the next (older) page with the same filter
+	NewestURL string // the first (newest) page with the same filter, when this is not it
 }
 
 // FilterFrom reads the audit filter from the query string; bad values are refused
@@ -402,19 +406,33 @@ func (h *Handler) Audit(c *fiber.Ctx) error {
 	if err != nil {
 		return h.forms.Failed(c, err, "staff_audit", "staff.audit.title", form, auditData{})
 	}
+	// A page of at most 50 entries (audit.List's default), each capped (audit.Filter.Brief).
+	f.Limit, f.Brief = auditPage, true
 	entries, next, err := h.s.AuditLog(c.UserContext(), auth.CallerOf(c), f)
 	if err != nil {
 		return err
 	}
 	d := auditData{Entries: entries}
-	if next != "" {
-		q := url.Values{"before": {next}}
+	pageURL := func(before string) string {
+		q := url.Values{}
 		for k, v := range form.Values {
 			if v != "" {
 				q.Set(k, v)
 			}
 		}
-		d.NextURL = "/staff/audit?" + q.Encode()
+		if before != "" {
+			q.Set("before", before)
+		}
+		if len(q) == 0 {
+			return "/staff/audit"
+		}
+		return "/staff/audit?" + q.Encode()
+	}
+	if next != "" {
+		d.NextURL = pageURL(next)
+	}
+	if f.Before != "" {
+		d.NewestURL = pageURL("")
 	}
 	return h.forms.Show(c, fiber.StatusOK, "staff_audit", "staff.audit.title", form, d)
 }

@@ -22,6 +22,7 @@ const (
 // Errors of tenant resolution; the error handler turns them into pages.
 var (
 	ErrUnknownHost   = apperr.NotFound("unknown_portal")
+	ErrBadHost       = apperr.New(apperr.KindBadRequest, "bad_request") // a Host no DNS name, or not the request URI's
 	ErrSuspended     = apperr.New(apperr.KindUnavailable, "portal_paused")
 	ErrNotLoaded     = apperr.New(apperr.KindUnavailable, "service_starting")
 	ErrMisconfigured = apperr.New(apperr.KindUnavailable, "portal_unavailable")
@@ -78,7 +79,7 @@ func (r *Resolver) Middleware() fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		host, ok := r.proxies.Host(c)
 		if !ok {
-			return ErrUnknownHost
+			return ErrBadHost
 		}
 		surface, t, err := r.Resolve(host)
 		c.Locals(localSurface, surface)

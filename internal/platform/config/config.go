@@ -34,7 +34,8 @@ type Config struct {
 	MailFrom        string        `env:"MAIL_FROM"`
 	DevMailSink     bool          `env:"DEV_MAIL_SINK"`      // capture mail locally and list it at /dev/mail
 	DevMailSinkSMTP string        `env:"DEV_MAIL_SINK_ADDR"` // where the local SMTP sink listens
-	MetricsAddr     string        `env:"METRICS_ADDR"`       // separate listener for /metrics; empty = off
+	MetricsAddr     string        `env:"METRICS_ADDR"`       // separate listener for /metrics; set but empty = off
+	PProf           bool          `env:"PPROF"`              // also serve /debug/pprof/ on the metrics listener
 
 	LogLevel  slog.Level `env:"LOG_LEVEL"`
 	LogFormat string     `env:"LOG_FORMAT"` // json | text
@@ -87,10 +88,20 @@ func (s Secret) Value() string { return string(s) }
 // LogValue keeps secrets out of structured logs.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
-// Load builds the configuration from getenv (os.Getenv in production, a map in tests).
-// All problems are reported together, each naming its variable.
+// Load builds the configuration from getenv. It cannot tell a variable set to "" from one
+// that is unset, so an empty METRICS_ADDR means the default here; use LoadLookup (with
+// os.LookupEnv) where "METRICS_ADDR=" must switch the listener off.
 func Load(getenv func(string) string) (Config, error) {
-	p := parser{getenv: getenv}
+	return LoadLookup(func(k string) (string, bool) {
+		v := getenv(k)
+		return v, v != ""
+	})
+}
+
+// LoadLookup builds the configuration from lookup (os.LookupEnv in production, a map in
+// tests). All problems are reported together, each naming its variable.
+func LoadLookup(lookup func(string) (string, bool)) (Config, error) {
+	p := parser{getenv: func(k string) string { v, _ := lookup(k); return v }}
 	c := Config{
 		Env:        p.oneOf("APP_ENV", "development", "development", "test", "production"),
 		HTTPAddr:   p.str("HTTP_ADDR", ":8080"),
@@ -107,7 +118,8 @@ func Load(getenv func(string) string) (Config, error) {
 		MailFrom:        p.str("MAIL_FROM", "Kitaportal <no-reply@kitaportal.localhost>"),
 		DevMailSink:     p.boolean("DEV_MAIL_SINK", false),
 		DevMailSinkSMTP: p.str("DEV_MAIL_SINK_ADDR", "127.0.0.1:2525"),
-		MetricsAddr:     p.str("METRICS_ADDR", "127.0.0.1:9090"),
+		MetricsAddr:     metricsAddr(lookup),
+		PProf:           p.boolean("PPROF", false),
 
 		LogLevel:  p.level("LOG_LEVEL", slog.LevelInfo),
 		LogFormat: p.oneOf("LOG_FORMAT", "json", "json", "text"),
@@ -138,6 +150,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.PublicURL != nil && !strings.EqualFold(c.PublicURL.Hostname(), c.BaseDomain) {
 		p.fail("PUBLIC_URL", "its host must be BASE_DOMAIN ("+c.BaseDomain+")")
+	}
+	if c.PProf && c.MetricsAddr == "" {
+		p.fail("PPROF", "needs METRICS_ADDR: profiles are served only on the metrics listener")
 	}
 	if c.Env == "production" && c.DevMailSink {
 		p.fail("DEV_MAIL_SINK", "must not be enabled in production")
@@ -218,6 +233,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("mail_from", c.MailFrom),
 		slog.Bool("dev_mail_sink", c.DevMailSink),
 		slog.String("metrics_addr", c.MetricsAddr),
+		slog.Bool("pprof", c.PProf),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.Int("body_limit", c.BodyLimit),
 		slog.Int("header_limit", c.HeaderLimit),
@@ -247,6 +263,15 @@ func maskURL(raw string) string {
 		u.User = url.UserPassword(u.User.Username(), "****")
 	}
 	return u.Redacted()
+}
+
+// metricsAddr is METRICS_ADDR: 127.0.0.1:9090 when unset, off ("") when set but empty.
+func metricsAddr(lookup func(string) (string, bool)) string {
+	v, set := lookup("METRICS_ADDR")
+	if !set {
+		return "127.0.0.1:9090"
+	}
+	return strings.TrimSpace(v)
 }
 
 func portOf(addr string) string {

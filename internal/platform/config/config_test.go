@@ -131,3 +131,44 @@ func TestAuthSecret(t *testing.T) {
 		t.Fatalf("development secret in production: %v", err)
 	}
 }
+
+func TestMetricsListenerAndProfiles(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		vars    map[string]string
+		addr    string
+		pprof   bool
+		wantErr string
+	}{
+		{"unset: default listener, no profiles", nil, "127.0.0.1:9090", false, ""},
+		{"set but empty: off", map[string]string{"METRICS_ADDR": ""}, "", false, ""},
+		{"blank: off", map[string]string{"METRICS_ADDR": "  "}, "", false, ""},
+		{"an address", map[string]string{"METRICS_ADDR": "127.0.0.1:9191"}, "127.0.0.1:9191", false, ""},
+		{"profiles asked for", map[string]string{"PPROF": "true"}, "127.0.0.1:9090", true, ""},
+		{"profiles off", map[string]string{"PPROF": "false"}, "127.0.0.1:9090", false, ""},
+		{"PPROF empty: default off", map[string]string{"PPROF": ""}, "127.0.0.1:9090", false, ""},
+		{"PPROF not a bool", map[string]string{"PPROF": "yes please"}, "", false, "PPROF: must be true or false"},
+		{"profiles without a listener", map[string]string{"METRICS_ADDR": "", "PPROF": "true"}, "", false, "PPROF: needs METRICS_ADDR"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := LoadLookup(func(k string) (string, bool) { v, ok := tc.vars[k]; return v, ok })
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("want error %q, got %v", tc.wantErr, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.MetricsAddr != tc.addr || c.PProf != tc.pprof {
+				t.Errorf("METRICS_ADDR %q PPROF %v, want %q %v", c.MetricsAddr, c.PProf, tc.addr, tc.pprof)
+			}
+		})
+	}
+	// Load (a getenv without "is it set") cannot tell empty from unset: the default.
+	if c, err := load(map[string]string{"METRICS_ADDR": ""}); err != nil || c.MetricsAddr != "127.0.0.1:9090" {
+		t.Errorf("Load: %q %v", c.MetricsAddr, err)
+	}
+}

@@ -33,15 +33,42 @@ func peer(c *fiber.Ctx) netip.Addr {
 }
 
 // Host is the host name the client asked for, lower-case, without port and trailing dot.
-// ok is false for a host that is not a syntactically valid DNS name.
+// It is the Host header itself, never fasthttp's view of it: fasthttp drops a userinfo
+// part ("evil@kempten.localhost" would count as kempten.localhost) and prefers the host
+// of an absolute request URI ("GET http://kempten.localhost/" with Host: bochum…).
+// ok is false for a host that is not a syntactically valid DNS name (so any '@'), and for
+// an absolute request URI whose host is not the Host header's; such requests are refused.
 func (p *Proxies) Host(c *fiber.Ctx) (host string, ok bool) {
-	raw := string(c.Request().Host())
-	if len(p.trusted) > 0 && p.isTrusted(peer(c)) {
-		if xf := c.Get(fiber.HeaderXForwardedHost); xf != "" {
-			raw, _, _ = strings.Cut(xf, ",") // the first entry is what the client asked for
+	header := string(c.Request().Header.Host())
+	host, ok = NormalizeHost(header)
+	if !ok {
+		return "", false
+	}
+	if uriHost, absolute := absoluteURIHost(string(c.Request().Header.RequestURI())); absolute {
+		if h, valid := NormalizeHost(uriHost); !valid || h != host {
+			return "", false
 		}
 	}
-	return NormalizeHost(raw)
+	if len(p.trusted) > 0 && p.isTrusted(peer(c)) {
+		if xf := c.Get(fiber.HeaderXForwardedHost); xf != "" {
+			first, _, _ := strings.Cut(xf, ",") // the first entry is what the client asked for
+			return NormalizeHost(first)
+		}
+	}
+	return host, true
+}
+
+// absoluteURIHost is the authority of an absolute-form request URI
+// ("http://host:port/path"); absolute is false for the usual origin form ("/path").
+func absoluteURIHost(uri string) (authority string, absolute bool) {
+	scheme, rest, found := strings.Cut(uri, "://")
+	if !found || strings.ContainsAny(scheme, "/?#") {
+		return "", false
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	return rest, true
 }
 
 // ClientIP is the address of the client: the peer, or, behind trusted proxies, the last

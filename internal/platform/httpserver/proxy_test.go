@@ -31,3 +31,25 @@ func TestNormalizeHost(t *testing.T) {
 		}
 	}
 }
+
+func TestAbsoluteURIHost(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		in, want string
+		abs      bool
+	}{
+		{"/", "", false},
+		{"/path?next=http://evil.example/", "", false},
+		{"http://kempten.localhost/", "kempten.localhost", true},
+		{"HTTPS://evil@kempten.localhost:8080?x", "evil@kempten.localhost:8080", true},
+		{"http://kempten.localhost", "kempten.localhost", true},
+	} {
+		got, abs := absoluteURIHost(c.in)
+		if got != c.want || abs != c.abs {
+			t.Errorf("absoluteURIHost(%q) = %q, %v", c.in, got, abs)
+		}
+	}
+	if _, ok := NormalizeHost("evil@kempten.localhost"); ok {
+		t.Error("a host with userinfo is accepted")
+	}
+}
