@@ -46,13 +46,19 @@ func TestHashAndVerify(t *testing.T) {
 }
 
 // No more hashes run at once than the hasher allows, and a full hasher makes callers
-// wait, then answer "busy" instead of queueing for ever.
+// wait, then answer "busy" instead of queueing for ever. The holders of the slots block
+// until the test lets them go, and waitTimer tells who waits: no timing involved.
 func TestHashingConcurrencyIsBounded(t *testing.T) {
 	t.Parallel()
-	h := NewHasher(cheap, 2)
+	const slots = 2
+	h := NewHasher(cheap, slots)
+	waiting := make(chan struct{}, slots+1)
 	var running, peak atomic.Int32
+	entered := make(chan int, slots+1)
+	leave := make([]chan struct{}, slots+1)
 	var wg sync.WaitGroup
-	for range 12 {
+	hold := func(i int) {
+		leave[i] = make(chan struct{})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -67,19 +73,79 @@ func TestHashingConcurrencyIsBounded(t *testing.T) {
 					break
 				}
 			}
-			time.Sleep(5 * time.Millisecond)
+			entered <- i
+			<-leave[i]
 			running.Add(-1)
 			h.release()
 		}()
 	}
-	wg.Wait()
-	if peak.Load() != 2 {
-		t.Errorf("peak concurrency %d, want 2", peak.Load())
+	// next is what the last started caller did: entered a slot (its number) or waited (-1).
+	next := func(what string) int {
+		t.Helper()
+		select {
+		case i := <-entered:
+			return i
+		case <-waiting:
+			return -1
+		case <-time.After(10 * time.Second):
+			t.Fatalf("timed out waiting for %s", what)
+			return -1
+		}
 	}
+	// A caller that finds every slot taken reports it; its wait never expires on its own.
+	h.waitTimer = func(time.Duration) <-chan time.Time {
+		waiting <- struct{}{}
+		return nil
+	}
+	for i := range slots {
+		hold(i)
+		if got := next("a free slot"); got != i {
+			t.Fatalf("caller %d did not get one of the %d free slots", i, slots)
+		}
+	}
+	// Every slot is taken: one more caller must wait, not hash.
+	hold(slots)
+	if got := next("the extra caller"); got != -1 {
+		t.Fatalf("caller %d hashed while %d hashes were running", got, slots)
+	}
+	// A released slot goes to the waiting caller.
+	close(leave[0])
+	if got := next("the waiting caller to get the released slot"); got != slots {
+		t.Fatalf("after a release: %d, want the waiting caller %d to enter", got, slots)
+	}
+	for i := 1; i <= slots; i++ {
+		close(leave[i])
+	}
+	wg.Wait()
+	if peak.Load() != slots {
+		t.Errorf("peak concurrency %d, want %d", peak.Load(), slots)
+	}
+
 	busy := NewHasher(cheap, 1)
-	busy.maxWait = 20 * time.Millisecond
+	asked := make(chan time.Duration, 1)
+	expire := make(chan time.Time, 1)
+	busy.waitTimer = func(d time.Duration) <-chan time.Time {
+		asked <- d
+		return expire
+	}
 	busy.slots <- struct{}{} // someone is hashing
-	if _, err := busy.Hash(context.Background(), "x"); !errors.Is(err, ErrHasherBusy) {
+	result := make(chan error, 1)
+	go func() {
+		_, err := busy.Hash(context.Background(), "x")
+		result <- err
+	}()
+	select {
+	case d := <-asked:
+		if d != busy.maxWait {
+			t.Errorf("waits %s, want maxWait %s", d, busy.maxWait)
+		}
+	case err := <-result:
+		t.Fatalf("full hasher answered without waiting: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("full hasher neither waited nor answered")
+	}
+	expire <- time.Now() // the wait is over
+	if err := <-result; !errors.Is(err, ErrHasherBusy) {
 		t.Errorf("full hasher: %v", err)
 	}
 }

@@ -51,6 +51,9 @@ type Hasher struct {
 	slots   chan struct{}
 	maxWait time.Duration
 	dummy   string // a hash of a random password, checked for unknown accounts
+	// waitTimer, if set, replaces the maxWait timer of a caller that found every slot
+	// taken: tests see who waits and decide when the wait is over. Nil in production.
+	waitTimer func(time.Duration) <-chan time.Time
 }
 
 // NewHasher returns a hasher running at most concurrency hashes at once (0: half the
@@ -71,12 +74,27 @@ func (h *Hasher) Concurrency() int { return cap(h.slots) }
 func (h *Hasher) Params() Argon2Params { return h.params }
 
 func (h *Hasher) acquire(ctx context.Context) error {
-	t := time.NewTimer(h.maxWait)
-	defer t.Stop()
+	// A free slot (or a done ctx) settles it at once: only a caller that has to wait
+	// starts the timer (or calls waitTimer).
 	select {
 	case h.slots <- struct{}{}:
 		return nil
-	case <-t.C:
+	case <-ctx.Done():
+		return ctx.Err()
+	default:
+	}
+	var expired <-chan time.Time
+	if h.waitTimer != nil {
+		expired = h.waitTimer(h.maxWait)
+	} else {
+		t := time.NewTimer(h.maxWait)
+		defer t.Stop()
+		expired = t.C
+	}
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	case <-expired:
 		return ErrHasherBusy
 	case <-ctx.Done():
 		return ctx.Err()
