@@ -21,6 +21,7 @@ type bundle struct {
 	db    *bun.DB
 	sink  *mail.Sink
 	queue string
+	redis asynq.RedisConnOpt
 }
 
 // setup runs the real chain: outbox relay → asynq on Redis → mail job → SMTP sink.
@@ -67,7 +68,7 @@ func setup(t *testing.T) *bundle {
 		_ = insp.DeleteQueue(queue, true)
 		insp.Close()
 	})
-	return &bundle{db: db, sink: sink, queue: queue}
+	return &bundle{db: db, sink: sink, queue: queue, redis: opt}
 }
 
 type queueRewriter struct {
@@ -89,6 +90,7 @@ func (b *bundle) queueMail(t *testing.T, m mail.Message) {
 	}
 }
 
+// waitFor polls for a state that must come; it never waits for something not to happen.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
@@ -100,21 +102,39 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// settled waits until no mail job can run any more: the relay has handed over every
+// outbox row, and the test's queue holds no job that is pending, running, scheduled or
+// due for a retry (finished jobs are completed or archived, which never run again). From
+// then on nothing can reach the sink, so its count is final.
+func (b *bundle) settled(t *testing.T) {
+	t.Helper()
+	insp := asynq.NewInspector(b.redis)
+	defer insp.Close()
+	waitFor(t, "every mail job to finish", func() bool {
+		var unrelayed int
+		err := b.db.QueryRowContext(context.Background(), `SELECT count(*) FROM outbox WHERE relayed_at IS NULL`).Scan(&unrelayed)
+		if err != nil || unrelayed > 0 {
+			return false
+		}
+		// Read after the outbox: a relayed row's job is already in Redis. The counts are
+		// one atomic snapshot, and a job moves between these sets atomically.
+		q, err := insp.GetQueueInfo(b.queue)
+		return err == nil && q.Pending+q.Active+q.Scheduled+q.Retry+q.Aggregating == 0
+	})
+}
+
 func TestMailIsDeliveredOnceThroughOutboxAndQueue(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.queueMail(t, mail.Message{To: "eltern@example.org", Subject: "Bestätigung Ihrer Vormerkung", Text: "Danke."})
-	waitFor(t, "the mail", func() bool { return b.sink.Total() == 1 })
-	// The sink has the mail before the mailer records the delivery: wait for the record.
+	b.settled(t)
 	var recorded int
-	waitFor(t, "the delivery record", func() bool {
-		err := b.db.QueryRowContext(context.Background(), `SELECT count(*) FROM mail_delivery`).Scan(&recorded)
-		return err == nil && recorded >= 1
-	})
+	if err := b.db.QueryRowContext(context.Background(), `SELECT count(*) FROM mail_delivery`).Scan(&recorded); err != nil {
+		t.Fatal(err)
+	}
 	if recorded != 1 {
 		t.Fatalf("delivery recorded %d times", recorded)
 	}
-	time.Sleep(300 * time.Millisecond)
 	if n := b.sink.Total(); n != 1 {
 		t.Errorf("sent %d times", n)
 	}
@@ -125,8 +145,7 @@ func TestSMTPFailuresAreRetriedAndSentOnce(t *testing.T) {
 	b := setup(t)
 	b.sink.FailNext(2)
 	b.queueMail(t, mail.Message{To: "eltern@example.org", Subject: "Erinnerung", Text: "Bitte antworten Sie."})
-	waitFor(t, "the mail after two refusals", func() bool { return b.sink.Total() == 1 })
-	time.Sleep(300 * time.Millisecond)
+	b.settled(t) // after two refusals and two retries
 	if got := b.sink.Messages(); len(got) != 1 || got[0].Subject != "Erinnerung" {
 		t.Errorf("got %d mails", len(got))
 	}
