@@ -13,6 +13,7 @@ import (
 	"kitaportal/internal/favourite"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/date"
+	"kitaportal/internal/platform/httpserver"
 	"kitaportal/internal/platform/view"
 	"kitaportal/internal/search"
 	"kitaportal/internal/tenant"
@@ -29,15 +30,6 @@ type Handler struct {
 // NewHandler returns the facility handlers.
 func NewHandler(svc *Service, s *search.Service, views *view.Renderer, lists *favourite.Lists) *Handler {
 	return &Handler{svc: svc, search: s, views: views, lists: lists}
-}
-
-// idParam reads the facility id of the path; anything else is simply not found.
-func idParam(c *fiber.Ctx) (uuid.UUID, error) {
-	id, err := uuid.Parse(c.Params("id"))
-	if err != nil {
-		return uuid.Nil, ErrNotFound
-	}
-	return id, nil
 }
 
 // child reads the optional child of the query.
@@ -105,7 +97,7 @@ const monthsShown = 12
 // fits and what to expect at the start.
 func (h *Handler) Profile(c *fiber.Ctx) error {
 	t := tenant.FromFiber(c)
-	id, err := idParam(c)
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -229,13 +221,13 @@ func MonthLabel(w search.Words, m date.Date) string {
 // Photo serves one photo. SVG photos may not run scripts or load anything.
 func (h *Handler) Photo(c *fiber.Ctx) error {
 	t := tenant.FromFiber(c)
-	id, err := idParam(c)
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	n, err := strconv.Atoi(c.Params("n"))
-	if err != nil || n < 1 || n > 20 {
-		return ErrNotFound
+	n, err := httpserver.PathNumber(c, "n", 1, 20)
+	if err != nil {
+		return err
 	}
 	contentType, data, err := h.svc.Photo(c.UserContext(), t, id, n, c.Query("size") == "thumb")
 	if err != nil {
@@ -371,7 +363,7 @@ func localPath(next string) string {
 // also age_fit and availability as the search answers them.
 func (h *Handler) APIProfile(c *fiber.Ctx) error {
 	t := tenant.FromFiber(c)
-	id, err := idParam(c)
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -412,7 +404,7 @@ var monthPattern = regexp.MustCompile(`^[0-9]{4}-(0[1-9]|1[0-2])$`)
 // twelve months).
 func (h *Handler) APIAvailability(c *fiber.Ctx) error {
 	t := tenant.FromFiber(c)
-	id, err := idParam(c)
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}

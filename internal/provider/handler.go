@@ -15,6 +15,7 @@ import (
 	"kitaportal/internal/platform/csvfile"
 	"kitaportal/internal/platform/csvimport"
 	"kitaportal/internal/platform/date"
+	"kitaportal/internal/platform/httpserver"
 	"kitaportal/internal/platform/view"
 	"kitaportal/internal/search"
 	"kitaportal/internal/tenant"
@@ -31,25 +32,6 @@ type Handler struct {
 // NewHandler returns the provider portal's handlers; csrf gives a page's form token.
 func NewHandler(s *Service, views *view.Renderer, csrf func(*fiber.Ctx) string, enforcer *authz.Enforcer) *Handler {
 	return &Handler{s: s, views: views, forms: view.Forms{Views: views, CSRF: csrf}, authz: enforcer}
-}
-
-// PathID reads a uuid of the path; anything else is an unknown id.
-func PathID(c *fiber.Ctx, name string) (uuid.UUID, error) {
-	id, err := uuid.Parse(c.Params(name))
-	if err != nil {
-		return uuid.Nil, ErrNotFound
-	}
-	return id, nil
-}
-
-// pathIDs reads two uuids of the path (a facility and one of its things).
-func pathIDs(c *fiber.Ctx, a, b string) (uuid.UUID, uuid.UUID, error) {
-	first, err := PathID(c, a)
-	if err != nil {
-		return uuid.Nil, uuid.Nil, err
-	}
-	second, err := PathID(c, b)
-	return first, second, err
 }
 
 // Can tells whether the caller holds action in the host's tenant (to show or hide a
@@ -132,7 +114,7 @@ func (h *Handler) ProfilePage(c *fiber.Ctx) error {
 // profilePage shows the profile; f is the profile form as typed (nil: as stored), typed
 // the values of the photo or closure form that failed.
 func (h *Handler) profilePage(c *fiber.Ctx, status int, f *view.Form, typed map[string]string, failure error) error {
-	id, err := PathID(c, "id")
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -182,18 +164,12 @@ func onOff(b bool) string {
 
 // UpdateProfile saves the profile form.
 func (h *Handler) UpdateProfile(c *fiber.Ctx) error {
-	id, err := PathID(c, "id")
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	v := map[string]string{}
-	for _, k := range []string{"name", "description", "phone", "email", "website", "age_min_months", "age_max_months", "lunch", "barrier_free"} {
-		v[k] = c.FormValue(k)
-	}
-	var concepts []string
-	for _, raw := range c.Request().PostArgs().PeekMulti("concepts") {
-		concepts = append(concepts, string(raw))
-	}
+	v := httpserver.FormValues(c, "name", "description", "phone", "email", "website", "age_min_months", "age_max_months", "lunch", "barrier_free")
+	concepts := httpserver.PostedList(c, "concepts")
 	v["concepts"] = strings.Join(concepts, ",")
 	in := ProfileChange{Name: v["name"], Description: v["description"], Phone: v["phone"], Email: v["email"], Website: v["website"],
 		Concepts: concepts, Lunch: v["lunch"] != "", BarrierFree: v["barrier_free"] != "", OpeningHours: search.OpeningHours{}}
@@ -232,7 +208,7 @@ func (h *Handler) UpdateProfile(c *fiber.Ctx) error {
 
 // AddPhoto takes an uploaded photo.
 func (h *Handler) AddPhoto(c *fiber.Ctx) error {
-	id, err := PathID(c, "id")
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -254,13 +230,13 @@ func (h *Handler) AddPhoto(c *fiber.Ctx) error {
 
 // RemovePhoto deletes a photo.
 func (h *Handler) RemovePhoto(c *fiber.Ctx) error {
-	id, err := PathID(c, "id")
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	n, err := strconv.Atoi(c.Params("n"))
-	if err != nil || n < 1 || n > 20 {
-		return ErrNotFound
+	n, err := httpserver.PathNumber(c, "n", 1, 20)
+	if err != nil {
+		return err
 	}
 	if err := h.s.RemovePhoto(c.UserContext(), auth.CallerOf(c), id, n); err != nil {
 		return err
@@ -270,11 +246,11 @@ func (h *Handler) RemovePhoto(c *fiber.Ctx) error {
 
 // AddClosure records closing days.
 func (h *Handler) AddClosure(c *fiber.Ctx) error {
-	id, err := PathID(c, "id")
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	v := map[string]string{"first_day": c.FormValue("first_day"), "last_day": c.FormValue("last_day"), "reason": c.FormValue("reason")}
+	v := httpserver.FormValues(c, "first_day", "last_day", "reason")
 	var errs apperr.List
 	cl := Closure{Reason: v["reason"]}
 	var e *apperr.Error
@@ -296,7 +272,7 @@ func (h *Handler) AddClosure(c *fiber.Ctx) error {
 
 // RemoveClosure deletes closing days.
 func (h *Handler) RemoveClosure(c *fiber.Ctx) error {
-	id, closure, err := pathIDs(c, "id", "closure")
+	id, closure, err := httpserver.PathIDs(c, "id", "closure")
 	if err != nil {
 		return err
 	}
@@ -336,7 +312,7 @@ func (h *Handler) groupsPage(c *fiber.Ctx, status int, f *view.Form, failure err
 }
 
 func (h *Handler) groupsData(c *fiber.Ctx) (*groupsData, error) {
-	id, err := PathID(c, "id")
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return nil, err
 	}
@@ -363,11 +339,11 @@ func nextYearStart(c *fiber.Ctx, today date.Date) date.Date {
 
 // CreateGroup adds a group with its first period of places.
 func (h *Handler) CreateGroup(c *fiber.Ctx) error {
-	id, err := PathID(c, "id")
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	v := formValues(c, "name", "age_band", "care_hours", "valid_from", "valid_until", "places")
+	v := httpserver.FormValues(c, "name", "age_band", "care_hours", "valid_from", "valid_until", "places")
 	in, errs := groupInput(v, []periodRow{{from: v["valid_from"], until: v["valid_until"], places: v["places"]}})
 	err = allProblems(in, errs, tenant.FromFiber(c).Rules)
 	if err == nil {
@@ -390,7 +366,7 @@ func (h *Handler) groupPage(c *fiber.Ctx, status int, f *view.Form, failure erro
 	if err != nil {
 		return err
 	}
-	groupID, err := PathID(c, "group")
+	groupID, err := httpserver.PathID(c, "group")
 	if err != nil {
 		return err
 	}
@@ -425,11 +401,11 @@ func (h *Handler) groupPage(c *fiber.Ctx, status int, f *view.Form, failure erro
 
 // UpdateGroup saves a group's form.
 func (h *Handler) UpdateGroup(c *fiber.Ctx) error {
-	id, groupID, err := pathIDs(c, "id", "group")
+	id, groupID, err := httpserver.PathIDs(c, "id", "group")
 	if err != nil {
 		return err
 	}
-	v := formValues(c, "name", "age_band", "care_hours")
+	v := httpserver.FormValues(c, "name", "age_band", "care_hours")
 	var rows []periodRow
 	for i := range maxPeriods + extraRows {
 		row := "periods." + strconv.Itoa(i) + "."
@@ -459,7 +435,7 @@ func (h *Handler) UpdateGroup(c *fiber.Ctx) error {
 
 // RemoveGroup deletes a group nobody is placed in.
 func (h *Handler) RemoveGroup(c *fiber.Ctx) error {
-	id, groupID, err := pathIDs(c, "id", "group")
+	id, groupID, err := httpserver.PathIDs(c, "id", "group")
 	if err != nil {
 		return err
 	}
@@ -534,14 +510,6 @@ func singlePeriodFields(err error) error {
 	return err
 }
 
-func formValues(c *fiber.Ctx, keys ...string) map[string]string {
-	v := make(map[string]string, len(keys))
-	for _, k := range keys {
-		v[k] = c.FormValue(k)
-	}
-	return v
-}
-
 // occupancyData is the occupancy page of a facility or of every facility in scope.
 type occupancyData struct {
 	Frame
@@ -561,7 +529,7 @@ type MonthTable struct {
 // OccupancyPage shows a facility's places, contracts, offers and free places for the
 // next 24 months, per group.
 func (h *Handler) OccupancyPage(c *fiber.Ctx) error {
-	id, err := PathID(c, "id")
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -608,7 +576,7 @@ func (h *Handler) occupancyData(c *fiber.Ctx, os []FacilityOccupancy) occupancyD
 
 // OccupancyCSV downloads a facility's occupancy.
 func (h *Handler) OccupancyCSV(c *fiber.Ctx) error {
-	id, err := PathID(c, "id")
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -616,7 +584,7 @@ func (h *Handler) OccupancyCSV(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return sendCSV(c, "belegung-"+id.String()[:8]+".csv", func(w *csvfile.Writer) error { return WriteOccupancy(w, []FacilityOccupancy{*o}) })
+	return httpserver.SendCSV(c, "belegung-"+id.String()[:8]+".csv", httpserver.CSVEncoding(c), func(w *csvfile.Writer) error { return WriteOccupancy(w, []FacilityOccupancy{*o}) })
 }
 
 // ProviderOccupancyCSV downloads the occupancy of every facility in scope.
@@ -625,7 +593,7 @@ func (h *Handler) ProviderOccupancyCSV(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return sendCSV(c, "belegung.csv", func(w *csvfile.Writer) error { return WriteOccupancy(w, os) })
+	return httpserver.SendCSV(c, "belegung.csv", httpserver.CSVEncoding(c), func(w *csvfile.Writer) error { return WriteOccupancy(w, os) })
 }
 
 // WriteOccupancy writes one line per facility, group (or "total") and month.
@@ -659,44 +627,14 @@ func WriteOccupancy(w *csvfile.Writer, os []FacilityOccupancy) error {
 	return w.Flush()
 }
 
-// encodingOf is the export encoding asked for: Windows-1252 for old Excel, else UTF-8.
-func encodingOf(c *fiber.Ctx) string {
-	if strings.EqualFold(c.Query("encoding"), "windows-1252") {
-		return csvfile.Windows1252
-	}
-	return csvfile.UTF8
-}
-
-// sendCSV answers with a CSV download written by write.
-func sendCSV(c *fiber.Ctx, name string, write func(*csvfile.Writer) error) error {
-	var buf bytes.Buffer
-	w, err := csvfile.NewWriter(&buf, encodingOf(c))
-	if err != nil {
-		return err
-	}
-	if err := write(w); err != nil {
-		return err
-	}
-	charset := "utf-8"
-	if encodingOf(c) == csvfile.Windows1252 {
-		charset = "windows-1252"
-	}
-	c.Set(fiber.HeaderContentType, "text/csv; charset="+charset)
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Send(buf.Bytes())
-}
-
 // ExportFacilities downloads the facilities in scope as CSV.
 func (h *Handler) ExportFacilities(c *fiber.Ctx) error {
 	var buf bytes.Buffer
-	if err := h.s.ExportFacilities(c.UserContext(), auth.CallerOf(c), &buf, encodingOf(c)); err != nil {
+	if err := h.s.ExportFacilities(c.UserContext(), auth.CallerOf(c), &buf, httpserver.CSVEncoding(c)); err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderContentType, "text/csv")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="einrichtungen.csv"`)
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Send(buf.Bytes())
+	// No charset here, unlike the other downloads: as this export always answered.
+	return httpserver.SendAttachment(c, "einrichtungen.csv", "text/csv", buf.Bytes())
 }
 
 // ImportData is an import page: the form and the report of the last run.
@@ -715,9 +653,11 @@ func (h *Handler) ImportForm(c *fiber.Ctx) error {
 // Import runs the facility import (or its dry run) and shows the report.
 func (h *Handler) Import(c *fiber.Ctx) error {
 	d := ImportData{Columns: FacilityColumns}
-	report, err := RunUpload(c, func(file *bytes.Reader, dryRun bool) (*csvimport.Report, error) {
-		return h.s.ImportFacilities(c.UserContext(), auth.CallerOf(c), file, dryRun)
-	})
+	var report *csvimport.Report
+	up, err := httpserver.ReadUpload(c, ImportUpload)
+	if err == nil {
+		report, err = h.s.ImportFacilities(c.UserContext(), auth.CallerOf(c), bytes.NewReader(up.Content), httpserver.Checked(c, "dry_run"))
+	}
 	if err != nil {
 		return h.forms.Failed(c, err, "provider_import", "provider.import.title", view.NewForm(nil), d)
 	}
@@ -726,29 +666,13 @@ func (h *Handler) Import(c *fiber.Ctx) error {
 	if len(report.Problems) > 0 {
 		status = fiber.StatusUnprocessableEntity
 	}
-	return h.forms.Show(c, status, "provider_import", "provider.import.title", view.NewForm(map[string]string{"dry_run": c.FormValue("dry_run")}), d)
+	return h.forms.Show(c, status, "provider_import", "provider.import.title", view.NewForm(httpserver.FormValues(c, "dry_run")), d)
 }
 
-// RunUpload reads the uploaded "file" of an import form and runs it.
-func RunUpload(c *fiber.Ctx, run func(file *bytes.Reader, dryRun bool) (*csvimport.Report, error)) (*csvimport.Report, error) {
-	fh, err := c.FormFile("file")
-	if err != nil {
-		return nil, apperr.Invalid("file", "required", nil)
-	}
-	if fh.Size > MaxImportBytes {
-		return nil, apperr.Invalid("file", "csv_file_too_large", map[string]any{"max_mb": MaxImportBytes >> 20})
-	}
-	f, err := fh.Open()
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(f); err != nil {
-		return nil, err
-	}
-	return run(bytes.NewReader(buf.Bytes()), c.FormValue("dry_run") != "")
-}
+// ImportUpload is the file of the facility and contract import forms.
+var ImportUpload = httpserver.UploadRules{Field: "file", MaxBytes: MaxImportBytes,
+	Missing:  apperr.Invalid("file", "required", nil),
+	TooLarge: apperr.Invalid("file", "csv_file_too_large", map[string]any{"max_mb": MaxImportBytes >> 20})}
 
 // Translate fills the messages of a report's problems in the request's language.
 func Translate(views *view.Renderer, c *fiber.Ctx, r *csvimport.Report) *csvimport.Report {
@@ -785,7 +709,7 @@ func (h *Handler) tagespflegeData(c *fiber.Ctx) tagespflegeData {
 
 // CreateTagespflege sets up a Kindertagespflege.
 func (h *Handler) CreateTagespflege(c *fiber.Ctx) error {
-	v := formValues(c, "type", "name", "person", "street", "house_number", "plz", "district", "phone", "email",
+	v := httpserver.FormValues(c, "type", "name", "person", "street", "house_number", "plz", "district", "phone", "email",
 		"age_min_months", "age_max_months", "care_hours", "places", "valid_from")
 	n := NewTagespflege{Type: v["type"], Name: v["name"], Person: v["person"], Street: v["street"], HouseNumber: v["house_number"],
 		PLZ: strings.TrimSpace(v["plz"]), District: v["district"], Phone: v["phone"], Email: v["email"]}
