@@ -1,31 +1,18 @@
 package account
 
 import (
-	"encoding/json"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
 	"kitaportal/internal/auth"
-	"kitaportal/internal/platform/apperr"
+	"kitaportal/internal/platform/httpserver"
 )
 
 // The JSON API of accounts (API.md): POST /api/v1/auth/register|verify|login|logout,
 // GET /api/v1/me, and the rest of the account flows. The API signs in with bearer tokens
 // only; it never reads the session cookie, so it needs no CSRF token.
-
-// ErrBadJSON answers a body that is not the JSON object the endpoint expects.
-var ErrBadJSON = apperr.New(apperr.KindBadRequest, "invalid_json")
-
-// DecodeJSON reads the request body into v (unknown fields are ignored, so clients may
-// send more than we read).
-func DecodeJSON(c *fiber.Ctx, v any) error {
-	if len(c.Body()) == 0 || json.Unmarshal(c.Body(), v) != nil {
-		return ErrBadJSON
-	}
-	return nil
-}
 
 type registerBody struct {
 	Email     string `json:"email"`
@@ -38,7 +25,7 @@ type registerBody struct {
 // APIRegister handles POST /api/v1/auth/register: 201 and a mail, whatever the address.
 func (h *Handler) APIRegister(c *fiber.Ctx) error {
 	var b registerBody
-	if err := DecodeJSON(c, &b); err != nil {
+	if err := httpserver.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	call := auth.CallerOf(c)
@@ -59,7 +46,7 @@ type tokenBody struct {
 // APIVerify handles POST /api/v1/auth/verify.
 func (h *Handler) APIVerify(c *fiber.Ctx) error {
 	var b tokenBody
-	if err := DecodeJSON(c, &b); err != nil {
+	if err := httpserver.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	if err := h.s.Verify(c.UserContext(), auth.CallerOf(c), b.Token); err != nil {
@@ -83,7 +70,7 @@ type LoginAnswer struct {
 // APILogin handles POST /api/v1/auth/login: a bearer token.
 func (h *Handler) APILogin(c *fiber.Ctx) error {
 	var b loginBody
-	if err := DecodeJSON(c, &b); err != nil {
+	if err := httpserver.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	sess, err := h.s.Login(c.UserContext(), auth.CallerOf(c), Login{Email: b.Email, Password: b.Password, API: true, Favourites: b.Favourites})
@@ -135,7 +122,7 @@ func (h *Handler) APIUpdateMe(c *fiber.Ctx) error {
 		return err
 	}
 	b := profileBody{FirstName: a.FirstName, LastName: a.LastName, Language: a.Language}
-	if err := DecodeJSON(c, &b); err != nil {
+	if err := httpserver.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	a, err = h.s.UpdateProfile(c.UserContext(), call, Profile(b))
@@ -156,7 +143,7 @@ type passwordBody struct {
 // APIChangePassword handles POST /api/v1/me/password.
 func (h *Handler) APIChangePassword(c *fiber.Ctx) error {
 	var b passwordBody
-	if err := DecodeJSON(c, &b); err != nil {
+	if err := httpserver.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	if err := h.s.ChangePassword(c.UserContext(), auth.CallerOf(c), b.CurrentPassword, b.Password); err != nil {
@@ -168,7 +155,7 @@ func (h *Handler) APIChangePassword(c *fiber.Ctx) error {
 // APIChangeEmail handles POST /api/v1/me/email: a link goes to the new address.
 func (h *Handler) APIChangeEmail(c *fiber.Ctx) error {
 	var b passwordBody
-	if err := DecodeJSON(c, &b); err != nil {
+	if err := httpserver.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	if err := h.s.RequestEmailChange(c.UserContext(), auth.CallerOf(c), b.CurrentPassword, b.Email); err != nil {
@@ -180,7 +167,7 @@ func (h *Handler) APIChangeEmail(c *fiber.Ctx) error {
 // APIConfirmEmail handles POST /api/v1/auth/email/confirm.
 func (h *Handler) APIConfirmEmail(c *fiber.Ctx) error {
 	var b tokenBody
-	if err := DecodeJSON(c, &b); err != nil {
+	if err := httpserver.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	if err := h.s.ConfirmEmailChange(c.UserContext(), auth.CallerOf(c), b.Token); err != nil {
@@ -192,7 +179,7 @@ func (h *Handler) APIConfirmEmail(c *fiber.Ctx) error {
 // APIForgot handles POST /api/v1/auth/password/forgot: 202, whatever the address.
 func (h *Handler) APIForgot(c *fiber.Ctx) error {
 	var b passwordBody
-	if err := DecodeJSON(c, &b); err != nil {
+	if err := httpserver.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	call := auth.CallerOf(c)
@@ -206,7 +193,7 @@ func (h *Handler) APIForgot(c *fiber.Ctx) error {
 // APIReset handles POST /api/v1/auth/password/reset.
 func (h *Handler) APIReset(c *fiber.Ctx) error {
 	var b passwordBody
-	if err := DecodeJSON(c, &b); err != nil {
+	if err := httpserver.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	if err := h.s.ResetPassword(c.UserContext(), auth.CallerOf(c), KindParent, b.Token, b.Password); err != nil {
@@ -218,7 +205,7 @@ func (h *Handler) APIReset(c *fiber.Ctx) error {
 // APIDelete handles DELETE /api/v1/me (body: current_password).
 func (h *Handler) APIDelete(c *fiber.Ctx) error {
 	var b passwordBody
-	if err := DecodeJSON(c, &b); err != nil {
+	if err := httpserver.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	call := auth.CallerOf(c)

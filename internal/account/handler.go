@@ -7,6 +7,7 @@ import (
 
 	"kitaportal/internal/auth"
 	"kitaportal/internal/favourite"
+	"kitaportal/internal/platform/httpserver"
 	"kitaportal/internal/platform/view"
 )
 
@@ -46,7 +47,7 @@ func (h *Handler) RegisterForm(c *fiber.Ctx) error {
 
 // Register handles the registration form.
 func (h *Handler) Register(c *fiber.Ctx) error {
-	f := view.NewForm(map[string]string{"first_name": c.FormValue("first_name"), "last_name": c.FormValue("last_name"), "email": c.FormValue("email")})
+	f := view.NewForm(httpserver.FormValues(c, "first_name", "last_name", "email"))
 	call := auth.CallerOf(c)
 	err := h.s.Register(c.UserContext(), call, Registration{Email: c.FormValue("email"), Password: c.FormValue("password"),
 		FirstName: c.FormValue("first_name"), LastName: c.FormValue("last_name"), Language: call.Lang})
@@ -126,7 +127,7 @@ func loginPage(kind string) string {
 // the address is known.
 func (h *Handler) Forgot(kind string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		f := view.NewForm(map[string]string{"email": c.FormValue("email")})
+		f := view.NewForm(httpserver.FormValues(c, "email"))
 		if err := h.s.RequestReset(c.UserContext(), auth.CallerOf(c), kind, c.FormValue("email")); err != nil {
 			return h.forms.Failed(c, err, "account_forgot", "account.forgot.title", f, nil)
 		}
@@ -205,7 +206,7 @@ func (h *Handler) ChangePassword(c *fiber.Ctx) error {
 // ChangeEmail sends the confirmation link to the new address.
 func (h *Handler) ChangeEmail(c *fiber.Ctx) error {
 	if err := h.s.RequestEmailChange(c.UserContext(), auth.CallerOf(c), c.FormValue("current_password"), c.FormValue("email")); err != nil {
-		return h.homeFailed(c, err, view.NewForm(map[string]string{"email": c.FormValue("email")}))
+		return h.homeFailed(c, err, view.NewForm(httpserver.FormValues(c, "email")))
 	}
 	return c.Redirect("/account?done=email_sent", fiber.StatusSeeOther)
 }

@@ -4,8 +4,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
-	"kitaportal/internal/account"
 	"kitaportal/internal/auth"
+	"kitaportal/internal/platform/httpserver"
 )
 
 // The parents' application API (API.md): POST/GET /api/v1/applications, GET/PATCH
@@ -75,7 +75,7 @@ func (p patchBody) apply(a *Application) Input {
 // the filed request).
 func (h *Handler) APICreate(c *fiber.Ctx) error {
 	var b body
-	if err := account.DecodeJSON(c, &b); err != nil {
+	if err := httpserver.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	a, err := h.s.Create(c.UserContext(), auth.CallerOf(c), b.input(), b.Submit)
@@ -97,7 +97,7 @@ func (h *Handler) APIList(c *fiber.Ctx) error {
 
 // APIGet answers GET /api/v1/applications/{id}: the status with its history.
 func (h *Handler) APIGet(c *fiber.Ctx) error {
-	id, err := pathID(c)
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -111,12 +111,12 @@ func (h *Handler) APIGet(c *fiber.Ctx) error {
 
 // APIUpdate answers PATCH /api/v1/applications/{id}.
 func (h *Handler) APIUpdate(c *fiber.Ctx) error {
-	id, err := pathID(c)
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	var p patchBody
-	if err := account.DecodeJSON(c, &p); err != nil {
+	if err := httpserver.DecodeJSON(c, &p); err != nil {
 		return err
 	}
 	call := auth.CallerOf(c)
@@ -133,7 +133,7 @@ func (h *Handler) APIUpdate(c *fiber.Ctx) error {
 
 // APISubmit answers POST /api/v1/applications/{id}/submit.
 func (h *Handler) APISubmit(c *fiber.Ctx) error {
-	id, err := pathID(c)
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -146,7 +146,7 @@ func (h *Handler) APISubmit(c *fiber.Ctx) error {
 
 // APIWithdraw answers POST /api/v1/applications/{id}/withdraw {reason?}.
 func (h *Handler) APIWithdraw(c *fiber.Ctx) error {
-	id, err := pathID(c)
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -154,7 +154,7 @@ func (h *Handler) APIWithdraw(c *fiber.Ctx) error {
 		Reason string `json:"reason"`
 	}
 	if len(c.Body()) > 0 {
-		if err := account.DecodeJSON(c, &b); err != nil {
+		if err := httpserver.DecodeJSON(c, &b); err != nil {
 			return err
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"kitaportal/internal/auth"
 	"kitaportal/internal/favourite"
+	"kitaportal/internal/platform/httpserver"
 	"kitaportal/internal/platform/view"
 	"kitaportal/internal/tenant"
 )
@@ -25,14 +26,6 @@ type Handler struct {
 // NewHandler returns the application handlers.
 func NewHandler(s *Service, views *view.Renderer, authn *auth.Authenticator, lists *favourite.Lists) *Handler {
 	return &Handler{s: s, views: views, forms: view.Forms{Views: views, CSRF: authn.CSRFToken}, lists: lists}
-}
-
-func pathID(c *fiber.Ctx) (uuid.UUID, error) {
-	id, err := uuid.Parse(c.Params("id"))
-	if err != nil {
-		return uuid.Nil, ErrNotFound
-	}
-	return id, nil
 }
 
 // formData is the application form: the options, the city's rules and, when editing,
@@ -100,17 +93,6 @@ func inputOf(c *fiber.Ctx, r *tenant.Rules) (Input, error) {
 		}
 	}
 	return in, nil
-}
-
-// formValuesOf keeps what was typed, for showing the form again.
-func formValuesOf(c *fiber.Ctx) *view.Form {
-	v := map[string]string{}
-	c.Request().PostArgs().VisitAll(func(k, val []byte) {
-		if key := string(k); key != "_csrf" {
-			v[key] = string(val)
-		}
-	})
-	return view.NewForm(v)
 }
 
 // formOf fills the form from an application.
@@ -188,14 +170,14 @@ func (h *Handler) Create(c *fiber.Ctx) error {
 		if derr != nil {
 			return derr
 		}
-		return h.forms.Failed(c, err, "application_form", "application.new.title", formValuesOf(c), d)
+		return h.forms.Failed(c, err, "application_form", "application.new.title", view.NewForm(httpserver.PostedValues(c, auth.CSRFField)), d)
 	}
 	return c.Redirect("/applications/"+a.ID.String()+"?done=draft_saved", fiber.StatusSeeOther)
 }
 
 // Show is the status page: details, choices, history, and the forms that apply.
 func (h *Handler) Show(c *fiber.Ctx) error {
-	id, err := pathID(c)
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -215,7 +197,7 @@ func (h *Handler) showApplication(c *fiber.Ctx, id uuid.UUID, failure error) err
 	form := formOf(a, call.Tenant.Rules)
 	if failure != nil {
 		if c.Method() == fiber.MethodPost && strings.HasSuffix(c.Path(), id.String()) {
-			form = formValuesOf(c)
+			form = view.NewForm(httpserver.PostedValues(c, auth.CSRFField))
 		}
 		return h.forms.Failed(c, failure, "application", "application.show.title", form, d)
 	}
@@ -224,7 +206,7 @@ func (h *Handler) showApplication(c *fiber.Ctx, id uuid.UUID, failure error) err
 
 // Update saves changes of an editable application.
 func (h *Handler) Update(c *fiber.Ctx) error {
-	id, err := pathID(c)
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -241,7 +223,7 @@ func (h *Handler) Update(c *fiber.Ctx) error {
 
 // Submit files the draft.
 func (h *Handler) Submit(c *fiber.Ctx) error {
-	id, err := pathID(c)
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -253,7 +235,7 @@ func (h *Handler) Submit(c *fiber.Ctx) error {
 
 // Withdraw takes the request back.
 func (h *Handler) Withdraw(c *fiber.Ctx) error {
-	id, err := pathID(c)
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}

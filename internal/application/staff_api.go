@@ -4,9 +4,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
-	"kitaportal/internal/account"
 	"kitaportal/internal/auth"
 	"kitaportal/internal/family"
+	"kitaportal/internal/platform/httpserver"
 )
 
 // The staff API of requests, walk-ins, tickets, duplicates and imports (bearer tokens of
@@ -28,7 +28,7 @@ func (h *Handler) APIRequests(c *fiber.Ctx) error {
 
 // APIRequest answers GET /api/v1/staff/requests/{id}.
 func (h *Handler) APIRequest(c *fiber.Ctx) error {
-	id, err := pathID(c)
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -42,7 +42,7 @@ func (h *Handler) APIRequest(c *fiber.Ctx) error {
 
 // APIDecide answers POST /api/v1/staff/requests/{id}/decisions {rank, action, note}.
 func (h *Handler) APIDecide(c *fiber.Ctx) error {
-	id, err := pathID(c)
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -51,7 +51,7 @@ func (h *Handler) APIDecide(c *fiber.Ctx) error {
 		Action string `json:"action"`
 		Note   string `json:"note"`
 	}
-	if err := account.DecodeJSON(c, &b); err != nil {
+	if err := httpserver.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	v, err := h.s.Decide(c.UserContext(), auth.CallerOf(c), id, b.Rank, b.Action, b.Note)
@@ -77,7 +77,7 @@ type walkInBody struct {
 // APIWalkIn answers POST /api/v1/staff/walk-ins: 201 with reference and linking code.
 func (h *Handler) APIWalkIn(c *fiber.Ctx) error {
 	var b walkInBody
-	if err := account.DecodeJSON(c, &b); err != nil {
+	if err := httpserver.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	res, err := h.s.WalkIn(c.UserContext(), auth.CallerOf(c), WalkIn{Family: b.Family, Child: b.Child, Request: b.Application.input(),
@@ -101,7 +101,7 @@ func (h *Handler) APITickets(c *fiber.Ctx) error {
 
 // APIDecideTicket answers POST /api/v1/staff/tickets/{id}/decision {grant, note}.
 func (h *Handler) APIDecideTicket(c *fiber.Ctx) error {
-	id, err := pathID(c)
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,7 @@ func (h *Handler) APIDecideTicket(c *fiber.Ctx) error {
 		Grant bool   `json:"grant"`
 		Note  string `json:"note"`
 	}
-	if err := account.DecodeJSON(c, &b); err != nil {
+	if err := httpserver.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	t, err := h.s.DecideTicket(c.UserContext(), auth.CallerOf(c), id, b.Grant, b.Note)
@@ -131,7 +131,7 @@ func (h *Handler) APIDuplicates(c *fiber.Ctx) error {
 
 // APIResolveDuplicate answers POST /api/v1/staff/duplicates/{id} {decision, keep}.
 func (h *Handler) APIResolveDuplicate(c *fiber.Ctx) error {
-	id, err := pathID(c)
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -139,7 +139,7 @@ func (h *Handler) APIResolveDuplicate(c *fiber.Ctx) error {
 		Decision string    `json:"decision"` // merge | dismiss
 		Keep     uuid.UUID `json:"keep"`
 	}
-	if err := account.DecodeJSON(c, &b); err != nil {
+	if err := httpserver.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	if err := h.s.ResolveDuplicate(c.UserContext(), auth.CallerOf(c), id, b.Decision == "merge", b.Keep); err != nil {
@@ -161,7 +161,7 @@ func (h *Handler) APIImport(c *fiber.Ctx) error {
 
 // APIImportStatus answers GET /api/v1/staff/imports/{id}.
 func (h *Handler) APIImportStatus(c *fiber.Ctx) error {
-	id, err := pathID(c)
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}

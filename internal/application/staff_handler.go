@@ -1,8 +1,6 @@
 package application
 
 import (
-	"bytes"
-	"io"
 	"strconv"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/platform/csvfile"
+	"kitaportal/internal/platform/httpserver"
 	"kitaportal/internal/platform/view"
 )
 
@@ -62,11 +61,13 @@ func (h *Handler) ExportCSV(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	w, err := csvfile.NewWriter(&buf, csvfile.UTF8)
-	if err != nil {
-		return err
-	}
+	return httpserver.SendCSV(c, "vormerkungen.csv", csvfile.UTF8, func(w *csvfile.Writer) error {
+		return writeExport(w, rows)
+	})
+}
+
+// writeExport writes the requests of Export, one line each.
+func writeExport(w *csvfile.Writer, rows []RequestRow) error {
 	_ = w.Write("aktenzeichen", "kind_vorname", "kind_nachname", "geburtsdatum", "beginn", "betreuungsumfang", "rang",
 		"einrichtung", "status_wunsch", "status", "punkte", "eingegangen", "quelle", "moegliches_duplikat")
 	for _, r := range rows {
@@ -78,18 +79,12 @@ func (h *Handler) ExportCSV(c *fiber.Ctx) error {
 			strconv.Itoa(r.CareHours), strconv.Itoa(r.Rank), r.Facility, r.ChoiceStatus, r.Status, strconv.Itoa(r.Points),
 			submitted, r.Source, strconv.FormatBool(r.Duplicate))
 	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="vormerkungen.csv"`)
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Send(buf.Bytes())
+	return w.Flush()
 }
 
 // Request shows one request to staff.
 func (h *Handler) Request(c *fiber.Ctx) error {
-	id, err := pathID(c)
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -102,7 +97,7 @@ func (h *Handler) Request(c *fiber.Ctx) error {
 
 // Decide records a facility's decision on one choice.
 func (h *Handler) Decide(c *fiber.Ctx) error {
-	id, err := pathID(c)
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -113,7 +108,7 @@ func (h *Handler) Decide(c *fiber.Ctx) error {
 		if verr != nil {
 			return err
 		}
-		return h.forms.Failed(c, err, "staff_request", "requests.show.title", formValuesOf(c), v)
+		return h.forms.Failed(c, err, "staff_request", "requests.show.title", view.NewForm(httpserver.PostedValues(c, auth.CSRFField)), v)
 	}
 	return c.Redirect("/staff/requests/"+id.String()+"?done=decided", fiber.StatusSeeOther)
 }
@@ -177,7 +172,7 @@ func (h *Handler) WalkIn(c *fiber.Ctx) error {
 		return derr
 	}
 	if err != nil {
-		return h.forms.Failed(c, err, "staff_walkin", "walkin.title", formValuesOf(c), walkInData{formData: d})
+		return h.forms.Failed(c, err, "staff_walkin", "walkin.title", view.NewForm(httpserver.PostedValues(c, auth.CSRFField)), walkInData{formData: d})
 	}
 	return h.forms.Show(c, fiber.StatusCreated, "staff_walkin", "walkin.done.title", nil, walkInData{formData: d, Result: res})
 }
@@ -201,7 +196,7 @@ func (h *Handler) Tickets(c *fiber.Ctx) error {
 
 // DecideTicket grants or refuses a ticket.
 func (h *Handler) DecideTicket(c *fiber.Ctx) error {
-	id, err := pathID(c)
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -211,7 +206,7 @@ func (h *Handler) DecideTicket(c *fiber.Ctx) error {
 		if lerr != nil {
 			return err
 		}
-		return h.forms.Failed(c, err, "staff_tickets", "tickets.staff.title", formValuesOf(c), ticketsData{Tickets: ts, Quota: use})
+		return h.forms.Failed(c, err, "staff_tickets", "tickets.staff.title", view.NewForm(httpserver.PostedValues(c, auth.CSRFField)), ticketsData{Tickets: ts, Quota: use})
 	}
 	return c.Redirect("/staff/tickets?done=ticket_decided", fiber.StatusSeeOther)
 }
@@ -227,7 +222,7 @@ func (h *Handler) Duplicates(c *fiber.Ctx) error {
 
 // ResolveDuplicate merges or dismisses a flag.
 func (h *Handler) ResolveDuplicate(c *fiber.Ctx) error {
-	id, err := pathID(c)
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -273,29 +268,22 @@ func (h *Handler) Upload(c *fiber.Ctx) error {
 }
 
 func (h *Handler) upload(c *fiber.Ctx, call auth.Caller) (*ImportJob, error) {
-	fh, err := c.FormFile("file")
-	if err != nil {
-		return nil, apperr.Invalid("file", "file_required", nil)
-	}
-	if fh.Size > MaxImportBytes {
-		return nil, apperr.New(apperr.KindTooLarge, "file_too_large").WithArgs(map[string]any{"max_mb": MaxImportBytes >> 20}).WithField("file")
-	}
-	f, err := fh.Open()
+	up, err := httpserver.ReadUpload(c, waitlistUpload)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	content, err := io.ReadAll(io.LimitReader(f, MaxImportBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	return h.s.StartImport(c.UserContext(), call, fh.Filename, content, c.FormValue("dry_run") == "yes")
+	return h.s.StartImport(c.UserContext(), call, up.Filename, up.Content, c.FormValue("dry_run") == "yes")
 }
+
+// waitlistUpload is the file of the waitlist import form.
+var waitlistUpload = httpserver.UploadRules{Field: "file", MaxBytes: MaxImportBytes,
+	Missing:  apperr.Invalid("file", "file_required", nil),
+	TooLarge: apperr.New(apperr.KindTooLarge, "file_too_large").WithArgs(map[string]any{"max_mb": MaxImportBytes >> 20}).WithField("file")}
 
 // ImportStatus shows an import's progress (the page reloads itself while it runs) and
 // its refused rows.
 func (h *Handler) ImportStatus(c *fiber.Ctx) error {
-	id, err := pathID(c)
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -308,7 +296,7 @@ func (h *Handler) ImportStatus(c *fiber.Ctx) error {
 
 // RunImport imports a dry run's file for real.
 func (h *Handler) RunImport(c *fiber.Ctx) error {
-	id, err := pathID(c)
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}

@@ -4,9 +4,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
-	"kitaportal/internal/account"
 	"kitaportal/internal/auth"
 	"kitaportal/internal/family"
+	"kitaportal/internal/platform/httpserver"
 	"kitaportal/internal/platform/view"
 )
 
@@ -59,7 +59,7 @@ func (h *Handler) RequestTicketForm(c *fiber.Ctx) error {
 		if derr != nil {
 			return derr
 		}
-		return h.forms.Failed(c, err, "tickets", "tickets.title", formValuesOf(c), d)
+		return h.forms.Failed(c, err, "tickets", "tickets.title", view.NewForm(httpserver.PostedValues(c, auth.CSRFField)), d)
 	}
 	return c.Redirect("/tickets?done=ticket_requested", fiber.StatusSeeOther)
 }
@@ -77,7 +77,7 @@ func (h *Handler) APIMyTickets(c *fiber.Ctx) error {
 // APIRequestTicket answers POST /api/v1/tickets: 201 with the request.
 func (h *Handler) APIRequestTicket(c *fiber.Ctx) error {
 	var in TicketInput
-	if err := account.DecodeJSON(c, &in); err != nil {
+	if err := httpserver.DecodeJSON(c, &in); err != nil {
 		return err
 	}
 	t, err := h.s.RequestTicket(c.UserContext(), auth.CallerOf(c), in)

@@ -9,6 +9,7 @@ import (
 
 	"kitaportal/internal/auth"
 	"kitaportal/internal/platform/apperr"
+	"kitaportal/internal/platform/httpserver"
 	"kitaportal/internal/provider"
 )
 
@@ -57,7 +58,7 @@ type createBody struct {
 // APICreate handles POST /api/v1/staff/contracts: 201 with the contract.
 func (h *Handler) APICreate(c *fiber.Ctx) error {
 	var b createBody
-	if err := provider.DecodeJSON(c, &b); err != nil {
+	if err := httpserver.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	v := map[string]string{"facility_id": b.FacilityID, "group_id": b.GroupID, "child_id": b.ChildID, "child_first_name": b.ChildFirstName,
@@ -86,7 +87,7 @@ func (h *Handler) APICreate(c *fiber.Ctx) error {
 
 // APIGet handles GET /api/v1/staff/contracts/{id}.
 func (h *Handler) APIGet(c *fiber.Ctx) error {
-	id, err := provider.PathID(c, "id")
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -100,14 +101,14 @@ func (h *Handler) APIGet(c *fiber.Ctx) error {
 
 // APITerminate handles POST /api/v1/staff/contracts/{id}/terminate {end_date}.
 func (h *Handler) APITerminate(c *fiber.Ctx) error {
-	id, err := provider.PathID(c, "id")
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	var b struct {
 		EndDate string `json:"end_date"`
 	}
-	if err := provider.DecodeJSON(c, &b); err != nil {
+	if err := httpserver.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	end, e := provider.ParseDay("end_date", b.EndDate, true)
@@ -123,7 +124,7 @@ func (h *Handler) APITerminate(c *fiber.Ctx) error {
 // APIChangeScope handles POST /api/v1/staff/contracts/{id}/scope {care_hours, from}: the
 // contract that holds the new scope.
 func (h *Handler) APIChangeScope(c *fiber.Ctx) error {
-	id, err := provider.PathID(c, "id")
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -131,7 +132,7 @@ func (h *Handler) APIChangeScope(c *fiber.Ctx) error {
 		CareHours int    `json:"care_hours"`
 		From      string `json:"from"`
 	}
-	if err := provider.DecodeJSON(c, &b); err != nil {
+	if err := httpserver.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	from, e := provider.ParseDay("from", b.From, true)
@@ -161,7 +162,7 @@ func (h *Handler) notFoundFirst(c *fiber.Ctx, id uuid.UUID, parseErr error) erro
 
 // APICancel handles POST /api/v1/staff/contracts/{id}/cancel.
 func (h *Handler) APICancel(c *fiber.Ctx) error {
-	id, err := provider.PathID(c, "id")
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"kitaportal/internal/authz"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/csvimport"
+	"kitaportal/internal/platform/httpserver"
 	"kitaportal/internal/platform/view"
 	"kitaportal/internal/provider"
 )
@@ -123,10 +124,7 @@ var newFields = []string{"facility_id", "group_id", "child", "child_id", "child_
 
 // Create enters a contract from the form.
 func (h *Handler) Create(c *fiber.Ctx) error {
-	v := map[string]string{}
-	for _, k := range newFields {
-		v[k] = c.FormValue(k)
-	}
+	v := httpserver.FormValues(c, newFields...)
 	in, errs := fromValues(v)
 	err := errs.Err()
 	var id uuid.UUID
@@ -197,7 +195,7 @@ type detailData struct {
 func (h *Handler) Detail(c *fiber.Ctx) error { return h.detailPage(c, fiber.StatusOK, nil, nil) }
 
 func (h *Handler) detailPage(c *fiber.Ctx, status int, f *view.Form, failure error) error {
-	id, err := provider.PathID(c, "id")
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -219,11 +217,11 @@ func (h *Handler) detailPage(c *fiber.Ctx, status int, f *view.Form, failure err
 
 // Terminate ends a contract early.
 func (h *Handler) Terminate(c *fiber.Ctx) error {
-	id, err := provider.PathID(c, "id")
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	v := map[string]string{"end_date": c.FormValue("end_date")}
+	v := httpserver.FormValues(c, "end_date")
 	end, e := provider.ParseDay("end_date", v["end_date"], true)
 	if e != nil {
 		err = e
@@ -238,11 +236,11 @@ func (h *Handler) Terminate(c *fiber.Ctx) error {
 
 // ChangeScope changes the weekly hours from a day.
 func (h *Handler) ChangeScope(c *fiber.Ctx) error {
-	id, err := provider.PathID(c, "id")
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	v := map[string]string{"care_hours": c.FormValue("care_hours"), "from": c.FormValue("from")}
+	v := httpserver.FormValues(c, "care_hours", "from")
 	var errs apperr.List
 	hours, e := provider.ParseInt("care_hours", v["care_hours"], 1, 100)
 	if e != nil {
@@ -265,7 +263,7 @@ func (h *Handler) ChangeScope(c *fiber.Ctx) error {
 
 // Cancel voids a contract entered by mistake.
 func (h *Handler) Cancel(c *fiber.Ctx) error {
-	id, err := provider.PathID(c, "id")
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -308,13 +306,15 @@ func (h *Handler) Import(c *fiber.Ctx) error {
 		return err
 	}
 	d := importData{ImportData: provider.ImportData{Columns: ImportColumns}, Facilities: fs}
-	f := view.NewForm(map[string]string{"facility": c.FormValue("facility"), "dry_run": c.FormValue("dry_run")})
+	f := view.NewForm(httpserver.FormValues(c, "facility", "dry_run"))
 	facility, err := facilityQuery(c, "facility")
+	var up *httpserver.Upload
+	if err == nil {
+		up, err = httpserver.ReadUpload(c, provider.ImportUpload)
+	}
 	var report *csvimport.Report
 	if err == nil {
-		report, err = provider.RunUpload(c, func(file *bytes.Reader, dryRun bool) (*csvimport.Report, error) {
-			return h.s.Import(c.UserContext(), call, facility, file, dryRun)
-		})
+		report, err = h.s.Import(c.UserContext(), call, facility, bytes.NewReader(up.Content), httpserver.Checked(c, "dry_run"))
 	}
 	if err != nil {
 		if e, ok := apperr.As(err); ok && e.Kind == apperr.KindNotFound {

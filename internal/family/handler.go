@@ -4,9 +4,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
-	"kitaportal/internal/account"
 	"kitaportal/internal/auth"
 	"kitaportal/internal/platform/apperr"
+	"kitaportal/internal/platform/httpserver"
 	"kitaportal/internal/platform/view"
 )
 
@@ -95,14 +95,6 @@ func inputOf(c *fiber.Ctx) Input {
 	return in
 }
 
-func formValues(c *fiber.Ctx, names ...string) *view.Form {
-	v := map[string]string{}
-	for _, n := range names {
-		v[n] = c.FormValue(n)
-	}
-	return view.NewForm(v)
-}
-
 var familyFields = []string{"street", "house_number", "plz", "city",
 	"guardians.0.first_name", "guardians.0.last_name", "guardians.0.email", "guardians.0.phone",
 	"guardians.1.first_name", "guardians.1.last_name", "guardians.1.email", "guardians.1.phone"}
@@ -112,7 +104,7 @@ func (h *Handler) Save(c *fiber.Ctx) error {
 	call := auth.CallerOf(c)
 	if _, err := h.s.Save(c.UserContext(), call, inputOf(c)); err != nil {
 		f, _ := h.s.Mine(c.UserContext(), call)
-		return h.forms.Failed(c, err, familyPage, familyTitle, formValues(c, familyFields...), h.data(call, f))
+		return h.forms.Failed(c, err, familyPage, familyTitle, view.NewForm(httpserver.FormValues(c, familyFields...)), h.data(call, f))
 	}
 	return c.Redirect("/family?done=family_saved", fiber.StatusSeeOther)
 }
@@ -143,7 +135,7 @@ func (h *Handler) AddChild(c *fiber.Ctx) error {
 	call := auth.CallerOf(c)
 	ch, err := h.s.AddChild(c.UserContext(), call, childInputOf(c))
 	if err != nil {
-		return h.forms.Failed(c, err, "family_child", "family.child.new", formValues(c, childFields...), childData{Before: call.Tenant.Rules.Registration.BeforeBirth})
+		return h.forms.Failed(c, err, "family_child", "family.child.new", view.NewForm(httpserver.FormValues(c, childFields...)), childData{Before: call.Tenant.Rules.Registration.BeforeBirth})
 	}
 	return c.Redirect("/applications/new?child="+ch.ID.String()+"&done=child_added", fiber.StatusSeeOther)
 }
@@ -170,9 +162,9 @@ func (h *Handler) ChildForm(c *fiber.Ctx) error {
 }
 
 func (h *Handler) child(c *fiber.Ctx, call auth.Caller) (*Child, error) {
-	id, err := uuid.Parse(c.Params("id"))
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
-		return nil, ErrNotFound
+		return nil, err
 	}
 	f, err := h.s.Mine(c.UserContext(), call)
 	if err != nil {
@@ -196,7 +188,7 @@ func (h *Handler) UpdateChild(c *fiber.Ctx) error {
 		return err
 	}
 	if _, err := h.s.UpdateChild(c.UserContext(), call, ch.ID, childInputOf(c)); err != nil {
-		return h.forms.Failed(c, err, "family_child", "family.child.edit", formValues(c, childFields...),
+		return h.forms.Failed(c, err, "family_child", "family.child.edit", view.NewForm(httpserver.FormValues(c, childFields...)),
 			childData{Child: ch, Before: call.Tenant.Rules.Registration.BeforeBirth})
 	}
 	return c.Redirect("/family?done=child_saved", fiber.StatusSeeOther)
@@ -225,7 +217,7 @@ func (h *Handler) LinkForm(c *fiber.Ctx) error {
 // Link takes a family over (or joins it) with a code.
 func (h *Handler) Link(c *fiber.Ctx) error {
 	if _, err := h.s.Link(c.UserContext(), auth.CallerOf(c), c.FormValue("code")); err != nil {
-		return h.forms.Failed(c, err, "family_link", "family.link.title", formValues(c, "code"), nil)
+		return h.forms.Failed(c, err, "family_link", "family.link.title", view.NewForm(httpserver.FormValues(c, "code")), nil)
 	}
 	return c.Redirect("/family?done=family_linked", fiber.StatusSeeOther)
 }
@@ -248,7 +240,7 @@ func (h *Handler) APIGet(c *fiber.Ctx) error {
 // APIPut answers PUT /api/v1/family.
 func (h *Handler) APIPut(c *fiber.Ctx) error {
 	var in Input
-	if err := account.DecodeJSON(c, &in); err != nil {
+	if err := httpserver.DecodeJSON(c, &in); err != nil {
 		return err
 	}
 	f, err := h.s.Save(c.UserContext(), auth.CallerOf(c), in)
@@ -275,7 +267,7 @@ func (h *Handler) APIChildren(c *fiber.Ctx) error {
 // APIAddChild answers POST /api/v1/children: 201 with the child.
 func (h *Handler) APIAddChild(c *fiber.Ctx) error {
 	var in ChildInput
-	if err := account.DecodeJSON(c, &in); err != nil {
+	if err := httpserver.DecodeJSON(c, &in); err != nil {
 		return err
 	}
 	ch, err := h.s.AddChild(c.UserContext(), auth.CallerOf(c), in)
@@ -287,12 +279,12 @@ func (h *Handler) APIAddChild(c *fiber.Ctx) error {
 
 // APIUpdateChild answers PATCH /api/v1/children/{id} (the whole child is sent).
 func (h *Handler) APIUpdateChild(c *fiber.Ctx) error {
-	id, err := uuid.Parse(c.Params("id"))
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
-		return ErrNotFound
+		return err
 	}
 	var in ChildInput
-	if err := account.DecodeJSON(c, &in); err != nil {
+	if err := httpserver.DecodeJSON(c, &in); err != nil {
 		return err
 	}
 	ch, err := h.s.UpdateChild(c.UserContext(), auth.CallerOf(c), id, in)
@@ -307,7 +299,7 @@ func (h *Handler) APIInvite(c *fiber.Ctx) error {
 	var b struct {
 		Email string `json:"email"`
 	}
-	if err := account.DecodeJSON(c, &b); err != nil {
+	if err := httpserver.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	if err := h.s.InviteGuardian(c.UserContext(), auth.CallerOf(c), b.Email); err != nil {
@@ -321,7 +313,7 @@ func (h *Handler) APILink(c *fiber.Ctx) error {
 	var b struct {
 		Code string `json:"code"`
 	}
-	if err := account.DecodeJSON(c, &b); err != nil {
+	if err := httpserver.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	f, err := h.s.Link(c.UserContext(), auth.CallerOf(c), b.Code)

@@ -7,6 +7,7 @@ import (
 
 	"kitaportal/internal/auth"
 	"kitaportal/internal/platform/apperr"
+	"kitaportal/internal/platform/httpserver"
 	"kitaportal/internal/platform/view"
 )
 
@@ -30,7 +31,7 @@ func (h *ConsoleHandler) LoginForm(c *fiber.Ctx) error {
 
 // Login checks the password; the second factor follows.
 func (h *ConsoleHandler) Login(c *fiber.Ctx) error {
-	f := view.NewForm(map[string]string{"email": c.FormValue("email")})
+	f := view.NewForm(httpserver.FormValues(c, "email"))
 	token, expires, err := h.o.Login(c.UserContext(), auth.CallerOf(c), c.FormValue("email"), c.FormValue("password"))
 	if err != nil {
 		return h.forms.Failed(c, err, "operator_login", "operator.login.title", f, nil)
@@ -96,14 +97,14 @@ func (h *ConsoleHandler) failed(c *fiber.Ctx, err error, values map[string]strin
 // SetStatus activates, suspends or resumes a tenant.
 func (h *ConsoleHandler) SetStatus(c *fiber.Ctx) error {
 	if err := h.o.SetStatus(c.UserContext(), auth.CallerOf(c), c.Params("slug"), c.FormValue("status"), c.FormValue("note")); err != nil {
-		return h.failed(c, err, map[string]string{"note": c.FormValue("note")})
+		return h.failed(c, err, httpserver.FormValues(c, "note"))
 	}
 	return c.Redirect("/operator?done=status_changed", fiber.StatusSeeOther)
 }
 
 // InviteAdmin invites a tenant admin.
 func (h *ConsoleHandler) InviteAdmin(c *fiber.Ctx) error {
-	vals := map[string]string{"email": c.FormValue("email"), "first_name": c.FormValue("first_name"), "last_name": c.FormValue("last_name")}
+	vals := httpserver.FormValues(c, "email", "first_name", "last_name")
 	if err := h.o.InviteAdmin(c.UserContext(), auth.CallerOf(c), c.Params("slug"), vals["email"], vals["first_name"], vals["last_name"]); err != nil {
 		return h.failed(c, err, vals)
 	}
@@ -115,7 +116,7 @@ func (h *ConsoleHandler) StartSupport(c *fiber.Ctx) error {
 	minutes, _ := strconv.Atoi(c.FormValue("minutes"))
 	link, err := h.o.StartSupport(c.UserContext(), auth.CallerOf(c), c.Params("slug"), c.FormValue("reason"), minutes)
 	if err != nil {
-		return h.failed(c, err, map[string]string{"reason": c.FormValue("reason"), "minutes": c.FormValue("minutes")})
+		return h.failed(c, err, httpserver.FormValues(c, "reason", "minutes"))
 	}
 	return c.Redirect(link, fiber.StatusSeeOther)
 }

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"bytes"
-	"encoding/json"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -11,26 +10,16 @@ import (
 	"kitaportal/internal/auth"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/csvimport"
+	"kitaportal/internal/platform/httpserver"
 	"kitaportal/internal/platform/view"
 )
 
 // The provider portal's API: the same operations as its pages, for the providers'
 // back-office software (bearer tokens from /api/v1/staff/auth/login).
 
-// ErrBadJSON answers a body that is not the JSON the endpoint takes.
-var ErrBadJSON = apperr.New(apperr.KindBadRequest, "invalid_json")
-
-// DecodeJSON reads the request body into v.
-func DecodeJSON(c *fiber.Ctx, v any) error {
-	if len(c.Body()) == 0 || json.Unmarshal(c.Body(), v) != nil {
-		return ErrBadJSON
-	}
-	return nil
-}
-
 // APIProfile handles GET /api/v1/staff/facilities/{id}/profile.
 func (h *Handler) APIProfile(c *fiber.Ctx) error {
-	id, err := PathID(c, "id")
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -44,12 +33,12 @@ func (h *Handler) APIProfile(c *fiber.Ctx) error {
 
 // APIUpdateProfile handles PUT /api/v1/staff/facilities/{id}/profile: the whole profile.
 func (h *Handler) APIUpdateProfile(c *fiber.Ctx) error {
-	id, err := PathID(c, "id")
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	var in ProfileChange
-	if err := DecodeJSON(c, &in); err != nil {
+	if err := httpserver.DecodeJSON(c, &in); err != nil {
 		return err
 	}
 	if err := h.s.UpdateProfile(c.UserContext(), auth.CallerOf(c), id, in); err != nil {
@@ -60,7 +49,7 @@ func (h *Handler) APIUpdateProfile(c *fiber.Ctx) error {
 
 // APIGroups handles GET /api/v1/staff/facilities/{id}/groups.
 func (h *Handler) APIGroups(c *fiber.Ctx) error {
-	id, err := PathID(c, "id")
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -106,12 +95,12 @@ func (b groupBody) input() (GroupInput, error) {
 
 // APICreateGroup handles POST /api/v1/staff/facilities/{id}/groups.
 func (h *Handler) APICreateGroup(c *fiber.Ctx) error {
-	id, err := PathID(c, "id")
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	var b groupBody
-	if err := DecodeJSON(c, &b); err != nil {
+	if err := httpserver.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	in, err := b.input()
@@ -128,12 +117,12 @@ func (h *Handler) APICreateGroup(c *fiber.Ctx) error {
 // APIUpdateGroup handles PUT /api/v1/staff/facilities/{id}/groups/{group}: the whole
 // group with all its periods.
 func (h *Handler) APIUpdateGroup(c *fiber.Ctx) error {
-	id, groupID, err := pathIDs(c, "id", "group")
+	id, groupID, err := httpserver.PathIDs(c, "id", "group")
 	if err != nil {
 		return err
 	}
 	var b groupBody
-	if err := DecodeJSON(c, &b); err != nil {
+	if err := httpserver.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	in, err := b.input()
@@ -157,7 +146,7 @@ func (h *Handler) notFoundFirst(c *fiber.Ctx, id uuid.UUID, parseErr error) erro
 
 // APIOccupancy handles GET /api/v1/staff/facilities/{id}/occupancy.
 func (h *Handler) APIOccupancy(c *fiber.Ctx) error {
-	id, err := PathID(c, "id")
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -225,7 +214,7 @@ type tagespflegeBody struct {
 // APICreateTagespflege handles POST /api/v1/staff/tagespflege.
 func (h *Handler) APICreateTagespflege(c *fiber.Ctx) error {
 	var b tagespflegeBody
-	if err := DecodeJSON(c, &b); err != nil {
+	if err := httpserver.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	from, e := ParseDay("valid_from", b.From, true)

@@ -6,6 +6,7 @@ import (
 
 	"kitaportal/internal/account"
 	"kitaportal/internal/auth"
+	"kitaportal/internal/platform/httpserver"
 )
 
 // The staff API: the same operations as the staff pages, for the cities' back-office
@@ -21,7 +22,7 @@ type loginBody struct {
 // APILogin handles POST /api/v1/staff/auth/login.
 func (h *Handler) APILogin(c *fiber.Ctx) error {
 	var b loginBody
-	if err := account.DecodeJSON(c, &b); err != nil {
+	if err := httpserver.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	sess, err := h.s.APILogin(c.UserContext(), auth.CallerOf(c), b.Email, b.Password, b.Code)
@@ -43,7 +44,7 @@ func (h *Handler) APIFacilities(c *fiber.Ctx) error {
 
 // APIFacility handles GET /api/v1/staff/facilities/{id}: the facility with its children.
 func (h *Handler) APIFacility(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -58,7 +59,7 @@ func (h *Handler) APIFacility(c *fiber.Ctx) error {
 
 // APIChild handles GET /api/v1/staff/children/{id}.
 func (h *Handler) APIChild(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -96,7 +97,7 @@ type inviteBody struct {
 // APIInvite handles POST /api/v1/staff/invitations.
 func (h *Handler) APIInvite(c *fiber.Ctx) error {
 	var b inviteBody
-	if err := account.DecodeJSON(c, &b); err != nil {
+	if err := httpserver.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	in := Invitation{Email: b.Email, FirstName: b.FirstName, LastName: b.LastName, Grant: RoleGrant(b.grantBody)}
@@ -108,12 +109,12 @@ func (h *Handler) APIInvite(c *fiber.Ctx) error {
 
 // APIGrant handles POST /api/v1/staff/users/{id}/roles.
 func (h *Handler) APIGrant(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	var b grantBody
-	if err := account.DecodeJSON(c, &b); err != nil {
+	if err := httpserver.DecodeJSON(c, &b); err != nil {
 		return err
 	}
 	if err := h.s.Grant(c.UserContext(), auth.CallerOf(c), id, RoleGrant(b)); err != nil {
@@ -124,7 +125,7 @@ func (h *Handler) APIGrant(c *fiber.Ctx) error {
 
 // APIRevoke handles DELETE /api/v1/staff/users/{id}/roles/{role}.
 func (h *Handler) APIRevoke(c *fiber.Ctx) error {
-	id, roleID, err := rolePath(c)
+	id, roleID, err := httpserver.PathIDs(c, "id", "role")
 	if err != nil {
 		return err
 	}
@@ -136,7 +137,7 @@ func (h *Handler) APIRevoke(c *fiber.Ctx) error {
 
 // APIDisable handles POST /api/v1/staff/users/{id}/disable.
 func (h *Handler) APIDisable(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"kitaportal/internal/authz"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/date"
+	"kitaportal/internal/platform/httpserver"
 	"kitaportal/internal/platform/view"
 )
 
@@ -27,25 +28,6 @@ type Handler struct {
 // NewHandler returns the staff handlers.
 func NewHandler(s *Service, views *view.Renderer, authn *auth.Authenticator) *Handler {
 	return &Handler{s: s, views: views, authn: authn, forms: view.Forms{Views: views, CSRF: authn.CSRFToken}}
-}
-
-// ErrBadID answers a path id that is not a uuid: like any unknown id.
-var ErrBadID = apperr.NotFound("not_found")
-
-func pathID(c *fiber.Ctx, name string) (uuid.UUID, error) {
-	id, err := uuid.Parse(c.Params(name))
-	if err != nil {
-		return uuid.Nil, ErrBadID
-	}
-	return id, nil
-}
-
-// rolePath reads /…/users/:id/roles/:role.
-func rolePath(c *fiber.Ctx) (member, role uuid.UUID, err error) {
-	if member, err = pathID(c, "id"); err == nil {
-		role, err = pathID(c, "role")
-	}
-	return member, role, err
 }
 
 // LoginForm shows the staff sign-in.
@@ -220,7 +202,7 @@ func (h *Handler) Home(c *fiber.Ctx) error {
 
 // Facility shows a facility in scope with its children (audited).
 func (h *Handler) Facility(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -233,7 +215,7 @@ func (h *Handler) Facility(c *fiber.Ctx) error {
 
 // Child shows a child's record (audited).
 func (h *Handler) Child(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -314,7 +296,7 @@ func (h *Handler) Invite(c *fiber.Ctx) error {
 
 // Grant gives a member another role.
 func (h *Handler) Grant(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -329,7 +311,7 @@ func (h *Handler) Grant(c *fiber.Ctx) error {
 
 // Revoke takes a role away.
 func (h *Handler) Revoke(c *fiber.Ctx) error {
-	id, roleID, err := rolePath(c)
+	id, roleID, err := httpserver.PathIDs(c, "id", "role")
 	if err != nil {
 		return err
 	}
@@ -344,7 +326,7 @@ func (h *Handler) Revoke(c *fiber.Ctx) error {
 
 // Disable locks a member out.
 func (h *Handler) Disable(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
