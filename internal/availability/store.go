@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"kitaportal/internal/offer"
 	"kitaportal/internal/platform/database"
 	"slices"
 	"strconv"
@@ -235,7 +236,7 @@ FROM offer o
 %s
 JOIN child ch ON ch.tenant_id = o.tenant_id AND ch.id = o.child_id
 LEFT JOIN facility_group g ON g.tenant_id = o.tenant_id AND g.id = o.group_id
-WHERE o.tenant_id = $1 AND o.status IN ('open', 'accepted') AND o.start_date < $3::date`
+WHERE o.tenant_id = $1 AND o.status = ANY(%s::text[]) AND o.start_date < $3::date`
 )
 
 // querier is what compute needs of a transaction; real bind parameters ($n), not bun's
@@ -289,7 +290,9 @@ func compute(ctx context.Context, q querier, t *tenant.Tenant, w Window, ids []s
 	}
 
 	holders := map[uuid.UUID][]Holder{}
-	rows, err = q.QueryContext(ctx, fmt.Sprintf(holdersSQL, join("c.facility_id"), join("o.facility_id")), args...)
+	// The offer statuses that hold a place come last: $4 or, with a list of facilities, $5.
+	holdArgs := append(slices.Clip(args), offer.Holding)
+	rows, err = q.QueryContext(ctx, fmt.Sprintf(holdersSQL, join("c.facility_id"), join("o.facility_id"), fmt.Sprintf("$%d", len(holdArgs))), holdArgs...)
 	if err != nil {
 		return nil, fmt.Errorf("load contracts and offers: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"kitaportal/internal/availability"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/database"
+	"kitaportal/internal/platform/date"
 )
 
 // Group is a group of a facility with its places over time.
@@ -28,14 +29,16 @@ type Group struct {
 
 // loadGroups reads the groups of a facility with their periods, by band and name.
 func (s *Service) loadGroups(ctx context.Context, tx bun.Tx, tenantID, facilityID uuid.UUID) ([]Group, error) {
+	contracts, _, err := s.groupContracts(ctx, tx, tenantID, facilityID)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT g.id, g.name, g.age_band, g.care_hours,
-		(SELECT count(*) FROM contract k WHERE k.tenant_id = g.tenant_id AND k.group_id = g.id AND k.status <> 'cancelled'
-		   AND (k.end_date IS NULL OR k.end_date > ?)),
 		gc.valid_from, gc.valid_until, gc.places
 		FROM facility_group g
 		LEFT JOIN group_capacity gc ON gc.tenant_id = g.tenant_id AND gc.group_id = g.id
 		WHERE g.tenant_id = ? AND g.facility_id = ?
-		ORDER BY g.age_band, g.name, g.id, gc.valid_from`, s.Today(), tenantID, facilityID)
+		ORDER BY g.age_band, g.name, g.id, gc.valid_from`, tenantID, facilityID)
 	if err != nil {
 		return nil, fmt.Errorf("provider: groups: %w", err)
 	}
@@ -45,11 +48,11 @@ func (s *Service) loadGroups(ctx context.Context, tx bun.Tx, tenantID, facilityI
 		var g Group
 		var p Period
 		var from, until, places any
-		if err := rows.Scan(&g.ID, &g.Name, &g.AgeBand, &g.CareHours, &g.Contracts, &from, &until, &places); err != nil {
+		if err := rows.Scan(&g.ID, &g.Name, &g.AgeBand, &g.CareHours, &from, &until, &places); err != nil {
 			return nil, fmt.Errorf("provider: groups: %w", err)
 		}
 		if len(out) == 0 || out[len(out)-1].ID != g.ID {
-			g.Periods = []Period{}
+			g.Periods, g.Contracts = []Period{}, contracts[g.ID]
 			out = append(out, g)
 		}
 		if from == nil {
@@ -66,6 +69,24 @@ func (s *Service) loadGroups(ctx context.Context, tx bun.Tx, tenantID, facilityI
 		last.Periods = append(last.Periods, p)
 	}
 	return out, rows.Err()
+}
+
+// groupContracts counts, per group of the facility, the running and future contracts
+// placed in it, and their longest care scope (from the availability engine's holdings).
+func (s *Service) groupContracts(ctx context.Context, tx bun.IDB, tenantID, facilityID uuid.UUID) (count, longest map[uuid.UUID]int, err error) {
+	hs, err := availability.Holdings(ctx, tx, tenantID, []uuid.UUID{facilityID}, s.Today(), date.Date{})
+	if err != nil {
+		return nil, nil, err
+	}
+	count, longest = map[uuid.UUID]int{}, map[uuid.UUID]int{}
+	for _, h := range hs {
+		if h.Offer || h.Group == nil {
+			continue
+		}
+		count[*h.Group]++
+		longest[*h.Group] = max(longest[*h.Group], h.CareHours)
+	}
+	return count, longest, nil
 }
 
 // Groups returns facility id with its groups.
@@ -105,15 +126,17 @@ func (s *Service) CreateGroup(ctx context.Context, c auth.Caller, id uuid.UUID, 
 // gone).
 func (s *Service) UpdateGroup(ctx context.Context, c auth.Caller, id, groupID uuid.UUID, in GroupInput) error {
 	return s.write(ctx, c, id, func(ctx context.Context, tx bun.Tx, f *Ref) error {
-		var longest int
-		err := tx.QueryRowContext(ctx, `SELECT coalesce(max(k.care_hours), 0) FROM facility_group g
-			LEFT JOIN contract k ON k.tenant_id = g.tenant_id AND k.group_id = g.id AND k.status <> 'cancelled'
-			  AND (k.end_date IS NULL OR k.end_date > ?)
-			WHERE g.tenant_id = ? AND g.facility_id = ? AND g.id = ?
-			GROUP BY g.id`, s.Today(), c.Tenant.ID, f.ID, groupID).Scan(&longest)
+		var exists bool
+		err := tx.QueryRowContext(ctx, `SELECT true FROM facility_group WHERE tenant_id = ? AND facility_id = ? AND id = ?`,
+			c.Tenant.ID, f.ID, groupID).Scan(&exists)
 		if err != nil {
 			return groupNotFound(err)
 		}
+		_, longestOf, err := s.groupContracts(ctx, tx, c.Tenant.ID, f.ID)
+		if err != nil {
+			return err
+		}
+		longest := longestOf[groupID]
 		if err := in.Validate(c.Tenant.Rules); err != nil {
 			return err
 		}
@@ -166,18 +189,17 @@ func (s *Service) placesChanged(ctx context.Context, tx bun.Tx, c auth.Caller, f
 // entered by mistake); a group that closes gets a last period instead.
 func (s *Service) RemoveGroup(ctx context.Context, c auth.Caller, id, groupID uuid.UUID) error {
 	return s.write(ctx, c, id, func(ctx context.Context, tx bun.Tx, f *Ref) error {
-		var used bool
-		err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM contract WHERE tenant_id = g.tenant_id AND group_id = g.id)
-			OR EXISTS (SELECT 1 FROM offer WHERE tenant_id = g.tenant_id AND group_id = g.id)
-			FROM facility_group g WHERE g.tenant_id = ? AND g.facility_id = ? AND g.id = ?`, c.Tenant.ID, f.ID, groupID).Scan(&used)
-		if err != nil {
-			return groupNotFound(err)
-		}
-		if used {
+		// A contract or offer (of any status) that names the group keeps it: their foreign
+		// keys refuse the delete.
+		res, err := tx.ExecContext(ctx, `DELETE FROM facility_group WHERE tenant_id = ? AND facility_id = ? AND id = ?`, c.Tenant.ID, f.ID, groupID)
+		if database.IsForeignKeyViolation(err, "") {
 			return apperr.Conflict("provider_group_in_use")
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM facility_group WHERE tenant_id = ? AND id = ?`, c.Tenant.ID, groupID); err != nil {
+		if err != nil {
 			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
 		}
 		if err := availability.Refresh(ctx, tx, c.Tenant, s.Today(), f.ID); err != nil {
 			return err

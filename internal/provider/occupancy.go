@@ -9,6 +9,7 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"kitaportal/internal/auth"
+	"kitaportal/internal/availability"
 	"kitaportal/internal/platform/date"
 )
 
@@ -199,21 +200,13 @@ func (s *Service) occupancy(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, 
 		ORDER BY g.facility_id, g.age_band, g.name, g.id, gc.valid_from`, first, end, tenantID, pgdialect.Array(ids)).Scan(ctx, &groupRows); err != nil {
 		return nil, fmt.Errorf("provider: occupancy groups: %w", err)
 	}
-	type holdingRow struct {
-		Facility uuid.UUID  `bun:"facility_id"`
-		Group    *uuid.UUID `bun:"group_id"`
-		From     date.Date  `bun:"start_date"`
-		Until    date.Date  `bun:"end_date"`
-		Offer    bool       `bun:"offer"`
+	facilityIDs := make([]uuid.UUID, len(fs))
+	for i, f := range fs {
+		facilityIDs[i] = f.ID
 	}
-	var holdingRows []holdingRow
-	if err := tx.NewRaw(`SELECT facility_id, group_id, start_date, end_date, false AS offer FROM contract
-		WHERE tenant_id = ?0 AND facility_id = ANY(?3::uuid[]) AND status <> 'cancelled' AND period && daterange(?1::date, ?2::date)
-		UNION ALL
-		SELECT facility_id, group_id, start_date, NULL, true FROM offer
-		WHERE tenant_id = ?0 AND facility_id = ANY(?3::uuid[]) AND status IN ('open', 'accepted') AND start_date < ?2::date`,
-		tenantID, first, end, pgdialect.Array(ids)).Scan(ctx, &holdingRows); err != nil {
-		return nil, fmt.Errorf("provider: occupancy holdings: %w", err)
+	held, err := availability.Holdings(ctx, tx, tenantID, facilityIDs, first, end)
+	if err != nil {
+		return nil, err
 	}
 	groups := map[uuid.UUID][]GroupPlaces{}
 	lines := map[uuid.UUID][]GroupOccupancy{}
@@ -229,7 +222,7 @@ func (s *Service) occupancy(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, 
 		groups[r.Facility] = gs
 	}
 	holdings := map[uuid.UUID][]Holding{}
-	for _, r := range holdingRows {
+	for _, r := range held {
 		h := Holding{From: r.From, Until: r.Until, Offer: r.Offer}
 		if r.Group != nil {
 			h.Group = *r.Group
