@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/google/uuid"
-
 	"kitaportal/internal/auth"
 	"kitaportal/internal/operator"
 )
@@ -47,14 +45,12 @@ func operatorsCmd(ctx context.Context, e *env, args []string, out io.Writer) err
 	if err != nil {
 		return err
 	}
-	id := uuid.Must(uuid.NewV7())
 	secret := auth.NewTOTPSecret()
-	res, err := db.ExecContext(ctx, `INSERT INTO operator (id, email, name, password_hash, totp_secret, totp_enabled_at)
-		VALUES (?, ?, ?, ?, ?, now()) ON CONFLICT (email) DO NOTHING`, id, email, name, hash, keys.Seal(secret, operator.SealContext(id)))
+	created, err := operator.Create(ctx, db, keys, email, name, hash, secret)
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if !created {
 		return fmt.Errorf("operators add: an operator with %s exists already", email)
 	}
 	fmt.Fprintf(out, "operator %s created. Shown once – hand over securely:\n  password     %s\n  TOTP secret  %s\n  TOTP URI     %s\n",

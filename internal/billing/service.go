@@ -16,6 +16,7 @@ import (
 
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/database"
+	"kitaportal/internal/tenant"
 )
 
 // Service applies Stripe events.
@@ -32,16 +33,18 @@ var ErrUnknownTenant = apperr.NotFound("unknown_tenant")
 
 // Link records which Stripe customer pays for the tenant with slug (done at onboarding).
 func (s *Service) Link(ctx context.Context, slug, customerID string) error {
-	res, err := s.db.ExecContext(ctx, `
-		INSERT INTO billing_account (tenant_id, stripe_customer_id)
-		SELECT id, ? FROM tenant WHERE slug = ?
-		ON CONFLICT (tenant_id) DO UPDATE SET stripe_customer_id = EXCLUDED.stripe_customer_id, updated_at = now()`,
-		customerID, slug)
+	tenantID, found, err := tenant.NewStore(s.db).IDOf(ctx, slug)
 	if err != nil {
 		return fmt.Errorf("link billing account: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if !found {
 		return ErrUnknownTenant
+	}
+	if _, err := s.db.ExecContext(ctx, `
+		INSERT INTO billing_account (tenant_id, stripe_customer_id) VALUES (?, ?)
+		ON CONFLICT (tenant_id) DO UPDATE SET stripe_customer_id = EXCLUDED.stripe_customer_id, updated_at = now()`,
+		tenantID, customerID); err != nil {
+		return fmt.Errorf("link billing account: %w", err)
 	}
 	return nil
 }

@@ -54,6 +54,19 @@ type Operator struct {
 	TOTPLastStep  int64      `bun:"totp_last_step"`
 }
 
+// Create adds an operator with an enrolled second factor (the command line's
+// "operators add"); created is false when the address has one already.
+func Create(ctx context.Context, db bun.IDB, keys *auth.Keys, email, name, passwordHash string, totpSecret []byte) (created bool, err error) {
+	id := uuid.Must(uuid.NewV7())
+	res, err := db.ExecContext(ctx, `INSERT INTO operator (id, email, name, password_hash, totp_secret, totp_enabled_at)
+		VALUES (?, ?, ?, ?, ?, now()) ON CONFLICT (email) DO NOTHING`, id, email, name, passwordHash, keys.Seal(totpSecret, SealContext(id)))
+	if err != nil {
+		return false, fmt.Errorf("operator: create: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
 // SealContext binds an operator's sealed TOTP secret to the operator.
 func SealContext(id uuid.UUID) string { return "operator-totp:" + id.String() }
 
@@ -253,7 +266,7 @@ func (o *Console) SetStatus(ctx context.Context, c auth.Caller, slug, status, no
 		return err
 	}
 	// The tenant row is platform data, changed outside the tenant's transaction.
-	if _, err := o.db.ExecContext(ctx, `UPDATE tenant SET status = ?, status_note = ?, updated_at = now() WHERE id = ?`, status, note, t.ID); err != nil {
+	if err := tenant.NewStore(o.db).SetStatus(ctx, t.Slug, status, note); err != nil {
 		return err
 	}
 	return o.registry.Reload(ctx)

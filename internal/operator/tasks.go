@@ -11,6 +11,8 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/uptrace/bun"
 
+	"kitaportal/internal/account"
+	"kitaportal/internal/auth"
 	"kitaportal/internal/platform/outbox"
 )
 
@@ -66,21 +68,15 @@ func (j *Jobs) HandlePruneOutbox(ctx context.Context, _ *asynq.Task) error {
 // within a week (data minimisation). It is platform maintenance over every tenant, so it
 // runs as the owner, outside any tenant transaction.
 func (j *Jobs) HandlePruneAuth(ctx context.Context, _ *asynq.Task) error {
-	var total int64
-	for _, q := range []string{
-		`DELETE FROM auth_session WHERE expires_at < now()`,
-		`DELETE FROM operator_session WHERE expires_at < now()`,
-		`DELETE FROM account_token WHERE (used_at IS NOT NULL OR expires_at < now()) AND created_at < now() - interval '1 day'`,
-		`DELETE FROM account a WHERE a.kind = 'parent' AND a.status = 'pending' AND a.created_at < now() - interval '7 days'
-		   AND NOT EXISTS (SELECT 1 FROM account_token t WHERE t.tenant_id = a.tenant_id AND t.account_id = a.id AND t.expires_at > now())`,
-	} {
-		res, err := j.db.ExecContext(ctx, q)
-		if err != nil {
-			return err
-		}
-		n, _ := res.RowsAffected()
-		total += n
+	sessions, err := auth.PruneSessions(ctx, j.db)
+	if err != nil {
+		return err
 	}
+	links, err := account.PruneLinksAndRegistrations(ctx, j.db)
+	if err != nil {
+		return err
+	}
+	total := sessions + links
 	if total > 0 {
 		j.log.Info("expired sessions, links and unconfirmed registrations pruned", "rows", total)
 	}

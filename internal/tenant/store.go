@@ -201,6 +201,18 @@ func (s *Store) loadAll(ctx context.Context) ([]storedTenant, error) {
 	return rows, err
 }
 
+// IDOf returns the id of the tenant with slug; found is false when there is none.
+func (s *Store) IDOf(ctx context.Context, slug string) (id uuid.UUID, found bool, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT id FROM tenant WHERE slug = ?`, slug).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return uuid.Nil, false, nil
+	}
+	if err != nil {
+		return uuid.Nil, false, fmt.Errorf("tenant id: %w", err)
+	}
+	return id, true, nil
+}
+
 // SetStatus suspends, resumes or opens a tenant; its data stays untouched.
 func (s *Store) SetStatus(ctx context.Context, slug, status, note string) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE tenant SET status = ?, status_note = ?, updated_at = now() WHERE slug = ?`, status, note, slug)
