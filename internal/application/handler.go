@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"kitaportal/internal/auth"
+	"kitaportal/internal/care"
 	"kitaportal/internal/favourite"
 	"kitaportal/internal/platform/view"
 	"kitaportal/internal/tenant"
@@ -119,7 +120,7 @@ func formOf(a *Application, rules *tenant.Rules) *view.Form {
 	kita, extra := 0, rules.Registration.MaxChoices
 	for _, ch := range a.Choices {
 		slot := kita
-		if rules.Registration.TagespflegeExtraChoice && IsTagespflege(ch.Facility.Type) {
+		if rules.Registration.TagespflegeExtraChoice && care.IsTagespflege(ch.Facility.Type) {
 			slot, extra = extra, extra+1
 		} else {
 			kita++

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
+	"kitaportal/internal/care"
 	"kitaportal/internal/notify"
 	"kitaportal/internal/tenant"
 )
@@ -158,7 +159,7 @@ func splitStatus(extra string) (status, note string) {
 func (s *Service) routeTagespflege(ctx context.Context, tx bun.IDB, t *tenant.Tenant, a *Application) error {
 	m := s.accounts.Mails()
 	for _, c := range a.Choices {
-		if !IsTagespflege(c.Facility.Type) {
+		if !care.IsTagespflege(c.Facility.Type) {
 			continue
 		}
 		d, ok := t.Rules.District(c.Facility.District)

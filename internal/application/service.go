@@ -10,6 +10,7 @@ import (
 	"kitaportal/internal/account"
 	"kitaportal/internal/auth"
 	"kitaportal/internal/authz"
+	"kitaportal/internal/care"
 	"kitaportal/internal/family"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/database"
@@ -324,7 +325,7 @@ func draftOf(t *tenant.Tenant, id uuid.UUID, ch *family.Child, in Input, start d
 	for i, c := range choices {
 		a.Choices = append(a.Choices, Choice{Rank: i + 1, Status: ChoicePending, Updated: now,
 			Facility: Facility{ID: c.FacilityID, Name: c.Name, Type: c.Type, District: c.District}})
-		if d, ok := t.Rules.District(c.District); ok && IsTagespflege(c.Type) {
+		if d, ok := t.Rules.District(c.District); ok && care.IsTagespflege(c.Type) {
 			a.Tagespflege = append(a.Tagespflege, Routing{Facility: c.Name, District: d.Name, Fachberatung: d.Fachberatung})
 		}
 	}

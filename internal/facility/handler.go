@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"kitaportal/internal/availability"
+	"kitaportal/internal/care"
 	"kitaportal/internal/favourite"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/date"
@@ -126,7 +127,7 @@ func (h *Handler) Profile(c *fiber.Ctx) error {
 	}
 	data.Details = d
 	data.Ages = words.AgeRange(d.AgeMinMonths, d.AgeMaxMonths)
-	for _, day := range search.Weekdays {
+	for _, day := range care.Weekdays {
 		var times []string
 		for _, iv := range d.OpeningHours[day] {
 			times = append(times, iv[0]+"–"+iv[1])
@@ -139,7 +140,7 @@ func (h *Handler) Profile(c *fiber.Ctx) error {
 		data.Days = append(data.Days, DayHours{Day: words.Day(day), Times: strings.Join(times, ", ")})
 	}
 	for _, pl := range d.Places {
-		data.Places = append(data.Places, PlaceView{Band: search.BandLabel(t.Rules, pl.AgeBand, p.Lang), Places: pl.Places, CareHours: pl.CareHoursMax})
+		data.Places = append(data.Places, PlaceView{Band: care.BandLabel(t.Rules, pl.AgeBand, p.Lang), Places: pl.Places, CareHours: pl.CareHoursMax})
 	}
 
 	data.Scopes = t.Rules.CareScopes
@@ -150,7 +151,7 @@ func (h *Handler) Profile(c *fiber.Ctx) error {
 		data.Query = ch.Values().Encode()
 		data.ChildText = words.T("profile.for_child", map[string]any{
 			"birth": ch.Birth.Time().Format("02.01.2006"), "start": ch.From.Time().Format("02.01.2006"),
-			"band": search.BandLabel(t.Rules, ch.Band.Key, p.Lang)})
+			"band": care.BandLabel(t.Rules, ch.Band.Key, p.Lang)})
 		data.Status, data.Fit = *d.Availability, *d.AgeFit
 		data.StatusText = words.StatusText(data.Status)
 	} else if s, err := strconv.Atoi(c.Query(search.ParamCareHours)); err == nil {
@@ -200,7 +201,7 @@ func monthTable(w search.Words, t *tenant.Tenant, lang string, d *Details, scope
 	}
 	var headers []string
 	for _, b := range bands {
-		headers = append(headers, search.BandLabel(t.Rules, b, lang))
+		headers = append(headers, care.BandLabel(t.Rules, b, lang))
 	}
 	var rows []MonthRow
 	for i := 0; i < monthsShown && i < d.Window.Months; i++ {
@@ -262,7 +263,7 @@ type FavouritesPage struct {
 // CompareView is one facility of the comparison.
 type CompareView struct {
 	*Profile
-	Hours      []search.HoursLine
+	Hours      []care.HoursLine
 	Ages       string
 	Status     availability.Status // for the child; "" without one
 	StatusText string
@@ -302,7 +303,7 @@ func (h *Handler) Favourites(c *fiber.Ctx) error {
 		data.CareHours = ch.CareHours
 		data.ChildText = words.T("profile.for_child", map[string]any{
 			"birth": ch.Birth.Time().Format("02.01.2006"), "start": ch.From.Time().Format("02.01.2006"),
-			"band": search.BandLabel(t.Rules, ch.Band.Key, p.Lang)})
+			"band": care.BandLabel(t.Rules, ch.Band.Key, p.Lang)})
 	}
 	for _, pr := range profiles {
 		cv := CompareView{Profile: pr, Hours: words.Hours(pr.OpeningHours), Ages: words.AgeRange(pr.AgeMinMonths, pr.AgeMaxMonths),

@@ -11,12 +11,12 @@ import (
 
 	"kitaportal/internal/auth"
 	"kitaportal/internal/authz"
+	"kitaportal/internal/care"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/csvfile"
 	"kitaportal/internal/platform/csvimport"
 	"kitaportal/internal/platform/date"
 	"kitaportal/internal/platform/view"
-	"kitaportal/internal/search"
 	"kitaportal/internal/tenant"
 )
 
@@ -150,7 +150,7 @@ func (h *Handler) profilePage(c *fiber.Ctx, status int, f *view.Form, typed map[
 	cat := h.views.Catalogue()
 	d := profileData{Frame: h.frame(c, &p.Facility, "profile", "provider.facility.update"), Profile: p}
 	selected := "," + f.Values["concepts"] + ","
-	for _, k := range search.Concepts {
+	for _, k := range care.Concepts {
 		d.Concepts = append(d.Concepts, Choice{Value: k, Label: cat.T(lang, "search.concept."+k, nil), Checked: strings.Contains(selected, ","+k+",")})
 	}
 	for _, day := range Weekdays {
@@ -196,7 +196,7 @@ func (h *Handler) UpdateProfile(c *fiber.Ctx) error {
 	}
 	v["concepts"] = strings.Join(concepts, ",")
 	in := ProfileChange{Name: v["name"], Description: v["description"], Phone: v["phone"], Email: v["email"], Website: v["website"],
-		Concepts: concepts, Lunch: v["lunch"] != "", BarrierFree: v["barrier_free"] != "", OpeningHours: search.OpeningHours{}}
+		Concepts: concepts, Lunch: v["lunch"] != "", BarrierFree: v["barrier_free"] != "", OpeningHours: care.OpeningHours{}}
 	var errs apperr.List
 	for _, day := range Weekdays {
 		field := "opening_hours." + day
