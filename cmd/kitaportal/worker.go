@@ -71,10 +71,12 @@ func runWorker(ctx context.Context, e *env, db *bun.DB, sender mail.Sender, reg 
 	if err != nil {
 		return err
 	}
-	accounts := account.NewService(account.Deps{DB: db, Mails: mails, Clock: clock.System{}, TenantURL: e.cfg.TenantURL})
+	links := notify.NewLinks(e.cfg.TenantURL)
+	accounts := account.NewService(account.Deps{DB: db, Mails: mails, Clock: clock.System{}, Links: links})
 	tenants := tenant.NewRegistry(tenant.NewStore(db), e.log)
 	resets := account.NewResetJobs(accounts, tenants)
-	imports := application.NewImporter(application.NewService(db, accounts, nil), tenants, e.log)
+	imports := application.NewImporter(application.NewService(application.Deps{DB: db, Clock: clock.System{}, Mails: mails, Links: links}),
+		tenants, e.log)
 	mux := asynq.NewServeMux()
 	mux.Use(jobMetrics.Middleware)
 	mux.HandleFunc(notify.TaskSendMail, mailer.HandleSendMail)

@@ -66,7 +66,7 @@ func (s *Service) tellFamily(ctx context.Context, tx bun.IDB, t *tenant.Tenant, 
 		n := s.familyNotice(t, lang, a, kind, extra)
 		n.Name = r.FirstName + " " + r.LastName
 		link := "/applications/" + a.ID.String()
-		n.URL = s.accounts.URL(t, link)
+		n.URL = s.links.URL(t, link)
 		if r.AccountID != nil {
 			if err := notify.Deliver(ctx, tx, t.ID, *r.AccountID, "application_"+kind, link, n); err != nil {
 				return err
@@ -76,11 +76,11 @@ func (s *Service) tellFamily(ctx context.Context, tx bun.IDB, t *tenant.Tenant, 
 			continue
 		}
 		if r.AccountID == nil {
-			n.URL = s.accounts.URL(t, "/register") // no account yet: the way in
-			n.Action = s.accounts.Mails().Translate(lang, "mail.application.register")
+			n.URL = s.links.URL(t, "/register") // no account yet: the way in
+			n.Action = s.mails.Translate(lang, "mail.application.register")
 		}
-		if err := s.accounts.Mails().Queue(ctx, tx, t.ID, notify.Mail{Kind: "application_" + kind, Template: "notice", Lang: lang,
-			To: r.Email, Brand: s.accounts.Brand(t), Data: n}); err != nil {
+		if err := s.mails.Queue(ctx, tx, t.ID, notify.Mail{Kind: "application_" + kind, Template: "notice", Lang: lang,
+			To: r.Email, Brand: s.links.Brand(t), Data: n}); err != nil {
 			return err
 		}
 	}
@@ -89,7 +89,7 @@ func (s *Service) tellFamily(ctx context.Context, tx bun.IDB, t *tenant.Tenant, 
 
 // familyNotice words notice kind in lang.
 func (s *Service) familyNotice(t *tenant.Tenant, lang string, a *Application, kind, extra string) notify.Notice {
-	m := s.accounts.Mails()
+	m := s.mails
 	tr := func(key string, kv ...any) string { return m.TranslateArgs(lang, key, args(kv...)) }
 	child := a.Child.FirstName + " " + a.Child.LastName
 	key := "mail.application." + kind
@@ -157,7 +157,7 @@ func splitStatus(extra string) (status, note string) {
 // they get a mail at the office address and a notice in each counsellor's inbox. The
 // mail carries no names: the record is in the staff area.
 func (s *Service) routeTagespflege(ctx context.Context, tx bun.IDB, t *tenant.Tenant, a *Application) error {
-	m := s.accounts.Mails()
+	m := s.mails
 	for _, c := range a.Choices {
 		if !care.IsTagespflege(c.Facility.Type) {
 			continue
@@ -177,12 +177,12 @@ func (s *Service) routeTagespflege(ctx context.Context, tx bun.IDB, t *tenant.Te
 				{Label: m.Translate("de", "application.field.care_hours"), Value: strconv.Itoa(a.CareHours)},
 				{Label: m.TranslateArgs("de", "application.choice.rank", map[string]any{"rank": c.Rank}), Value: c.Facility.Name},
 			},
-			URL:    s.accounts.URL(t, link),
+			URL:    s.links.URL(t, link),
 			Action: m.Translate("de", "mail.tagespflege_request.button"),
 		}
 		if d.Fachberatung.Email != "" {
 			if err := m.Queue(ctx, tx, t.ID, notify.Mail{Kind: "tagespflege_request", Template: "notice", Lang: "de",
-				To: d.Fachberatung.Email, Brand: s.accounts.Brand(t), Data: n}); err != nil {
+				To: d.Fachberatung.Email, Brand: s.links.Brand(t), Data: n}); err != nil {
 				return err
 			}
 		}

@@ -7,12 +7,13 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
-	"kitaportal/internal/account"
 	"kitaportal/internal/auth"
 	"kitaportal/internal/authz"
 	"kitaportal/internal/care"
 	"kitaportal/internal/family"
+	"kitaportal/internal/notify"
 	"kitaportal/internal/platform/apperr"
+	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/platform/database"
 	"kitaportal/internal/platform/date"
 	"kitaportal/internal/tenant"
@@ -21,17 +22,29 @@ import (
 // Service runs the application flows of parents and staff. Every method is one tenant
 // transaction: the change, its history, its mails and inbox notices commit together.
 type Service struct {
-	db       bun.IDB
-	accounts *account.Service
-	authz    *authz.Enforcer
+	db    bun.IDB
+	authz *authz.Enforcer
+	clock clock.Clock
+	mails *notify.Templates
+	links *notify.Links
+}
+
+// Deps are what the application service needs; Authz may be nil where nobody decides
+// (the worker).
+type Deps struct {
+	DB    bun.IDB
+	Authz *authz.Enforcer
+	Clock clock.Clock
+	Mails *notify.Templates
+	Links *notify.Links
 }
 
 // NewService returns the application service.
-func NewService(db bun.IDB, accounts *account.Service, enforcer *authz.Enforcer) *Service {
-	return &Service{db: db, accounts: accounts, authz: enforcer}
+func NewService(d Deps) *Service {
+	return &Service{db: d.DB, authz: d.Authz, clock: d.Clock, mails: d.Mails, links: d.Links}
 }
 
-func (s *Service) now() time.Time { return s.accounts.Clock().Now() }
+func (s *Service) now() time.Time { return s.clock.Now() }
 
 // parent is the signed-in parent's account id.
 func parent(c auth.Caller) (uuid.UUID, error) {

@@ -293,7 +293,7 @@ func (s *Service) tellTicket(ctx context.Context, tx bun.IDB, c auth.Caller, t *
 	if err != nil {
 		return err
 	}
-	m := s.accounts.Mails()
+	m := s.mails
 	for _, r := range rs {
 		lang := r.Language
 		if lang == "" {
@@ -308,7 +308,7 @@ func (s *Service) tellTicket(ctx context.Context, tx bun.IDB, c auth.Caller, t *
 			Subject: m.TranslateArgs(lang, "mail.ticket."+t.Status+".subject", a),
 			Name:    r.FirstName + " " + r.LastName,
 			Lines:   []string{m.TranslateArgs(lang, "mail.ticket."+t.Status+".text", a)},
-			URL:     s.accounts.URL(c.Tenant, "/tickets"),
+			URL:     s.links.URL(c.Tenant, "/tickets"),
 			Action:  m.Translate(lang, "mail.ticket.button"),
 		}
 		if t.DecisionNote != "" {
@@ -321,7 +321,7 @@ func (s *Service) tellTicket(ctx context.Context, tx bun.IDB, c auth.Caller, t *
 		}
 		if r.Email != "" {
 			if err := m.Queue(ctx, tx, c.Tenant.ID, notify.Mail{Kind: "ticket_" + t.Status, Template: "notice", Lang: lang, To: r.Email,
-				Brand: s.accounts.Brand(c.Tenant), Data: n}); err != nil {
+				Brand: s.links.Brand(c.Tenant), Data: n}); err != nil {
 				return err
 			}
 		}

@@ -12,6 +12,7 @@ import (
 	"kitaportal/internal/application"
 	"kitaportal/internal/auth"
 	"kitaportal/internal/authz"
+	"kitaportal/internal/family"
 	"kitaportal/internal/favourite"
 	"kitaportal/internal/notify"
 	"kitaportal/internal/operator"
@@ -30,6 +31,7 @@ type components struct {
 	authz        *authz.Enforcer
 	accounts     *account.Service
 	staff        *staff.Service
+	families     *family.Service
 	console      *operator.Console
 	applications *application.Service
 	files        storage.Storage
@@ -49,11 +51,14 @@ func newComponents(d Deps) (*components, error) {
 	if d.Redis == nil {
 		return nil, errNoRedis
 	}
+	hasher := auth.NewHasher(auth.DefaultArgon2, d.Config.PasswordHashConcurrency)
+	limiter := auth.NewLimiter(d.Redis, d.RateLimitPrefix)
+	links := notify.NewLinks(d.Config.TenantURL)
 	accounts := account.NewService(account.Deps{
-		DB: d.DB, Hasher: auth.NewHasher(auth.DefaultArgon2, d.Config.PasswordHashConcurrency), Sessions: sessions,
-		Limiter: auth.NewLimiter(d.Redis, d.RateLimitPrefix), Mails: mails, Clock: d.Clock, TenantURL: d.Config.TenantURL,
+		DB: d.DB, Hasher: hasher, Sessions: sessions, Limiter: limiter, Mails: mails, Clock: d.Clock, Links: links,
 	})
-	staffSvc := staff.NewService(d.DB, accounts, d.Authz, keys)
+	staffSvc := staff.NewService(staff.Deps{DB: d.DB, Accounts: accounts, Authz: d.Authz, Keys: keys, Hasher: hasher, Sessions: sessions,
+		Limiter: limiter, Mails: mails, Links: links, Clock: d.Clock})
 	authn := auth.NewAuthenticator(sessions, keys, d.Config.PublicURL.Scheme == "https")
 	accounts.Favourites = favourite.Import // the Merkliste of the browser joins the account at sign-in
 	files := d.Files
@@ -63,15 +68,18 @@ func newComponents(d Deps) (*components, error) {
 		}
 	}
 	return &components{
-		lists:        favourite.NewLists(d.DB, authn),
-		authn:        authn,
-		authz:        d.Authz,
-		accounts:     accounts,
-		staff:        staffSvc,
-		applications: application.NewService(d.DB, accounts, d.Authz),
-		files:        files,
-		console: operator.NewConsole(d.DB, accounts, staffSvc, d.Registry, keys, d.Config.TenantURL,
-			strings.TrimSuffix(d.Config.PublicURL.String(), "/"), d.Config.SupportAccessMax),
+		lists:    favourite.NewLists(d.DB, authn),
+		authn:    authn,
+		authz:    d.Authz,
+		accounts: accounts,
+		staff:    staffSvc,
+		families: family.NewService(family.Deps{DB: d.DB, Clock: d.Clock, Limiter: limiter, Mails: mails, Links: links}),
+		applications: application.NewService(application.Deps{DB: d.DB, Authz: d.Authz, Clock: d.Clock, Mails: mails,
+			Links: links}),
+		files: files,
+		console: operator.NewConsole(operator.ConsoleDeps{DB: d.DB, Hasher: hasher, Sessions: sessions, Limiter: limiter,
+			Clock: d.Clock, Staff: staffSvc, Registry: d.Registry, Keys: keys, TenantURL: d.Config.TenantURL,
+			BaseURL: strings.TrimSuffix(d.Config.PublicURL.String(), "/"), SupportMax: d.Config.SupportAccessMax}),
 	}, nil
 }
 

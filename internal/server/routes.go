@@ -66,7 +66,7 @@ func routes(d Deps, parts *components) []Route {
 	acc := account.NewHandler(parts.accounts, d.Views, parts.authn)
 	st := staff.NewHandler(parts.staff, d.Views, parts.authn)
 	con := operator.NewConsoleHandler(parts.console, d.Views, parts.authn)
-	fam := family.NewHandler(family.NewService(d.DB, parts.accounts), d.Views, parts.authn)
+	fam := family.NewHandler(parts.families, d.Views, parts.authn)
 	apps := application.NewHandler(parts.applications, d.Views, parts.authn, parts.lists)
 	const T, V = tenant.SurfaceTenant, tenant.SurfaceVendor
 

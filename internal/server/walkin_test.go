@@ -11,7 +11,6 @@ import (
 	"github.com/hibiken/asynq"
 	"golang.org/x/text/encoding/charmap"
 
-	"kitaportal/internal/account"
 	"kitaportal/internal/application"
 	"kitaportal/internal/authz"
 	"kitaportal/internal/notify"
@@ -243,8 +242,8 @@ func (b *bundle) runImportJobs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	accounts := account.NewService(account.Deps{DB: b.db, Mails: mails, Clock: b.clock, TenantURL: b.deps.Config.TenantURL})
-	im := application.NewImporter(application.NewService(b.db, accounts, nil), b.reg, b.deps.Log)
+	links := notify.NewLinks(b.deps.Config.TenantURL)
+	im := application.NewImporter(application.NewService(application.Deps{DB: b.db, Clock: b.clock, Mails: mails, Links: links}), b.reg, b.deps.Log)
 	for _, p := range payloads {
 		if err := im.Handle(context.Background(), asynq.NewTask(application.TaskImportWaitlist, []byte(p))); err != nil {
 			t.Fatal(err)

@@ -36,7 +36,7 @@ type FacilitySummary struct {
 // a running or future contract there (a number, not child data).
 func (s *Service) Facilities(ctx context.Context, c auth.Caller) ([]FacilitySummary, error) {
 	scope, args := authz.FacilityScope(c.Principal, "f")
-	today := date.Today(s.accounts.Clock())
+	today := date.Today(s.clock)
 	var out []FacilitySummary
 	err := database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
 		return tx.NewRaw(`SELECT f.id, f.name, f.type, f.city, coalesce(f.district_key, '') AS district_key,
@@ -71,7 +71,7 @@ type FacilityView struct {
 // found". The list is audited with every child it shows.
 func (s *Service) Facility(ctx context.Context, c auth.Caller, id uuid.UUID) (*FacilityView, error) {
 	scope, args := authz.FacilityScope(c.Principal, "f")
-	today := date.Today(s.accounts.Clock())
+	today := date.Today(s.clock)
 	out := &FacilityView{}
 	err := database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
 		err := tx.NewRaw(`SELECT f.id, f.name, f.type, f.city, coalesce(f.district_key, '') AS district_key, 0 AS children
@@ -188,7 +188,7 @@ func (s *Service) Child(ctx context.Context, c auth.Caller, id uuid.UUID) (*Chil
 			append([]any{c.Tenant.ID, id}, args...)...).Scan(ctx, &out.Requests); err != nil {
 			return err
 		}
-		out.ReadAt = s.accounts.Clock().Now()
+		out.ReadAt = s.clock.Now()
 		return audit.Record(ctx, tx, c.Tenant.ID, audit.By(c), audit.Event{Action: audit.ActionChildRead,
 			ObjectKind: "child", ObjectID: id.String(), ChildIDs: []uuid.UUID{id}})
 	})
