@@ -11,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"kitaportal/internal/care"
+	"kitaportal/internal/family"
 	"kitaportal/internal/notify"
 	"kitaportal/internal/tenant"
 )
@@ -31,30 +32,9 @@ const (
 	NoticeImported  = "imported"
 )
 
-type recipient struct {
-	FirstName string     `bun:"first_name"`
-	LastName  string     `bun:"last_name"`
-	Email     string     `bun:"email"`
-	AccountID *uuid.UUID `bun:"account_id"`
-	Language  string     `bun:"language"`
-}
-
-// recipients are the family's guardians who can be reached: by their active account,
-// or by the address entered for them.
-func recipients(ctx context.Context, tx bun.IDB, tenantID, familyID uuid.UUID) ([]recipient, error) {
-	var rs []recipient
-	err := tx.NewRaw(`SELECT g.first_name, g.last_name,
-			CASE WHEN acc.status = 'active' THEN acc.email::text ELSE coalesce(g.email::text, '') END AS email,
-			CASE WHEN acc.status = 'active' THEN acc.id END AS account_id,
-			coalesce(CASE WHEN acc.status = 'active' THEN acc.language END, '') AS language
-		FROM guardian g LEFT JOIN account acc ON acc.tenant_id = g.tenant_id AND acc.id = g.user_id
-		WHERE g.tenant_id = ? AND g.family_id = ? ORDER BY g.created_at, g.id`, tenantID, familyID).Scan(ctx, &rs)
-	return rs, err
-}
-
 // tellFamily sends notice kind about a to the family; extra is a reason or a code.
 func (s *Service) tellFamily(ctx context.Context, tx bun.IDB, t *tenant.Tenant, familyID uuid.UUID, a *Application, kind, extra string) error {
-	rs, err := recipients(ctx, tx, t.ID, familyID)
+	rs, err := family.Recipients(ctx, tx, t.ID, familyID)
 	if err != nil {
 		return fmt.Errorf("recipients: %w", err)
 	}

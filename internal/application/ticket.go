@@ -77,12 +77,12 @@ func (s *Service) RequestTicket(ctx context.Context, c auth.Caller, in TicketInp
 	}
 	var errs apperr.List
 	start, err := parseStart(in.StartDate)
-	collect(&errs, err)
+	apperr.Collect(&errs, err)
 	if start.IsZero() && err == nil {
 		errs = append(errs, apperr.Invalid("start_date", "start_date_missing", nil))
 	}
 	reason, err := auth.FreeText("reason", in.Reason, 10, 2000)
-	collect(&errs, err)
+	apperr.Collect(&errs, err)
 	var move *date.Date
 	if in.PlannedMove != "" {
 		d, err := date.Parse(in.PlannedMove)
@@ -289,7 +289,7 @@ func (s *Service) tellTicket(ctx context.Context, tx bun.IDB, c auth.Caller, t *
 	if err := tx.QueryRowContext(ctx, `SELECT family_id FROM access_ticket WHERE tenant_id = ? AND id = ?`, c.Tenant.ID, t.ID).Scan(&familyID); err != nil {
 		return err
 	}
-	rs, err := recipients(ctx, tx, c.Tenant.ID, familyID)
+	rs, err := family.Recipients(ctx, tx, c.Tenant.ID, familyID)
 	if err != nil {
 		return err
 	}

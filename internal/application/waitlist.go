@@ -402,12 +402,12 @@ func (im *Importer) row(ctx context.Context, tx bun.IDB, t *tenant.Tenant, r csv
 		Guardians: []family.GuardianInput{{FirstName: get(r, "parent_first_name"), LastName: get(r, "parent_last_name"),
 			Email: get(r, "email"), Phone: get(r, "phone")}},
 	})
-	collect(&errs, err)
+	apperr.Collect(&errs, err)
 	nc, err := family.CheckChild(family.ChildInput{FirstName: get(r, "child_first_name"), LastName: get(r, "child_last_name"),
 		BirthDate: isoDate(get(r, "birth_date"))}, today)
-	collect(&errs, err)
+	apperr.Collect(&errs, err)
 	start, err := parseStart(isoDate(get(r, "start_date")))
-	collect(&errs, err)
+	apperr.Collect(&errs, err)
 	hours, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(get(r, "care_hours")), "h"))
 	if err != nil {
 		errs = append(errs, apperr.Invalid("care_hours", "care_scope_unknown", map[string]any{"scopes": tenant.ScopesText(t.Rules.CareScopes)}))

@@ -96,14 +96,14 @@ func (s *Service) WalkIn(ctx context.Context, c auth.Caller, w WalkIn) (*WalkInR
 	today := date.In(now)
 	var errs apperr.List
 	fam, err := family.CheckInput(w.Family)
-	collect(&errs, err)
+	apperr.Collect(&errs, err)
 	nc, err := family.CheckChild(w.Child, today)
-	collect(&errs, err)
+	apperr.Collect(&errs, err)
 	consent, err := checkConsent(w.Consent, now)
-	collect(&errs, err)
-	collect(&errs, checkInput(w.Request))
+	apperr.Collect(&errs, err)
+	apperr.Collect(&errs, checkInput(w.Request))
 	start, err := parseStart(w.Request.StartDate)
-	collect(&errs, err)
+	apperr.Collect(&errs, err)
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -165,18 +165,4 @@ func (s *Service) WalkIn(ctx context.Context, c auth.Caller, w WalkIn) (*WalkInR
 		return nil, database.Classify(err)
 	}
 	return out, nil
-}
-
-// collect adds err's field errors to errs.
-func collect(errs *apperr.List, err error) {
-	if err == nil {
-		return
-	}
-	var list apperr.List
-	if e, ok := err.(apperr.List); ok {
-		list = e
-	} else if e, ok := apperr.As(err); ok {
-		list = apperr.List{e}
-	}
-	*errs = append(*errs, list...)
 }
