@@ -84,18 +84,6 @@ func checkInput(in Input) error {
 	return errs.Err()
 }
 
-// familyOf is the caller's family, locked, or "enter your address first".
-func familyOf(ctx context.Context, tx bun.IDB, c auth.Caller, me uuid.UUID) (*family.Family, error) {
-	f, err := family.HouseholdOf(ctx, tx, c.Tenant, me, true)
-	if err != nil {
-		return nil, err
-	}
-	if f == nil {
-		return nil, family.ErrNoFamily
-	}
-	return f, nil
-}
-
 // Create files a draft for a child of the caller's family. The rules run at once (all
 // but those binding only at submission), so a family learns early what to change. With
 // submit the request is filed in the same transaction (one step for the family: the

@@ -153,8 +153,6 @@ const (
 	ActionRequestRead      = "request.read"
 	ActionRequestDecided   = "request.decided"
 	ActionWalkIn           = "request.walk_in"
-	ActionTicketRequested  = "ticket.requested"
-	ActionTicketDecided    = "ticket.decided"
 	ActionDuplicateMerged  = "child.merged"
 	ActionDuplicateKept    = "child.duplicate_dismissed"
 	ActionImportStarted    = "import.started"

@@ -89,36 +89,6 @@ func (h *Handler) APIWalkIn(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(res)
 }
 
-// APITickets answers GET /api/v1/staff/tickets.
-func (h *Handler) APITickets(c *fiber.Ctx) error {
-	ts, use, err := h.s.TicketQueue(c.UserContext(), auth.CallerOf(c), c.Query("status"))
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.JSON(fiber.Map{"items": ts, "quota": use})
-}
-
-// APIDecideTicket answers POST /api/v1/staff/tickets/{id}/decision {grant, note}.
-func (h *Handler) APIDecideTicket(c *fiber.Ctx) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	var b struct {
-		Grant bool   `json:"grant"`
-		Note  string `json:"note"`
-	}
-	if err := account.DecodeJSON(c, &b); err != nil {
-		return err
-	}
-	t, err := h.s.DecideTicket(c.UserContext(), auth.CallerOf(c), id, b.Grant, b.Note)
-	if err != nil {
-		return err
-	}
-	return c.JSON(t)
-}
-
 // APIDuplicates answers GET /api/v1/staff/duplicates.
 func (h *Handler) APIDuplicates(c *fiber.Ctx) error {
 	ds, err := h.s.Duplicates(c.UserContext(), auth.CallerOf(c))

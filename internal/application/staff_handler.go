@@ -182,40 +182,6 @@ func (h *Handler) WalkIn(c *fiber.Ctx) error {
 	return h.forms.Show(c, fiber.StatusCreated, "staff_walkin", "walkin.done.title", nil, walkInData{formData: d, Result: res})
 }
 
-// ticketsData is the case workers' ticket page.
-type ticketsData struct {
-	Tickets []Ticket
-	Quota   []QuotaUse
-	Rules   any
-}
-
-// Tickets lists the city's ticket requests and the quota use.
-func (h *Handler) Tickets(c *fiber.Ctx) error {
-	call := auth.CallerOf(c)
-	ts, use, err := h.s.TicketQueue(c.UserContext(), call, c.Query("status"))
-	if err != nil {
-		return err
-	}
-	return h.forms.Show(c, fiber.StatusOK, "staff_tickets", "tickets.staff.title", nil, ticketsData{Tickets: ts, Quota: use})
-}
-
-// DecideTicket grants or refuses a ticket.
-func (h *Handler) DecideTicket(c *fiber.Ctx) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	call := auth.CallerOf(c)
-	if _, err := h.s.DecideTicket(c.UserContext(), call, id, c.FormValue("decision") == "grant", c.FormValue("note")); err != nil {
-		ts, use, lerr := h.s.TicketQueue(c.UserContext(), call, "")
-		if lerr != nil {
-			return err
-		}
-		return h.forms.Failed(c, err, "staff_tickets", "tickets.staff.title", formValuesOf(c), ticketsData{Tickets: ts, Quota: use})
-	}
-	return c.Redirect("/staff/tickets?done=ticket_decided", fiber.StatusSeeOther)
-}
-
 // Duplicates lists the open duplicate flags.
 func (h *Handler) Duplicates(c *fiber.Ctx) error {
 	ds, err := h.s.Duplicates(c.UserContext(), auth.CallerOf(c))

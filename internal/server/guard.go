@@ -21,6 +21,7 @@ import (
 	"kitaportal/internal/platform/storage"
 	"kitaportal/internal/staff"
 	"kitaportal/internal/tenant"
+	"kitaportal/internal/ticket"
 	"kitaportal/web"
 )
 
@@ -32,6 +33,7 @@ type components struct {
 	accounts     *account.Service
 	staff        *staff.Service
 	families     *family.Service
+	tickets      *ticket.Service
 	console      *operator.Console
 	applications *application.Service
 	files        storage.Storage
@@ -76,7 +78,8 @@ func newComponents(d Deps) (*components, error) {
 		families: family.NewService(family.Deps{DB: d.DB, Clock: d.Clock, Limiter: limiter, Mails: mails, Links: links}),
 		applications: application.NewService(application.Deps{DB: d.DB, Authz: d.Authz, Clock: d.Clock, Mails: mails,
 			Links: links}),
-		files: files,
+		tickets: ticket.NewService(ticket.Deps{DB: d.DB, Clock: d.Clock, Mails: mails, Links: links}),
+		files:   files,
 		console: operator.NewConsole(operator.ConsoleDeps{DB: d.DB, Hasher: hasher, Sessions: sessions, Limiter: limiter,
 			Clock: d.Clock, Staff: staffSvc, Registry: d.Registry, Keys: keys, TenantURL: d.Config.TenantURL,
 			BaseURL: strings.TrimSuffix(d.Config.PublicURL.String(), "/"), SupportMax: d.Config.SupportAccessMax}),

@@ -19,6 +19,7 @@ import (
 	"kitaportal/internal/search"
 	"kitaportal/internal/staff"
 	"kitaportal/internal/tenant"
+	"kitaportal/internal/ticket"
 )
 
 // Route is one endpoint: where it exists (surface), what permission it needs, and who
@@ -68,6 +69,7 @@ func routes(d Deps, parts *components) []Route {
 	con := operator.NewConsoleHandler(parts.console, d.Views, parts.authn)
 	fam := family.NewHandler(parts.families, d.Views, parts.authn)
 	apps := application.NewHandler(parts.applications, d.Views, parts.authn, parts.lists)
+	tickets := ticket.NewHandler(parts.tickets, parts.families, d.Views, parts.authn)
 	const T, V = tenant.SurfaceTenant, tenant.SurfaceVendor
 
 	rs := []Route{
@@ -145,8 +147,8 @@ func routes(d Deps, parts *components) []Route {
 		{"POST", "/applications/:id", T, "application.update", apps.Update},
 		{"POST", "/applications/:id/submit", T, "application.submit", apps.Submit},
 		{"POST", "/applications/:id/withdraw", T, "application.withdraw", apps.Withdraw},
-		{"GET", "/tickets", T, "ticket.read", apps.TicketsPage},
-		{"POST", "/tickets", T, "ticket.request", apps.RequestTicketForm},
+		{"GET", "/tickets", T, "ticket.read", tickets.TicketsPage},
+		{"POST", "/tickets", T, "ticket.request", tickets.RequestTicketForm},
 		{"GET", "/inbox", T, "inbox.read", apps.InboxPage("inbox")},
 
 		// Families and pre-registration API (API.md).
@@ -163,8 +165,8 @@ func routes(d Deps, parts *components) []Route {
 		{"PATCH", "/api/v1/applications/:id", T, "application.update", apps.APIUpdate},
 		{"POST", "/api/v1/applications/:id/submit", T, "application.submit", apps.APISubmit},
 		{"POST", "/api/v1/applications/:id/withdraw", T, "application.withdraw", apps.APIWithdraw},
-		{"GET", "/api/v1/tickets", T, "ticket.read", apps.APIMyTickets},
-		{"POST", "/api/v1/tickets", T, "ticket.request", apps.APIRequestTicket},
+		{"GET", "/api/v1/tickets", T, "ticket.read", tickets.APIMyTickets},
+		{"POST", "/api/v1/tickets", T, "ticket.request", tickets.APIRequestTicket},
 		{"GET", "/api/v1/inbox", T, "inbox.read", apps.APIInbox},
 
 		// Staff area: sign-in with the second factor, invitations, records in scope, audit.
@@ -197,8 +199,8 @@ func routes(d Deps, parts *components) []Route {
 		{"POST", "/staff/requests/:id/decisions", T, "requests.decide", apps.Decide},
 		{"GET", "/staff/walk-in", T, "requests.walk_in", apps.WalkInForm},
 		{"POST", "/staff/walk-in", T, "requests.walk_in", apps.WalkIn},
-		{"GET", "/staff/tickets", T, "tickets.read", apps.Tickets},
-		{"POST", "/staff/tickets/:id/decision", T, "tickets.decide", apps.DecideTicket},
+		{"GET", "/staff/tickets", T, "tickets.read", tickets.Tickets},
+		{"POST", "/staff/tickets/:id/decision", T, "tickets.decide", tickets.DecideTicket},
 		{"GET", "/staff/duplicates", T, "duplicates.read", apps.Duplicates},
 		{"POST", "/staff/duplicates/:id", T, "duplicates.resolve", apps.ResolveDuplicate},
 		{"GET", "/staff/imports", T, "imports.read", apps.Imports},
@@ -225,8 +227,8 @@ func routes(d Deps, parts *components) []Route {
 		{"GET", "/api/v1/staff/requests/:id", T, "requests.read", apps.APIRequest},
 		{"POST", "/api/v1/staff/requests/:id/decisions", T, "requests.decide", apps.APIDecide},
 		{"POST", "/api/v1/staff/walk-ins", T, "requests.walk_in", apps.APIWalkIn},
-		{"GET", "/api/v1/staff/tickets", T, "tickets.read", apps.APITickets},
-		{"POST", "/api/v1/staff/tickets/:id/decision", T, "tickets.decide", apps.APIDecideTicket},
+		{"GET", "/api/v1/staff/tickets", T, "tickets.read", tickets.APITickets},
+		{"POST", "/api/v1/staff/tickets/:id/decision", T, "tickets.decide", tickets.APIDecideTicket},
 		{"GET", "/api/v1/staff/duplicates", T, "duplicates.read", apps.APIDuplicates},
 		{"POST", "/api/v1/staff/duplicates/:id", T, "duplicates.resolve", apps.APIResolveDuplicate},
 		{"POST", "/api/v1/staff/imports/waitlist", T, "imports.create", apps.APIImport},

@@ -1,4 +1,4 @@
-package application
+package ticket
 
 import (
 	"github.com/gofiber/fiber/v2"
@@ -10,7 +10,18 @@ import (
 	"kitaportal/internal/platform/view"
 )
 
-// The families' ticket pages (/tickets) and API (/api/v1/tickets).
+// Handler serves the families' ticket pages (/tickets) and API (/api/v1/tickets), and
+// the case workers' queue (/staff/tickets, /api/v1/staff/tickets).
+type Handler struct {
+	s        *Service
+	families *family.Service
+	forms    view.Forms
+}
+
+// NewHandler returns the ticket handlers; families gives the family page's children.
+func NewHandler(s *Service, families *family.Service, views *view.Renderer, authn *auth.Authenticator) *Handler {
+	return &Handler{s: s, families: families, forms: view.Forms{Views: views, CSRF: authn.CSRFToken}}
+}
 
 // parentTickets is the family's ticket page.
 type parentTickets struct {
@@ -26,13 +37,13 @@ func (h *Handler) ticketPage(c *fiber.Ctx) (*parentTickets, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts, err := h.s.Options(c.UserContext(), call, nil)
+	fam, err := h.families.Mine(c.UserContext(), call)
 	if err != nil {
 		return nil, err
 	}
 	d := &parentTickets{Tickets: ts, Enabled: call.Tenant.Rules.Tickets.Enabled}
-	if opts.Family != nil {
-		d.Children, d.Resident = opts.Family.Children, opts.Family.Resident
+	if fam != nil {
+		d.Children, d.Resident = fam.Children, fam.Resident
 	}
 	return d, nil
 }
@@ -85,4 +96,87 @@ func (h *Handler) APIRequestTicket(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(t)
+}
+
+// ticketsData is the case workers' ticket page.
+type ticketsData struct {
+	Tickets []Ticket
+	Quota   []QuotaUse
+	Rules   any
+}
+
+// Tickets lists the city's ticket requests and the quota use.
+func (h *Handler) Tickets(c *fiber.Ctx) error {
+	call := auth.CallerOf(c)
+	ts, use, err := h.s.TicketQueue(c.UserContext(), call, c.Query("status"))
+	if err != nil {
+		return err
+	}
+	return h.forms.Show(c, fiber.StatusOK, "staff_tickets", "tickets.staff.title", nil, ticketsData{Tickets: ts, Quota: use})
+}
+
+// DecideTicket grants or refuses a ticket.
+func (h *Handler) DecideTicket(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	call := auth.CallerOf(c)
+	if _, err := h.s.DecideTicket(c.UserContext(), call, id, c.FormValue("decision") == "grant", c.FormValue("note")); err != nil {
+		ts, use, lerr := h.s.TicketQueue(c.UserContext(), call, "")
+		if lerr != nil {
+			return err
+		}
+		return h.forms.Failed(c, err, "staff_tickets", "tickets.staff.title", formValuesOf(c), ticketsData{Tickets: ts, Quota: use})
+	}
+	return c.Redirect("/staff/tickets?done=ticket_decided", fiber.StatusSeeOther)
+}
+
+// APITickets answers GET /api/v1/staff/tickets.
+func (h *Handler) APITickets(c *fiber.Ctx) error {
+	ts, use, err := h.s.TicketQueue(c.UserContext(), auth.CallerOf(c), c.Query("status"))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(fiber.Map{"items": ts, "quota": use})
+}
+
+// APIDecideTicket answers POST /api/v1/staff/tickets/{id}/decision {grant, note}.
+func (h *Handler) APIDecideTicket(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var b struct {
+		Grant bool   `json:"grant"`
+		Note  string `json:"note"`
+	}
+	if err := account.DecodeJSON(c, &b); err != nil {
+		return err
+	}
+	t, err := h.s.DecideTicket(c.UserContext(), auth.CallerOf(c), id, b.Grant, b.Note)
+	if err != nil {
+		return err
+	}
+	return c.JSON(t)
+}
+
+func pathID(c *fiber.Ctx) (uuid.UUID, error) {
+	id, err := uuid.Parse(c.Params("id"))
+	if err != nil {
+		return uuid.Nil, ErrNotFound
+	}
+	return id, nil
+}
+
+// formValuesOf keeps what was typed, for showing the form again.
+func formValuesOf(c *fiber.Ctx) *view.Form {
+	v := map[string]string{}
+	c.Request().PostArgs().VisitAll(func(k, val []byte) {
+		if key := string(k); key != "_csrf" {
+			v[key] = string(val)
+		}
+	})
+	return view.NewForm(v)
 }
