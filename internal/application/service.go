@@ -59,8 +59,8 @@ func parentActor(c auth.Caller) Actor { return Actor{Kind: "parent", ID: c.Princ
 // MaxChoicesInput caps the choices read from a form or body before any rule runs.
 const MaxChoicesInput = MaxChoicesStored
 
-// parseStart reads the desired start ("" stays zero; the rules name it).
-func parseStart(s string) (date.Date, error) {
+// ParseStart reads the desired start ("" stays zero; the rules name it).
+func ParseStart(s string) (date.Date, error) {
 	if s == "" {
 		return date.Date{}, nil
 	}
@@ -71,9 +71,9 @@ func parseStart(s string) (date.Date, error) {
 	return d, nil
 }
 
-// checkInput refuses what no rule needs to look at: too many choices to store, the same
+// CheckInput refuses what no rule needs to look at: too many choices to store, the same
 // list of criteria too long.
-func checkInput(in Input) error {
+func CheckInput(in Input) error {
 	var errs apperr.List
 	if len(in.Choices) > MaxChoicesInput {
 		errs = append(errs, apperr.Invalid("choices", "choices_too_many", map[string]any{"max": MaxChoicesInput}))
@@ -93,10 +93,10 @@ func (s *Service) Create(ctx context.Context, c auth.Caller, in Input, submit bo
 	if err != nil {
 		return nil, err
 	}
-	if err := checkInput(in); err != nil {
+	if err := CheckInput(in); err != nil {
 		return nil, err
 	}
-	start, err := parseStart(in.StartDate)
+	start, err := ParseStart(in.StartDate)
 	if err != nil {
 		return nil, err
 	}
@@ -161,10 +161,10 @@ func (s *Service) Update(ctx context.Context, c auth.Caller, id uuid.UUID, in In
 		if !editable(a, c.Tenant.Rules, date.In(now)) {
 			return nil, apperr.Conflict("application_not_editable")
 		}
-		if err := checkInput(in); err != nil {
+		if err := CheckInput(in); err != nil {
 			return nil, err
 		}
-		start, err := parseStart(in.StartDate)
+		start, err := ParseStart(in.StartDate)
 		if err != nil {
 			return nil, err
 		}
@@ -183,7 +183,7 @@ func (s *Service) Update(ctx context.Context, c auth.Caller, id uuid.UUID, in In
 		if a.Status != StatusSubmitted {
 			return reload(ctx, tx, c.Tenant, id)
 		}
-		if err := addEvent(ctx, tx, c.Tenant.ID, a.ID, parentActor(c), a.Status, a.Status, "changed", now); err != nil {
+		if err := AddEvent(ctx, tx, c.Tenant.ID, a.ID, parentActor(c), a.Status, a.Status, "changed", now); err != nil {
 			return nil, err
 		}
 		out, err := reload(ctx, tx, c.Tenant, id)
@@ -374,7 +374,7 @@ func withdraw(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, a *Applicatio
 		WHERE tenant_id = ? AND application_id = ? AND status IN ('pending', 'in_review', 'proposed', 'paused')`, now, tenantID, a.ID); err != nil {
 		return err
 	}
-	return addEvent(ctx, tx, tenantID, a.ID, actor, a.Status, StatusWithdrawn, reason, now)
+	return AddEvent(ctx, tx, tenantID, a.ID, actor, a.Status, StatusWithdrawn, reason, now)
 }
 
 // Get returns one application of the caller's family.

@@ -265,7 +265,8 @@ type Actor struct {
 	ID   uuid.UUID
 }
 
-func addEvent(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, a Actor, from, to, note string, now time.Time) error {
+// AddEvent writes an entry of application id's history.
+func AddEvent(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, a Actor, from, to, note string, now time.Time) error {
 	var fromPtr *string
 	if from != "" {
 		fromPtr = &from

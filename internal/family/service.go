@@ -19,8 +19,8 @@ import (
 	"kitaportal/internal/platform/date"
 )
 
-// Service runs a parent's own family flows. Staff flows (walk-in, duplicates) live with
-// the applications, on the store functions of this package.
+// Service runs a parent's own family flows. Staff flows (walk-in, duplicates, the
+// waitlist import) live in casework, on the store functions of this package.
 type Service struct {
 	db      bun.IDB
 	clock   clock.Clock

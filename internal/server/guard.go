@@ -12,6 +12,7 @@ import (
 	"kitaportal/internal/application"
 	"kitaportal/internal/auth"
 	"kitaportal/internal/authz"
+	"kitaportal/internal/casework"
 	"kitaportal/internal/family"
 	"kitaportal/internal/favourite"
 	"kitaportal/internal/notify"
@@ -34,6 +35,7 @@ type components struct {
 	staff        *staff.Service
 	families     *family.Service
 	tickets      *ticket.Service
+	casework     *casework.Service
 	console      *operator.Console
 	applications *application.Service
 	files        storage.Storage
@@ -61,6 +63,7 @@ func newComponents(d Deps) (*components, error) {
 	})
 	staffSvc := staff.NewService(staff.Deps{DB: d.DB, Accounts: accounts, Authz: d.Authz, Keys: keys, Hasher: hasher, Sessions: sessions,
 		Limiter: limiter, Mails: mails, Links: links, Clock: d.Clock})
+	apps := application.NewService(application.Deps{DB: d.DB, Authz: d.Authz, Clock: d.Clock, Mails: mails, Links: links})
 	authn := auth.NewAuthenticator(sessions, keys, d.Config.PublicURL.Scheme == "https")
 	accounts.Favourites = favourite.Import // the Merkliste of the browser joins the account at sign-in
 	files := d.Files
@@ -70,16 +73,16 @@ func newComponents(d Deps) (*components, error) {
 		}
 	}
 	return &components{
-		lists:    favourite.NewLists(d.DB, authn),
-		authn:    authn,
-		authz:    d.Authz,
-		accounts: accounts,
-		staff:    staffSvc,
-		families: family.NewService(family.Deps{DB: d.DB, Clock: d.Clock, Limiter: limiter, Mails: mails, Links: links}),
-		applications: application.NewService(application.Deps{DB: d.DB, Authz: d.Authz, Clock: d.Clock, Mails: mails,
-			Links: links}),
-		tickets: ticket.NewService(ticket.Deps{DB: d.DB, Clock: d.Clock, Mails: mails, Links: links}),
-		files:   files,
+		lists:        favourite.NewLists(d.DB, authn),
+		authn:        authn,
+		authz:        d.Authz,
+		accounts:     accounts,
+		staff:        staffSvc,
+		families:     family.NewService(family.Deps{DB: d.DB, Clock: d.Clock, Limiter: limiter, Mails: mails, Links: links}),
+		applications: apps,
+		casework:     casework.NewService(d.DB, d.Clock, apps),
+		tickets:      ticket.NewService(ticket.Deps{DB: d.DB, Clock: d.Clock, Mails: mails, Links: links}),
+		files:        files,
 		console: operator.NewConsole(operator.ConsoleDeps{DB: d.DB, Hasher: hasher, Sessions: sessions, Limiter: limiter,
 			Clock: d.Clock, Staff: staffSvc, Registry: d.Registry, Keys: keys, TenantURL: d.Config.TenantURL,
 			BaseURL: strings.TrimSuffix(d.Config.PublicURL.String(), "/"), SupportMax: d.Config.SupportAccessMax}),

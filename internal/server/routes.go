@@ -9,6 +9,7 @@ import (
 	"kitaportal/internal/account"
 	"kitaportal/internal/application"
 	"kitaportal/internal/billing"
+	"kitaportal/internal/casework"
 	"kitaportal/internal/contract"
 	"kitaportal/internal/facility"
 	"kitaportal/internal/family"
@@ -70,6 +71,7 @@ func routes(d Deps, parts *components) []Route {
 	fam := family.NewHandler(parts.families, d.Views, parts.authn)
 	apps := application.NewHandler(parts.applications, d.Views, parts.authn, parts.lists)
 	tickets := ticket.NewHandler(parts.tickets, parts.families, d.Views, parts.authn)
+	cases := casework.NewHandler(parts.casework, d.Views, parts.authn)
 	const T, V = tenant.SurfaceTenant, tenant.SurfaceVendor
 
 	rs := []Route{
@@ -197,16 +199,16 @@ func routes(d Deps, parts *components) []Route {
 		{"GET", "/staff/requests.csv", T, "requests.export", apps.ExportCSV},
 		{"GET", "/staff/requests/:id", T, "requests.read", apps.Request},
 		{"POST", "/staff/requests/:id/decisions", T, "requests.decide", apps.Decide},
-		{"GET", "/staff/walk-in", T, "requests.walk_in", apps.WalkInForm},
-		{"POST", "/staff/walk-in", T, "requests.walk_in", apps.WalkIn},
+		{"GET", "/staff/walk-in", T, "requests.walk_in", cases.WalkInForm},
+		{"POST", "/staff/walk-in", T, "requests.walk_in", cases.WalkIn},
 		{"GET", "/staff/tickets", T, "tickets.read", tickets.Tickets},
 		{"POST", "/staff/tickets/:id/decision", T, "tickets.decide", tickets.DecideTicket},
-		{"GET", "/staff/duplicates", T, "duplicates.read", apps.Duplicates},
-		{"POST", "/staff/duplicates/:id", T, "duplicates.resolve", apps.ResolveDuplicate},
-		{"GET", "/staff/imports", T, "imports.read", apps.Imports},
-		{"POST", "/staff/imports", T, "imports.create", apps.Upload},
-		{"GET", "/staff/imports/:id", T, "imports.read", apps.ImportStatus},
-		{"POST", "/staff/imports/:id/run", T, "imports.create", apps.RunImport},
+		{"GET", "/staff/duplicates", T, "duplicates.read", cases.Duplicates},
+		{"POST", "/staff/duplicates/:id", T, "duplicates.resolve", cases.ResolveDuplicate},
+		{"GET", "/staff/imports", T, "imports.read", cases.Imports},
+		{"POST", "/staff/imports", T, "imports.create", cases.Upload},
+		{"GET", "/staff/imports/:id", T, "imports.read", cases.ImportStatus},
+		{"POST", "/staff/imports/:id/run", T, "imports.create", cases.RunImport},
 		{"GET", "/staff/inbox", T, "staff.inbox", apps.InboxPage("staff_inbox")},
 		{"POST", "/staff/support/end", T, "support.end", con.EndSupport},
 		{"GET", "/support/enter", T, PermPublic, con.EnterForm},
@@ -226,13 +228,13 @@ func routes(d Deps, parts *components) []Route {
 		{"GET", "/api/v1/staff/requests", T, "requests.read", apps.APIRequests},
 		{"GET", "/api/v1/staff/requests/:id", T, "requests.read", apps.APIRequest},
 		{"POST", "/api/v1/staff/requests/:id/decisions", T, "requests.decide", apps.APIDecide},
-		{"POST", "/api/v1/staff/walk-ins", T, "requests.walk_in", apps.APIWalkIn},
+		{"POST", "/api/v1/staff/walk-ins", T, "requests.walk_in", cases.APIWalkIn},
 		{"GET", "/api/v1/staff/tickets", T, "tickets.read", tickets.APITickets},
 		{"POST", "/api/v1/staff/tickets/:id/decision", T, "tickets.decide", tickets.APIDecideTicket},
-		{"GET", "/api/v1/staff/duplicates", T, "duplicates.read", apps.APIDuplicates},
-		{"POST", "/api/v1/staff/duplicates/:id", T, "duplicates.resolve", apps.APIResolveDuplicate},
-		{"POST", "/api/v1/staff/imports/waitlist", T, "imports.create", apps.APIImport},
-		{"GET", "/api/v1/staff/imports/:id", T, "imports.read", apps.APIImportStatus},
+		{"GET", "/api/v1/staff/duplicates", T, "duplicates.read", cases.APIDuplicates},
+		{"POST", "/api/v1/staff/duplicates/:id", T, "duplicates.resolve", cases.APIResolveDuplicate},
+		{"POST", "/api/v1/staff/imports/waitlist", T, "imports.create", cases.APIImport},
+		{"GET", "/api/v1/staff/imports/:id", T, "imports.read", cases.APIImportStatus},
 		{"GET", "/api/v1/staff/inbox", T, "staff.inbox", apps.APIInbox},
 
 		// Base domain.
