@@ -13,6 +13,7 @@ import (
 	"kitaportal/internal/contract"
 	"kitaportal/internal/facility"
 	"kitaportal/internal/family"
+	"kitaportal/internal/notify"
 	"kitaportal/internal/operator"
 	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/portal"
@@ -72,6 +73,7 @@ func routes(d Deps, parts *components) []Route {
 	apps := application.NewHandler(parts.applications, d.Views, parts.authn, parts.lists)
 	tickets := ticket.NewHandler(parts.tickets, parts.families, d.Views, parts.authn)
 	cases := casework.NewHandler(parts.casework, d.Views, parts.authn)
+	inbox := notify.NewInboxHandler(notify.NewInboxes(d.DB, d.Clock), d.Views, parts.authn)
 	const T, V = tenant.SurfaceTenant, tenant.SurfaceVendor
 
 	rs := []Route{
@@ -151,7 +153,7 @@ func routes(d Deps, parts *components) []Route {
 		{"POST", "/applications/:id/withdraw", T, "application.withdraw", apps.Withdraw},
 		{"GET", "/tickets", T, "ticket.read", tickets.TicketsPage},
 		{"POST", "/tickets", T, "ticket.request", tickets.RequestTicketForm},
-		{"GET", "/inbox", T, "inbox.read", apps.InboxPage("inbox")},
+		{"GET", "/inbox", T, "inbox.read", inbox.InboxPage("inbox")},
 
 		// Families and pre-registration API (API.md).
 		{"GET", "/api/v1/family", T, "family.read", fam.APIGet},
@@ -169,7 +171,7 @@ func routes(d Deps, parts *components) []Route {
 		{"POST", "/api/v1/applications/:id/withdraw", T, "application.withdraw", apps.APIWithdraw},
 		{"GET", "/api/v1/tickets", T, "ticket.read", tickets.APIMyTickets},
 		{"POST", "/api/v1/tickets", T, "ticket.request", tickets.APIRequestTicket},
-		{"GET", "/api/v1/inbox", T, "inbox.read", apps.APIInbox},
+		{"GET", "/api/v1/inbox", T, "inbox.read", inbox.APIInbox},
 
 		// Staff area: sign-in with the second factor, invitations, records in scope, audit.
 		{"GET", "/staff/login", T, PermPublic, st.LoginForm},
@@ -209,7 +211,7 @@ func routes(d Deps, parts *components) []Route {
 		{"POST", "/staff/imports", T, "imports.create", cases.Upload},
 		{"GET", "/staff/imports/:id", T, "imports.read", cases.ImportStatus},
 		{"POST", "/staff/imports/:id/run", T, "imports.create", cases.RunImport},
-		{"GET", "/staff/inbox", T, "staff.inbox", apps.InboxPage("staff_inbox")},
+		{"GET", "/staff/inbox", T, "staff.inbox", inbox.InboxPage("staff_inbox")},
 		{"POST", "/staff/support/end", T, "support.end", con.EndSupport},
 		{"GET", "/support/enter", T, PermPublic, con.EnterForm},
 		{"POST", "/support/enter", T, PermPublic, con.Enter},
@@ -235,7 +237,7 @@ func routes(d Deps, parts *components) []Route {
 		{"POST", "/api/v1/staff/duplicates/:id", T, "duplicates.resolve", cases.APIResolveDuplicate},
 		{"POST", "/api/v1/staff/imports/waitlist", T, "imports.create", cases.APIImport},
 		{"GET", "/api/v1/staff/imports/:id", T, "imports.read", cases.APIImportStatus},
-		{"GET", "/api/v1/staff/inbox", T, "staff.inbox", apps.APIInbox},
+		{"GET", "/api/v1/staff/inbox", T, "staff.inbox", inbox.APIInbox},
 
 		// Base domain.
 		{"GET", "/", V, PermPublic, vendor.Landing},
