@@ -7,22 +7,12 @@ import (
 	"github.com/uptrace/bun"
 
 	"kitaportal/internal/auth"
-	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/platform/database"
 	"kitaportal/internal/platform/view"
 )
 
 // The inbox pages of parents (/inbox) and staff (/staff/inbox): what the portal told
 // them, newest first; opening the inbox marks it read.
-
-// Inboxes reads the callers' inboxes for the pages and the API.
-type Inboxes struct {
-	db    bun.IDB
-	clock clock.Clock
-}
-
-// NewInboxes returns the inbox service.
-func NewInboxes(db bun.IDB, clk clock.Clock) *Inboxes { return &Inboxes{db: db, clock: clk} }
 
 // Inbox returns the caller's messages and marks them read.
 func (s *Inboxes) Inbox(ctx context.Context, c auth.Caller) ([]InboxMessage, error) {
