@@ -13,6 +13,7 @@ import (
 	"kitaportal/internal/auth"
 	"kitaportal/internal/authz"
 	"kitaportal/internal/casework"
+	"kitaportal/internal/childfile"
 	"kitaportal/internal/family"
 	"kitaportal/internal/favourite"
 	"kitaportal/internal/notify"
@@ -36,6 +37,7 @@ type components struct {
 	families     *family.Service
 	tickets      *ticket.Service
 	casework     *casework.Service
+	records      *childfile.Service
 	console      *operator.Console
 	applications *application.Service
 	files        storage.Storage
@@ -81,6 +83,7 @@ func newComponents(d Deps) (*components, error) {
 		families:     family.NewService(family.Deps{DB: d.DB, Clock: d.Clock, Limiter: limiter, Mails: mails, Links: links}),
 		applications: apps,
 		casework:     casework.NewService(d.DB, d.Clock, apps),
+		records:      childfile.NewService(d.DB, d.Clock),
 		tickets:      ticket.NewService(ticket.Deps{DB: d.DB, Clock: d.Clock, Mails: mails, Links: links}),
 		files:        files,
 		console: operator.NewConsole(operator.ConsoleDeps{DB: d.DB, Hasher: hasher, Sessions: sessions, Limiter: limiter,

@@ -8,8 +8,10 @@ import (
 
 	"kitaportal/internal/account"
 	"kitaportal/internal/application"
+	"kitaportal/internal/audit"
 	"kitaportal/internal/billing"
 	"kitaportal/internal/casework"
+	"kitaportal/internal/childfile"
 	"kitaportal/internal/contract"
 	"kitaportal/internal/facility"
 	"kitaportal/internal/family"
@@ -67,7 +69,9 @@ func routes(d Deps, parts *components) []Route {
 	vendor := operator.NewHandler(d.Views, d.Registry, d.Config.TenantURL, d.MailSink)
 	stripeHooks := billing.NewHandler(billing.NewService(d.DB, d.Log), d.Config.StripeWebhookSecret.Value())
 	acc := account.NewHandler(parts.accounts, d.Views, parts.authn)
-	st := staff.NewHandler(parts.staff, d.Views, parts.authn)
+	st := staff.NewHandler(parts.staff, parts.records, d.Views, parts.authn)
+	records := childfile.NewHandler(parts.records, d.Views, parts.authn)
+	auditLog := audit.NewHandler(audit.NewService(d.DB), d.Views, parts.authn)
 	con := operator.NewConsoleHandler(parts.console, d.Views, parts.authn)
 	fam := family.NewHandler(parts.families, d.Views, parts.authn)
 	apps := application.NewHandler(parts.applications, d.Views, parts.authn, parts.lists)
@@ -189,14 +193,14 @@ func routes(d Deps, parts *components) []Route {
 		{"GET", "/staff", T, "staff.home", st.Home},
 		{"GET", "/staff/security", T, "staff.security", st.Security},
 		{"POST", "/staff/security/recovery-codes", T, "staff.security", st.NewRecoveryCodes},
-		{"GET", "/staff/facilities/:id", T, "staff.facility.read", st.Facility},
-		{"GET", "/staff/children/:id", T, "staff.child.read", st.Child},
+		{"GET", "/staff/facilities/:id", T, "staff.facility.read", records.Facility},
+		{"GET", "/staff/children/:id", T, "staff.child.read", records.Child},
 		{"GET", "/staff/users", T, "staff.users.read", st.Users},
 		{"POST", "/staff/users/invite", T, "staff.users.invite", st.Invite},
 		{"POST", "/staff/users/:id/roles", T, "staff.roles.grant", st.Grant},
 		{"POST", "/staff/users/:id/roles/:role/revoke", T, "staff.roles.revoke", st.Revoke},
 		{"POST", "/staff/users/:id/disable", T, "staff.users.disable", st.Disable},
-		{"GET", "/staff/audit", T, "audit.read", st.Audit},
+		{"GET", "/staff/audit", T, "audit.read", auditLog.Audit},
 		{"GET", "/staff/requests", T, "requests.read", apps.Requests},
 		{"GET", "/staff/requests.csv", T, "requests.export", apps.ExportCSV},
 		{"GET", "/staff/requests/:id", T, "requests.read", apps.Request},
@@ -218,15 +222,15 @@ func routes(d Deps, parts *components) []Route {
 
 		// Staff API.
 		{"POST", "/api/v1/staff/auth/login", T, PermPublic, st.APILogin},
-		{"GET", "/api/v1/staff/facilities", T, "staff.home", st.APIFacilities},
-		{"GET", "/api/v1/staff/facilities/:id", T, "staff.facility.read", st.APIFacility},
-		{"GET", "/api/v1/staff/children/:id", T, "staff.child.read", st.APIChild},
+		{"GET", "/api/v1/staff/facilities", T, "staff.home", records.APIFacilities},
+		{"GET", "/api/v1/staff/facilities/:id", T, "staff.facility.read", records.APIFacility},
+		{"GET", "/api/v1/staff/children/:id", T, "staff.child.read", records.APIChild},
 		{"GET", "/api/v1/staff/users", T, "staff.users.read", st.APIMembers},
 		{"POST", "/api/v1/staff/invitations", T, "staff.users.invite", st.APIInvite},
 		{"POST", "/api/v1/staff/users/:id/roles", T, "staff.roles.grant", st.APIGrant},
 		{"DELETE", "/api/v1/staff/users/:id/roles/:role", T, "staff.roles.revoke", st.APIRevoke},
 		{"POST", "/api/v1/staff/users/:id/disable", T, "staff.users.disable", st.APIDisable},
-		{"GET", "/api/v1/staff/audit", T, "audit.read", st.APIAudit},
+		{"GET", "/api/v1/staff/audit", T, "audit.read", auditLog.APIAudit},
 		{"GET", "/api/v1/staff/requests", T, "requests.read", apps.APIRequests},
 		{"GET", "/api/v1/staff/requests/:id", T, "requests.read", apps.APIRequest},
 		{"POST", "/api/v1/staff/requests/:id/decisions", T, "requests.decide", apps.APIDecide},

@@ -1,8 +1,7 @@
-// Package staff is the staff area of a city: sign-in with a mandatory second factor
+// Package staff is the staff accounts of a city: sign-in with a mandatory second factor
 // (TOTP with QR enrolment and recovery codes), invitations by tenant admins, roles with
-// their object scope, the facility and child views every role sees within its scope, and
-// the audit log for tenant admins. Every read of child or family data is audited in the
-// transaction that reads it.
+// their object scope, and the start page of the staff area. What staff see of children
+// is in childfile, the audit log's page in audit.
 package staff
 
 import (
