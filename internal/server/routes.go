@@ -300,7 +300,7 @@ func register(app *fiber.App, rs []Route, g *guard) {
 	}
 }
 
-// ---- Provider portal (Trägerportal, issue 6): facilities, groups and places, closures,
+// ---- Provider portal (Trägerportal): facilities, groups and places, closures,
 // photos, occupancy, facility and contract CSV, contracts register, Kindertagespflege.
 // Static segments (new, import) come before :id, so Fiber matches them first.
 func providerPortalRoutes(d Deps, parts *components) []Route {
