@@ -13,6 +13,7 @@ import (
 	"kitaportal/internal/account"
 	"kitaportal/internal/application"
 	"kitaportal/internal/availability"
+	"kitaportal/internal/casework"
 	"kitaportal/internal/notify"
 	"kitaportal/internal/operator"
 	"kitaportal/internal/platform/clock"
@@ -71,15 +72,17 @@ func runWorker(ctx context.Context, e *env, db *bun.DB, sender mail.Sender, reg 
 	if err != nil {
 		return err
 	}
-	accounts := account.NewService(account.Deps{DB: db, Mails: mails, Clock: clock.System{}, TenantURL: e.cfg.TenantURL})
+	links := notify.NewLinks(e.cfg.TenantURL)
+	accounts := account.NewService(account.Deps{DB: db, Mails: mails, Clock: clock.System{}, Links: links})
 	tenants := tenant.NewRegistry(tenant.NewStore(db), e.log)
 	resets := account.NewResetJobs(accounts, tenants)
-	imports := application.NewImporter(application.NewService(db, accounts, nil), tenants, e.log)
+	apps := application.NewService(application.Deps{DB: db, Clock: clock.System{}, Mails: mails, Links: links})
+	imports := casework.NewImporter(casework.NewService(db, clock.System{}, apps), tenants, e.log)
 	mux := asynq.NewServeMux()
 	mux.Use(jobMetrics.Middleware)
 	mux.HandleFunc(notify.TaskSendMail, mailer.HandleSendMail)
 	mux.HandleFunc(account.TaskResetRequest, resets.Handle)
-	mux.HandleFunc(application.TaskImportWaitlist, imports.Handle)
+	mux.HandleFunc(casework.TaskImportWaitlist, imports.Handle)
 	mux.HandleFunc(operator.TaskHeartbeat, jobs.HandleHeartbeat)
 	mux.HandleFunc(operator.TaskPruneOutbox, jobs.HandlePruneOutbox)
 	mux.HandleFunc(operator.TaskPruneAuth, jobs.HandlePruneAuth)

@@ -199,56 +199,35 @@ type FavouritesImporter func(ctx context.Context, tx bun.IDB, tenantID, accountI
 
 // Service runs the account flows.
 type Service struct {
-	db        bun.IDB
-	hasher    *auth.Hasher
-	sessions  *auth.Sessions
-	limiter   *auth.Limiter
-	mails     *notify.Templates
-	clock     clock.Clock
-	tenantURL func(slug string) string
+	db       bun.IDB
+	hasher   *auth.Hasher
+	sessions *auth.Sessions
+	limiter  *auth.Limiter
+	mails    *notify.Templates
+	clock    clock.Clock
+	links    *notify.Links
 
 	// Favourites is called at every successful parent sign-in with the facilities of the
-	// "merkliste" cookie. TODO(search integration): set it to the search feature's import.
+	// "merkliste" cookie (the server sets it to favourite.Import).
 	Favourites FavouritesImporter
 }
 
 // Deps are what the service needs.
 type Deps struct {
-	DB        bun.IDB
-	Hasher    *auth.Hasher
-	Sessions  *auth.Sessions
-	Limiter   *auth.Limiter
-	Mails     *notify.Templates
-	Clock     clock.Clock
-	TenantURL func(slug string) string
+	DB       bun.IDB
+	Hasher   *auth.Hasher
+	Sessions *auth.Sessions
+	Limiter  *auth.Limiter
+	Mails    *notify.Templates
+	Clock    clock.Clock
+	Links    *notify.Links
 }
 
 // NewService returns the account service.
 func NewService(d Deps) *Service {
 	return &Service{db: d.DB, hasher: d.Hasher, sessions: d.Sessions, limiter: d.Limiter, mails: d.Mails,
-		clock: d.Clock, tenantURL: d.TenantURL}
+		clock: d.Clock, links: d.Links}
 }
-
-// Hasher returns the password hasher.
-func (s *Service) Hasher() *auth.Hasher { return s.hasher }
-
-// Mails returns the mail templates.
-func (s *Service) Mails() *notify.Templates { return s.mails }
-
-// Clock returns the service's clock.
-func (s *Service) Clock() clock.Clock { return s.clock }
-
-// Limiter returns the rate limiter.
-func (s *Service) Limiter() *auth.Limiter { return s.limiter }
-
-// Sessions returns the session store.
-func (s *Service) Sessions() *auth.Sessions { return s.sessions }
-
-// URL is the absolute address of path on the caller's portal.
-func (s *Service) URL(t *tenant.Tenant, path string) string { return s.tenantURL(t.Slug) + path }
-
-// Brand is the mail branding of t.
-func (s *Service) Brand(t *tenant.Tenant) notify.Brand { return notify.BrandOf(t, s.tenantURL(t.Slug)) }
 
 // ActorOf is the audit actor for an action on account a itself (sign-in, reset,
 // address change) by the caller, who may not be signed in yet: the account is named,

@@ -97,8 +97,8 @@ func (s *Service) issueReset(ctx context.Context, t *tenant.Tenant, job resetJob
 		if a.Kind == KindStaff {
 			path = "/staff/password/reset?token="
 		}
-		return s.mails.Queue(ctx, tx, t.ID, notify.Mail{Kind: "password_reset", Lang: a.Language, To: a.Email, Brand: s.Brand(t),
-			Data: notify.MailData{Name: a.Name(), URL: s.URL(t, path+token), Hours: int(ResetTTL.Hours())}})
+		return s.mails.Queue(ctx, tx, t.ID, notify.Mail{Kind: "password_reset", Lang: a.Language, To: a.Email, Brand: s.links.Brand(t),
+			Data: notify.MailData{Name: a.Name(), URL: s.links.URL(t, path+token), Hours: int(ResetTTL.Hours())}})
 	})
 }
 
@@ -162,8 +162,8 @@ func (s *Service) passwordChangedMail(ctx context.Context, tx bun.IDB, t *tenant
 	if a.Kind == KindStaff {
 		path = "/staff/password/forgot"
 	}
-	return s.mails.Queue(ctx, tx, t.ID, notify.Mail{Kind: "password_changed", Lang: a.Language, To: a.Email, Brand: s.Brand(t),
-		Data: notify.MailData{Name: a.Name(), URL: s.URL(t, path)}})
+	return s.mails.Queue(ctx, tx, t.ID, notify.Mail{Kind: "password_changed", Lang: a.Language, To: a.Email, Brand: s.links.Brand(t),
+		Data: notify.MailData{Name: a.Name(), URL: s.links.URL(t, path)}})
 }
 
 // ChangePassword replaces the signed-in account's password after checking the current

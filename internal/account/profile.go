@@ -89,8 +89,8 @@ func (s *Service) RequestEmailChange(ctx context.Context, c auth.Caller, passwor
 			return err
 		}
 		// Whether the new address is taken is said only to its owner, after the link.
-		return s.mails.Queue(ctx, tx, t.ID, notify.Mail{Kind: "email_change", Lang: a.Language, To: newEmail, Brand: s.Brand(t),
-			Data: notify.MailData{Name: a.Name(), URL: s.URL(t, "/account/email/confirm?token="+token), Hours: int(ChangeEmailTTL.Hours())}})
+		return s.mails.Queue(ctx, tx, t.ID, notify.Mail{Kind: "email_change", Lang: a.Language, To: newEmail, Brand: s.links.Brand(t),
+			Data: notify.MailData{Name: a.Name(), URL: s.links.URL(t, "/account/email/confirm?token="+token), Hours: int(ChangeEmailTTL.Hours())}})
 	})
 }
 
@@ -134,7 +134,7 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, c auth.Caller, token s
 		if err := audit.Record(ctx, tx, t.ID, ActorOf(c, a), audit.Event{Action: audit.ActionEmailChanged, ObjectKind: "account", ObjectID: a.ID.String()}); err != nil {
 			return err
 		}
-		return s.mails.Queue(ctx, tx, t.ID, notify.Mail{Kind: "email_changed", Lang: a.Language, To: a.Email, Brand: s.Brand(t),
+		return s.mails.Queue(ctx, tx, t.ID, notify.Mail{Kind: "email_changed", Lang: a.Language, To: a.Email, Brand: s.links.Brand(t),
 			Data: notify.MailData{Name: a.Name()}})
 	})
 }
@@ -222,7 +222,7 @@ func (s *Service) Delete(ctx context.Context, c auth.Caller, password string) (D
 			Details: map[string]any{"families_deleted": out.FamiliesDeleted, "families_kept": out.FamiliesKept}}); err != nil {
 			return err
 		}
-		return s.mails.Queue(ctx, tx, t.ID, notify.Mail{Kind: "account_deleted", Lang: a.Language, To: a.Email, Brand: s.Brand(t),
+		return s.mails.Queue(ctx, tx, t.ID, notify.Mail{Kind: "account_deleted", Lang: a.Language, To: a.Email, Brand: s.links.Brand(t),
 			Data: notify.MailData{Name: a.Name(), Kept: out.FamiliesKept > 0}})
 	})
 	return out, err

@@ -106,11 +106,11 @@ func (s *Service) Register(ctx context.Context, c auth.Caller, r Registration) e
 			if err != nil {
 				return err
 			}
-			return s.mails.Queue(ctx, tx, t.ID, notify.Mail{Kind: "account_verification", Lang: r.Language, To: r.Email, Brand: s.Brand(t),
-				Data: notify.MailData{Name: r.FirstName + " " + r.LastName, URL: s.URL(t, "/verify?token="+token), Hours: int(VerifyTTL.Hours())}})
+			return s.mails.Queue(ctx, tx, t.ID, notify.Mail{Kind: "account_verification", Lang: r.Language, To: r.Email, Brand: s.links.Brand(t),
+				Data: notify.MailData{Name: r.FirstName + " " + r.LastName, URL: s.links.URL(t, "/verify?token="+token), Hours: int(VerifyTTL.Hours())}})
 		case a.Status == StatusActive:
-			return s.mails.Queue(ctx, tx, t.ID, notify.Mail{Kind: "account_exists", Lang: a.Language, To: a.Email, Brand: s.Brand(t),
-				Data: notify.MailData{Name: a.Name(), URL: s.URL(t, "/password/forgot")}})
+			return s.mails.Queue(ctx, tx, t.ID, notify.Mail{Kind: "account_exists", Lang: a.Language, To: a.Email, Brand: s.links.Brand(t),
+				Data: notify.MailData{Name: a.Name(), URL: s.links.URL(t, "/password/forgot")}})
 		}
 		return nil // disabled: no mail, same answer
 	})

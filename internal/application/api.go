@@ -11,8 +11,8 @@ import (
 // The parents' application API (API.md): POST/GET /api/v1/applications, GET/PATCH
 // /api/v1/applications/{id}, POST …/submit and …/withdraw.
 
-// body is an application in JSON.
-type body struct {
+// Body is an application in JSON (the walk-in API carries one too).
+type Body struct {
 	ChildID     uuid.UUID  `json:"child_id"`
 	StartDate   string     `json:"start_date"`
 	CareHours   int        `json:"care_hours"`
@@ -28,7 +28,8 @@ type choiceIn struct {
 	FacilityID uuid.UUID `json:"facility_id"`
 }
 
-func (b body) input() Input {
+// Input is the application the body describes.
+func (b Body) Input() Input {
 	in := Input{ChildID: b.ChildID, StartDate: b.StartDate, CareHours: b.CareHours, Criteria: b.Criteria, Declared: b.Declaration}
 	for _, c := range b.Choices {
 		in.Choices = append(in.Choices, c.FacilityID)
@@ -74,11 +75,11 @@ func (p patchBody) apply(a *Application) Input {
 // APICreate answers POST /api/v1/applications: 201 with the draft (or, with submit,
 // the filed request).
 func (h *Handler) APICreate(c *fiber.Ctx) error {
-	var b body
+	var b Body
 	if err := httpserver.DecodeJSON(c, &b); err != nil {
 		return err
 	}
-	a, err := h.s.Create(c.UserContext(), auth.CallerOf(c), b.input(), b.Submit)
+	a, err := h.s.Create(c.UserContext(), auth.CallerOf(c), b.Input(), b.Submit)
 	if err != nil {
 		return err
 	}

@@ -3,8 +3,8 @@
 // rules (rules.go), from draft to submitted with a reference number, editable until
 // processing starts, withdrawable, with its history. Around it: the mails and inbox
 // notices of every change, the routing of Kindertagespflege choices to the district's
-// Fachberatung, out-of-town tickets, walk-in registration by staff with the parents'
-// consent, duplicate children, the staff's request lists and Leipzig's waitlist import.
+// Fachberatung, the staff's request lists with the facilities' decisions, and the filing
+// of the requests staff enter for a family (walk-ins and the waitlist import: casework).
 //
 // The statuses already carry the offer and contract flow that follows: an application
 // is draft → submitted → in_review → offered → accepted → contracted, or ends refused,

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"kitaportal/internal/auth"
+	"kitaportal/internal/care"
 	"kitaportal/internal/favourite"
 	"kitaportal/internal/platform/httpserver"
 	"kitaportal/internal/platform/view"
@@ -28,9 +29,9 @@ func NewHandler(s *Service, views *view.Renderer, authn *auth.Authenticator, lis
 	return &Handler{s: s, views: views, forms: view.Forms{Views: views, CSRF: authn.CSRFToken}, lists: lists}
 }
 
-// formData is the application form: the options, the city's rules and, when editing,
-// the application.
-type formData struct {
+// FormData is the application form: the options, the city's rules and, when editing,
+// the application (staff fill the same form in for a walk-in).
+type FormData struct {
 	Options     *FormOptions
 	Rules       *tenant.Rules
 	Application *Application
@@ -39,7 +40,7 @@ type formData struct {
 	Criteria    []tenant.Criterion
 }
 
-func (h *Handler) formData(c *fiber.Ctx, a *Application) (*formData, error) {
+func (h *Handler) formData(c *fiber.Ctx, a *Application) (*FormData, error) {
 	call := auth.CallerOf(c)
 	favs, _ := h.lists.Get(c)
 	opts, err := h.s.Options(c.UserContext(), call, favs)
@@ -47,7 +48,7 @@ func (h *Handler) formData(c *fiber.Ctx, a *Application) (*formData, error) {
 		return nil, err
 	}
 	r := call.Tenant.Rules
-	d := &formData{Options: opts, Rules: r, Application: a, Criteria: r.Criteria.Catalogue}
+	d := &FormData{Options: opts, Rules: r, Application: a, Criteria: r.Criteria.Catalogue}
 	for i := 0; i < r.Registration.MaxChoices; i++ {
 		d.KitaSlots = append(d.KitaSlots, i)
 	}
@@ -59,9 +60,9 @@ func (h *Handler) formData(c *fiber.Ctx, a *Application) (*formData, error) {
 	return d, nil
 }
 
-// inputOf reads the form: child, start, scope, the choice selects in order (empty ones
+// InputOf reads the form: child, start, scope, the choice selects in order (empty ones
 // skipped), criteria and the declaration.
-func inputOf(c *fiber.Ctx, r *tenant.Rules) (Input, error) {
+func InputOf(c *fiber.Ctx, r *tenant.Rules) (Input, error) {
 	in := Input{StartDate: strings.TrimSpace(c.FormValue("start_date")), Criteria: map[string]string{},
 		Declared: c.FormValue("declaration") == "yes"}
 	if s := c.FormValue("child_id"); s != "" {
@@ -101,7 +102,7 @@ func formOf(a *Application, rules *tenant.Rules) *view.Form {
 	kita, extra := 0, rules.Registration.MaxChoices
 	for _, ch := range a.Choices {
 		slot := kita
-		if rules.Registration.TagespflegeExtraChoice && IsTagespflege(ch.Facility.Type) {
+		if rules.Registration.TagespflegeExtraChoice && care.IsTagespflege(ch.Facility.Type) {
 			slot, extra = extra, extra+1
 		} else {
 			kita++
@@ -156,7 +157,7 @@ func (h *Handler) NewForm(c *fiber.Ctx) error {
 // Create saves a draft, and submits it when the family pressed "submit".
 func (h *Handler) Create(c *fiber.Ctx) error {
 	call := auth.CallerOf(c)
-	in, _ := inputOf(c, call.Tenant.Rules)
+	in, _ := InputOf(c, call.Tenant.Rules)
 	a, err := h.s.Create(c.UserContext(), call, in, false)
 	if err == nil && c.FormValue("action") == "submit" {
 		if _, err = h.s.Submit(c.UserContext(), call, a.ID); err != nil {
@@ -211,7 +212,7 @@ func (h *Handler) Update(c *fiber.Ctx) error {
 		return err
 	}
 	call := auth.CallerOf(c)
-	in, _ := inputOf(c, call.Tenant.Rules)
+	in, _ := InputOf(c, call.Tenant.Rules)
 	if _, err := h.s.Update(c.UserContext(), call, id, in); err != nil {
 		return h.showApplication(c, id, err)
 	}

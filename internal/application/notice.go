@@ -10,6 +10,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
+	"kitaportal/internal/care"
+	"kitaportal/internal/family"
 	"kitaportal/internal/notify"
 	"kitaportal/internal/tenant"
 )
@@ -30,30 +32,9 @@ const (
 	NoticeImported  = "imported"
 )
 
-type recipient struct {
-	FirstName string     `bun:"first_name"`
-	LastName  string     `bun:"last_name"`
-	Email     string     `bun:"email"`
-	AccountID *uuid.UUID `bun:"account_id"`
-	Language  string     `bun:"language"`
-}
-
-// recipients are the family's guardians who can be reached: by their active account,
-// or by the address entered for them.
-func recipients(ctx context.Context, tx bun.IDB, tenantID, familyID uuid.UUID) ([]recipient, error) {
-	var rs []recipient
-	err := tx.NewRaw(`SELECT g.first_name, g.last_name,
-			CASE WHEN acc.status = 'active' THEN acc.email::text ELSE coalesce(g.email::text, '') END AS email,
-			CASE WHEN acc.status = 'active' THEN acc.id END AS account_id,
-			coalesce(CASE WHEN acc.status = 'active' THEN acc.language END, '') AS language
-		FROM guardian g LEFT JOIN account acc ON acc.tenant_id = g.tenant_id AND acc.id = g.user_id
-		WHERE g.tenant_id = ? AND g.family_id = ? ORDER BY g.created_at, g.id`, tenantID, familyID).Scan(ctx, &rs)
-	return rs, err
-}
-
 // tellFamily sends notice kind about a to the family; extra is a reason or a code.
 func (s *Service) tellFamily(ctx context.Context, tx bun.IDB, t *tenant.Tenant, familyID uuid.UUID, a *Application, kind, extra string) error {
-	rs, err := recipients(ctx, tx, t.ID, familyID)
+	rs, err := family.Recipients(ctx, tx, t.ID, familyID)
 	if err != nil {
 		return fmt.Errorf("recipients: %w", err)
 	}
@@ -65,7 +46,7 @@ func (s *Service) tellFamily(ctx context.Context, tx bun.IDB, t *tenant.Tenant, 
 		n := s.familyNotice(t, lang, a, kind, extra)
 		n.Name = r.FirstName + " " + r.LastName
 		link := "/applications/" + a.ID.String()
-		n.URL = s.accounts.URL(t, link)
+		n.URL = s.links.URL(t, link)
 		if r.AccountID != nil {
 			if err := notify.Deliver(ctx, tx, t.ID, *r.AccountID, "application_"+kind, link, n); err != nil {
 				return err
@@ -75,11 +56,11 @@ func (s *Service) tellFamily(ctx context.Context, tx bun.IDB, t *tenant.Tenant, 
 			continue
 		}
 		if r.AccountID == nil {
-			n.URL = s.accounts.URL(t, "/register") // no account yet: the way in
-			n.Action = s.accounts.Mails().Translate(lang, "mail.application.register")
+			n.URL = s.links.URL(t, "/register") // no account yet: the way in
+			n.Action = s.mails.Translate(lang, "mail.application.register")
 		}
-		if err := s.accounts.Mails().Queue(ctx, tx, t.ID, notify.Mail{Kind: "application_" + kind, Template: "notice", Lang: lang,
-			To: r.Email, Brand: s.accounts.Brand(t), Data: n}); err != nil {
+		if err := s.mails.Queue(ctx, tx, t.ID, notify.Mail{Kind: "application_" + kind, Template: "notice", Lang: lang,
+			To: r.Email, Brand: s.links.Brand(t), Data: n}); err != nil {
 			return err
 		}
 	}
@@ -88,7 +69,7 @@ func (s *Service) tellFamily(ctx context.Context, tx bun.IDB, t *tenant.Tenant, 
 
 // familyNotice words notice kind in lang.
 func (s *Service) familyNotice(t *tenant.Tenant, lang string, a *Application, kind, extra string) notify.Notice {
-	m := s.accounts.Mails()
+	m := s.mails
 	tr := func(key string, kv ...any) string { return m.TranslateArgs(lang, key, args(kv...)) }
 	child := a.Child.FirstName + " " + a.Child.LastName
 	key := "mail.application." + kind
@@ -156,9 +137,9 @@ func splitStatus(extra string) (status, note string) {
 // they get a mail at the office address and a notice in each counsellor's inbox. The
 // mail carries no names: the record is in the staff area.
 func (s *Service) routeTagespflege(ctx context.Context, tx bun.IDB, t *tenant.Tenant, a *Application) error {
-	m := s.accounts.Mails()
+	m := s.mails
 	for _, c := range a.Choices {
-		if !IsTagespflege(c.Facility.Type) {
+		if !care.IsTagespflege(c.Facility.Type) {
 			continue
 		}
 		d, ok := t.Rules.District(c.Facility.District)
@@ -176,12 +157,12 @@ func (s *Service) routeTagespflege(ctx context.Context, tx bun.IDB, t *tenant.Te
 				{Label: m.Translate("de", "application.field.care_hours"), Value: strconv.Itoa(a.CareHours)},
 				{Label: m.TranslateArgs("de", "application.choice.rank", map[string]any{"rank": c.Rank}), Value: c.Facility.Name},
 			},
-			URL:    s.accounts.URL(t, link),
+			URL:    s.links.URL(t, link),
 			Action: m.Translate("de", "mail.tagespflege_request.button"),
 		}
 		if d.Fachberatung.Email != "" {
 			if err := m.Queue(ctx, tx, t.ID, notify.Mail{Kind: "tagespflege_request", Template: "notice", Lang: "de",
-				To: d.Fachberatung.Email, Brand: s.accounts.Brand(t), Data: n}); err != nil {
+				To: d.Fachberatung.Email, Brand: s.links.Brand(t), Data: n}); err != nil {
 				return err
 			}
 		}

@@ -9,6 +9,7 @@ import (
 
 	"kitaportal/internal/auth"
 	"kitaportal/internal/authz"
+	"kitaportal/internal/care"
 	"kitaportal/internal/family"
 	"kitaportal/internal/platform/database"
 )
@@ -84,7 +85,7 @@ func activeFacilities(ctx context.Context, tx bun.IDB, tenantID uuid.UUID) ([]Fa
 		return nil, err
 	}
 	for i := range out {
-		out[i].Tagespflege = IsTagespflege(out[i].Type)
+		out[i].Tagespflege = care.IsTagespflege(out[i].Type)
 	}
 	return out, nil
 }

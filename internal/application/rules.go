@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"kitaportal/internal/care"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/date"
 	"kitaportal/internal/tenant"
@@ -56,12 +57,6 @@ type ChoiceFacts struct {
 	Active       bool           // not closed
 	Found        bool           // a facility of this city at all
 	Bands        map[string]int // age band → the longest weekly care its groups offer
-}
-
-// IsTagespflege tells the Kindertagespflege kinds, which some cities let families choose
-// on top of their Kita choices and which are not bound to the municipality.
-func IsTagespflege(facilityType string) bool {
-	return facilityType == "tagespflege" || facilityType == "grosstagespflege"
 }
 
 // Limits on free text.
@@ -162,7 +157,7 @@ func checkChoices(r *tenant.Rules, f Facts, band tenant.AgeBand, bandOK, outside
 			continue
 		}
 		seen[c.FacilityID] = true
-		if IsTagespflege(c.Type) {
+		if care.IsTagespflege(c.Type) {
 			tagespflege++
 		} else {
 			kitas++
@@ -181,7 +176,7 @@ func checkChoices(r *tenant.Rules, f Facts, band tenant.AgeBand, bandOK, outside
 			}
 		}
 		bound := r.Residence.KitaBoundToMunicipality
-		if IsTagespflege(c.Type) {
+		if care.IsTagespflege(c.Type) {
 			bound = r.Residence.TagespflegeBoundToMunicipality
 		}
 		if bound && !outside && c.Municipality != f.Municipality {

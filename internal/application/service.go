@@ -7,11 +7,13 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
-	"kitaportal/internal/account"
 	"kitaportal/internal/auth"
 	"kitaportal/internal/authz"
+	"kitaportal/internal/care"
 	"kitaportal/internal/family"
+	"kitaportal/internal/notify"
 	"kitaportal/internal/platform/apperr"
+	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/platform/database"
 	"kitaportal/internal/platform/date"
 	"kitaportal/internal/tenant"
@@ -20,17 +22,29 @@ import (
 // Service runs the application flows of parents and staff. Every method is one tenant
 // transaction: the change, its history, its mails and inbox notices commit together.
 type Service struct {
-	db       bun.IDB
-	accounts *account.Service
-	authz    *authz.Enforcer
+	db    bun.IDB
+	authz *authz.Enforcer
+	clock clock.Clock
+	mails *notify.Templates
+	links *notify.Links
+}
+
+// Deps are what the application service needs; Authz may be nil where nobody decides
+// (the worker).
+type Deps struct {
+	DB    bun.IDB
+	Authz *authz.Enforcer
+	Clock clock.Clock
+	Mails *notify.Templates
+	Links *notify.Links
 }
 
 // NewService returns the application service.
-func NewService(db bun.IDB, accounts *account.Service, enforcer *authz.Enforcer) *Service {
-	return &Service{db: db, accounts: accounts, authz: enforcer}
+func NewService(d Deps) *Service {
+	return &Service{db: d.DB, authz: d.Authz, clock: d.Clock, mails: d.Mails, links: d.Links}
 }
 
-func (s *Service) now() time.Time { return s.accounts.Clock().Now() }
+func (s *Service) now() time.Time { return s.clock.Now() }
 
 // parent is the signed-in parent's account id.
 func parent(c auth.Caller) (uuid.UUID, error) {
@@ -45,8 +59,8 @@ func parentActor(c auth.Caller) Actor { return Actor{Kind: "parent", ID: c.Princ
 // MaxChoicesInput caps the choices read from a form or body before any rule runs.
 const MaxChoicesInput = MaxChoicesStored
 
-// parseStart reads the desired start ("" stays zero; the rules name it).
-func parseStart(s string) (date.Date, error) {
+// ParseStart reads the desired start ("" stays zero; the rules name it).
+func ParseStart(s string) (date.Date, error) {
 	if s == "" {
 		return date.Date{}, nil
 	}
@@ -57,9 +71,9 @@ func parseStart(s string) (date.Date, error) {
 	return d, nil
 }
 
-// checkInput refuses what no rule needs to look at: too many choices to store, the same
+// CheckInput refuses what no rule needs to look at: too many choices to store, the same
 // list of criteria too long.
-func checkInput(in Input) error {
+func CheckInput(in Input) error {
 	var errs apperr.List
 	if len(in.Choices) > MaxChoicesInput {
 		errs = append(errs, apperr.Invalid("choices", "choices_too_many", map[string]any{"max": MaxChoicesInput}))
@@ -68,18 +82,6 @@ func checkInput(in Input) error {
 		errs = append(errs, apperr.Invalid("criteria", "criterion_unknown", nil))
 	}
 	return errs.Err()
-}
-
-// familyOf is the caller's family, locked, or "enter your address first".
-func familyOf(ctx context.Context, tx bun.IDB, c auth.Caller, me uuid.UUID) (*family.Family, error) {
-	f, err := family.HouseholdOf(ctx, tx, c.Tenant, me, true)
-	if err != nil {
-		return nil, err
-	}
-	if f == nil {
-		return nil, family.ErrNoFamily
-	}
-	return f, nil
 }
 
 // Create files a draft for a child of the caller's family. The rules run at once (all
@@ -91,10 +93,10 @@ func (s *Service) Create(ctx context.Context, c auth.Caller, in Input, submit bo
 	if err != nil {
 		return nil, err
 	}
-	if err := checkInput(in); err != nil {
+	if err := CheckInput(in); err != nil {
 		return nil, err
 	}
-	start, err := parseStart(in.StartDate)
+	start, err := ParseStart(in.StartDate)
 	if err != nil {
 		return nil, err
 	}
@@ -159,10 +161,10 @@ func (s *Service) Update(ctx context.Context, c auth.Caller, id uuid.UUID, in In
 		if !editable(a, c.Tenant.Rules, date.In(now)) {
 			return nil, apperr.Conflict("application_not_editable")
 		}
-		if err := checkInput(in); err != nil {
+		if err := CheckInput(in); err != nil {
 			return nil, err
 		}
-		start, err := parseStart(in.StartDate)
+		start, err := ParseStart(in.StartDate)
 		if err != nil {
 			return nil, err
 		}
@@ -181,7 +183,7 @@ func (s *Service) Update(ctx context.Context, c auth.Caller, id uuid.UUID, in In
 		if a.Status != StatusSubmitted {
 			return reload(ctx, tx, c.Tenant, id)
 		}
-		if err := addEvent(ctx, tx, c.Tenant.ID, a.ID, parentActor(c), a.Status, a.Status, "changed", now); err != nil {
+		if err := AddEvent(ctx, tx, c.Tenant.ID, a.ID, parentActor(c), a.Status, a.Status, "changed", now); err != nil {
 			return nil, err
 		}
 		out, err := reload(ctx, tx, c.Tenant, id)
@@ -324,7 +326,7 @@ func draftOf(t *tenant.Tenant, id uuid.UUID, ch *family.Child, in Input, start d
 	for i, c := range choices {
 		a.Choices = append(a.Choices, Choice{Rank: i + 1, Status: ChoicePending, Updated: now,
 			Facility: Facility{ID: c.FacilityID, Name: c.Name, Type: c.Type, District: c.District}})
-		if d, ok := t.Rules.District(c.District); ok && IsTagespflege(c.Type) {
+		if d, ok := t.Rules.District(c.District); ok && care.IsTagespflege(c.Type) {
 			a.Tagespflege = append(a.Tagespflege, Routing{Facility: c.Name, District: d.Name, Fachberatung: d.Fachberatung})
 		}
 	}
@@ -372,7 +374,7 @@ func withdraw(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, a *Applicatio
 		WHERE tenant_id = ? AND application_id = ? AND status IN ('pending', 'in_review', 'proposed', 'paused')`, now, tenantID, a.ID); err != nil {
 		return err
 	}
-	return addEvent(ctx, tx, tenantID, a.ID, actor, a.Status, StatusWithdrawn, reason, now)
+	return AddEvent(ctx, tx, tenantID, a.ID, actor, a.Status, StatusWithdrawn, reason, now)
 }
 
 // Get returns one application of the caller's family.

@@ -152,12 +152,6 @@ const (
 	ActionRequestsExported = "export.created"
 	ActionRequestRead      = "request.read"
 	ActionRequestDecided   = "request.decided"
-	ActionWalkIn           = "request.walk_in"
-	ActionTicketRequested  = "ticket.requested"
-	ActionTicketDecided    = "ticket.decided"
-	ActionDuplicateMerged  = "child.merged"
-	ActionDuplicateKept    = "child.duplicate_dismissed"
-	ActionImportStarted    = "import.started"
 )
 
 func requestRows(ctx context.Context, tx bun.IDB, c auth.Caller, f Filter) ([]RequestRow, error) {
@@ -441,7 +435,7 @@ func (s *Service) Decide(ctx context.Context, c auth.Caller, id uuid.UUID, rank 
 			}
 		}
 		eventNote := strings.TrimSpace(facility + ": " + to + " " + note)
-		if err := addEvent(ctx, tx, c.Tenant.ID, id, Actor{Kind: "staff", ID: c.Principal.ID}, v.Status, next, eventNote, now); err != nil {
+		if err := AddEvent(ctx, tx, c.Tenant.ID, id, Actor{Kind: "staff", ID: c.Principal.ID}, v.Status, next, eventNote, now); err != nil {
 			return err
 		}
 		if err := audit.Record(ctx, tx, c.Tenant.ID, audit.By(c), audit.Event{Action: ActionRequestDecided, ObjectKind: "application",

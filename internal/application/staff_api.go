@@ -2,15 +2,13 @@ package application
 
 import (
 	"github.com/gofiber/fiber/v2"
-	"github.com/google/uuid"
 
 	"kitaportal/internal/auth"
-	"kitaportal/internal/family"
 	"kitaportal/internal/platform/httpserver"
 )
 
-// The staff API of requests, walk-ins, tickets, duplicates and imports (bearer tokens of
-// staff with their second factor; same services and scopes as the pages).
+// The staff API of requests (bearer tokens of staff with their second factor; same
+// services and scopes as the pages).
 
 // APIRequests answers GET /api/v1/staff/requests.
 func (h *Handler) APIRequests(c *fiber.Ctx) error {
@@ -59,116 +57,4 @@ func (h *Handler) APIDecide(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(v)
-}
-
-// walkInBody is a walk-in registration in JSON.
-type walkInBody struct {
-	Family      family.Input      `json:"family"`
-	Child       family.ChildInput `json:"child"`
-	Application body              `json:"application"`
-	Consent     struct {
-		GivenBy string `json:"given_by"`
-		GivenAt string `json:"given_at"`
-		Method  string `json:"method"`
-		Note    string `json:"note"`
-	} `json:"consent"`
-}
-
-// APIWalkIn answers POST /api/v1/staff/walk-ins: 201 with reference and linking code.
-func (h *Handler) APIWalkIn(c *fiber.Ctx) error {
-	var b walkInBody
-	if err := httpserver.DecodeJSON(c, &b); err != nil {
-		return err
-	}
-	res, err := h.s.WalkIn(c.UserContext(), auth.CallerOf(c), WalkIn{Family: b.Family, Child: b.Child, Request: b.Application.input(),
-		Consent: ConsentInput(b.Consent)})
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Status(fiber.StatusCreated).JSON(res)
-}
-
-// APITickets answers GET /api/v1/staff/tickets.
-func (h *Handler) APITickets(c *fiber.Ctx) error {
-	ts, use, err := h.s.TicketQueue(c.UserContext(), auth.CallerOf(c), c.Query("status"))
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.JSON(fiber.Map{"items": ts, "quota": use})
-}
-
-// APIDecideTicket answers POST /api/v1/staff/tickets/{id}/decision {grant, note}.
-func (h *Handler) APIDecideTicket(c *fiber.Ctx) error {
-	id, err := httpserver.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	var b struct {
-		Grant bool   `json:"grant"`
-		Note  string `json:"note"`
-	}
-	if err := httpserver.DecodeJSON(c, &b); err != nil {
-		return err
-	}
-	t, err := h.s.DecideTicket(c.UserContext(), auth.CallerOf(c), id, b.Grant, b.Note)
-	if err != nil {
-		return err
-	}
-	return c.JSON(t)
-}
-
-// APIDuplicates answers GET /api/v1/staff/duplicates.
-func (h *Handler) APIDuplicates(c *fiber.Ctx) error {
-	ds, err := h.s.Duplicates(c.UserContext(), auth.CallerOf(c))
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.JSON(fiber.Map{"items": ds})
-}
-
-// APIResolveDuplicate answers POST /api/v1/staff/duplicates/{id} {decision, keep}.
-func (h *Handler) APIResolveDuplicate(c *fiber.Ctx) error {
-	id, err := httpserver.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	var b struct {
-		Decision string    `json:"decision"` // merge | dismiss
-		Keep     uuid.UUID `json:"keep"`
-	}
-	if err := httpserver.DecodeJSON(c, &b); err != nil {
-		return err
-	}
-	if err := h.s.ResolveDuplicate(c.UserContext(), auth.CallerOf(c), id, b.Decision == "merge", b.Keep); err != nil {
-		return err
-	}
-	return c.JSON(fiber.Map{"status": "resolved"})
-}
-
-// APIImport answers POST /api/v1/staff/imports/waitlist?dry_run=true&name=…: the body
-// is the CSV file; 202 with the job.
-func (h *Handler) APIImport(c *fiber.Ctx) error {
-	name := c.Query("name", "waitlist.csv")
-	job, err := h.s.StartImport(c.UserContext(), auth.CallerOf(c), name, c.Body(), c.QueryBool("dry_run"))
-	if err != nil {
-		return err
-	}
-	return c.Status(fiber.StatusAccepted).JSON(job)
-}
-
-// APIImportStatus answers GET /api/v1/staff/imports/{id}.
-func (h *Handler) APIImportStatus(c *fiber.Ctx) error {
-	id, err := httpserver.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	job, err := h.s.Import(c.UserContext(), auth.CallerOf(c), id)
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.JSON(job)
 }

@@ -2,14 +2,10 @@ package application
 
 import (
 	"strconv"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/google/uuid"
 
 	"kitaportal/internal/auth"
-	"kitaportal/internal/family"
-	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/platform/csvfile"
 	"kitaportal/internal/platform/httpserver"
@@ -17,7 +13,7 @@ import (
 )
 
 // The staff pages of requests: lists per facility and city, one request with the
-// facility's decisions, CSV export, walk-in registration, tickets, duplicates, imports.
+// facility's decisions, CSV export.
 
 // requestsData is the request list page.
 type requestsData struct {
@@ -111,198 +107,4 @@ func (h *Handler) Decide(c *fiber.Ctx) error {
 		return h.forms.Failed(c, err, "staff_request", "requests.show.title", view.NewForm(httpserver.PostedValues(c, auth.CSRFField)), v)
 	}
 	return c.Redirect("/staff/requests/"+id.String()+"?done=decided", fiber.StatusSeeOther)
-}
-
-// walkInData is the walk-in form.
-type walkInData struct {
-	*formData
-	Result *WalkInResult
-}
-
-// WalkInForm shows the form for a registration on site.
-func (h *Handler) WalkInForm(c *fiber.Ctx) error {
-	d, err := h.staffFormData(c)
-	if err != nil {
-		return err
-	}
-	v := map[string]string{"consent.given_at": time.Now().In(clock.Berlin).Format("2006-01-02T15:04"), "consent.method": "signed_form"}
-	if f := c.Query("facility"); f != "" {
-		v["choice.0"] = f
-	}
-	return h.forms.Show(c, fiber.StatusOK, "staff_walkin", "walkin.title", view.NewForm(v), walkInData{formData: d})
-}
-
-// staffFormData is the application form's data for staff: every facility of the city.
-func (h *Handler) staffFormData(c *fiber.Ctx) (*formData, error) {
-	call := auth.CallerOf(c)
-	facs, err := h.s.CityFacilities(c.UserContext(), call)
-	if err != nil {
-		return nil, err
-	}
-	r := call.Tenant.Rules
-	d := &formData{Options: &FormOptions{Facilities: facs}, Rules: r, Criteria: r.Criteria.Catalogue}
-	for i := 0; i < r.Registration.MaxChoices; i++ {
-		d.KitaSlots = append(d.KitaSlots, i)
-		if r.Registration.TagespflegeExtraChoice {
-			d.ExtraSlots = append(d.ExtraSlots, r.Registration.MaxChoices+i)
-		}
-	}
-	return d, nil
-}
-
-// WalkIn files the registration and shows the linking code to hand over.
-func (h *Handler) WalkIn(c *fiber.Ctx) error {
-	call := auth.CallerOf(c)
-	in, _ := inputOf(c, call.Tenant.Rules)
-	w := WalkIn{
-		Family: family.Input{
-			Address: family.AddressInput{Street: c.FormValue("street"), HouseNumber: c.FormValue("house_number"), PLZ: c.FormValue("plz"), City: c.FormValue("city")},
-			Guardians: []family.GuardianInput{{FirstName: c.FormValue("guardians.0.first_name"), LastName: c.FormValue("guardians.0.last_name"),
-				Email: c.FormValue("guardians.0.email"), Phone: c.FormValue("guardians.0.phone")}},
-		},
-		Child: family.ChildInput{FirstName: c.FormValue("first_name"), LastName: c.FormValue("last_name"), BirthDate: c.FormValue("birth_date"),
-			SpecialNeeds: c.FormValue("special_needs"), SpecialNeedsConsent: c.FormValue("special_needs_consent") == "yes"},
-		Request: in,
-		Consent: ConsentInput{GivenBy: c.FormValue("consent.given_by"), GivenAt: c.FormValue("consent.given_at"),
-			Method: c.FormValue("consent.method"), Note: c.FormValue("consent.note")},
-	}
-	res, err := h.s.WalkIn(c.UserContext(), call, w)
-	d, derr := h.staffFormData(c)
-	if derr != nil {
-		return derr
-	}
-	if err != nil {
-		return h.forms.Failed(c, err, "staff_walkin", "walkin.title", view.NewForm(httpserver.PostedValues(c, auth.CSRFField)), walkInData{formData: d})
-	}
-	return h.forms.Show(c, fiber.StatusCreated, "staff_walkin", "walkin.done.title", nil, walkInData{formData: d, Result: res})
-}
-
-// ticketsData is the case workers' ticket page.
-type ticketsData struct {
-	Tickets []Ticket
-	Quota   []QuotaUse
-	Rules   any
-}
-
-// Tickets lists the city's ticket requests and the quota use.
-func (h *Handler) Tickets(c *fiber.Ctx) error {
-	call := auth.CallerOf(c)
-	ts, use, err := h.s.TicketQueue(c.UserContext(), call, c.Query("status"))
-	if err != nil {
-		return err
-	}
-	return h.forms.Show(c, fiber.StatusOK, "staff_tickets", "tickets.staff.title", nil, ticketsData{Tickets: ts, Quota: use})
-}
-
-// DecideTicket grants or refuses a ticket.
-func (h *Handler) DecideTicket(c *fiber.Ctx) error {
-	id, err := httpserver.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	call := auth.CallerOf(c)
-	if _, err := h.s.DecideTicket(c.UserContext(), call, id, c.FormValue("decision") == "grant", c.FormValue("note")); err != nil {
-		ts, use, lerr := h.s.TicketQueue(c.UserContext(), call, "")
-		if lerr != nil {
-			return err
-		}
-		return h.forms.Failed(c, err, "staff_tickets", "tickets.staff.title", view.NewForm(httpserver.PostedValues(c, auth.CSRFField)), ticketsData{Tickets: ts, Quota: use})
-	}
-	return c.Redirect("/staff/tickets?done=ticket_decided", fiber.StatusSeeOther)
-}
-
-// Duplicates lists the open duplicate flags.
-func (h *Handler) Duplicates(c *fiber.Ctx) error {
-	ds, err := h.s.Duplicates(c.UserContext(), auth.CallerOf(c))
-	if err != nil {
-		return err
-	}
-	return h.forms.Show(c, fiber.StatusOK, "staff_duplicates", "duplicates.title", nil, ds)
-}
-
-// ResolveDuplicate merges or dismisses a flag.
-func (h *Handler) ResolveDuplicate(c *fiber.Ctx) error {
-	id, err := httpserver.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	keep, _ := uuid.Parse(c.FormValue("keep"))
-	call := auth.CallerOf(c)
-	if err := h.s.ResolveDuplicate(c.UserContext(), call, id, c.FormValue("decision") == "merge", keep); err != nil {
-		ds, lerr := h.s.Duplicates(c.UserContext(), call)
-		if lerr != nil {
-			return err
-		}
-		return h.forms.Failed(c, err, "staff_duplicates", "duplicates.title", view.NewForm(nil), ds)
-	}
-	return c.Redirect("/staff/duplicates?done=duplicate_resolved", fiber.StatusSeeOther)
-}
-
-// importsData is the import page.
-type importsData struct {
-	Jobs []ImportJob
-	Job  *ImportJob
-}
-
-// Imports shows the upload form and recent imports.
-func (h *Handler) Imports(c *fiber.Ctx) error {
-	jobs, err := h.s.Imports(c.UserContext(), auth.CallerOf(c))
-	if err != nil {
-		return err
-	}
-	return h.forms.Show(c, fiber.StatusOK, "staff_imports", "imports.title", view.NewForm(map[string]string{"dry_run": "yes"}), importsData{Jobs: jobs})
-}
-
-// Upload starts an import from the uploaded file.
-func (h *Handler) Upload(c *fiber.Ctx) error {
-	call := auth.CallerOf(c)
-	job, err := h.upload(c, call)
-	if err != nil {
-		jobs, lerr := h.s.Imports(c.UserContext(), call)
-		if lerr != nil {
-			return err
-		}
-		return h.forms.Failed(c, err, "staff_imports", "imports.title", view.NewForm(map[string]string{"dry_run": c.FormValue("dry_run")}), importsData{Jobs: jobs})
-	}
-	return c.Redirect("/staff/imports/"+job.ID.String(), fiber.StatusSeeOther)
-}
-
-func (h *Handler) upload(c *fiber.Ctx, call auth.Caller) (*ImportJob, error) {
-	up, err := httpserver.ReadUpload(c, waitlistUpload)
-	if err != nil {
-		return nil, err
-	}
-	return h.s.StartImport(c.UserContext(), call, up.Filename, up.Content, c.FormValue("dry_run") == "yes")
-}
-
-// waitlistUpload is the file of the waitlist import form.
-var waitlistUpload = httpserver.UploadRules{Field: "file", MaxBytes: MaxImportBytes,
-	Missing:  apperr.Invalid("file", "file_required", nil),
-	TooLarge: apperr.New(apperr.KindTooLarge, "file_too_large").WithArgs(map[string]any{"max_mb": MaxImportBytes >> 20}).WithField("file")}
-
-// ImportStatus shows an import's progress (the page reloads itself while it runs) and
-// its refused rows.
-func (h *Handler) ImportStatus(c *fiber.Ctx) error {
-	id, err := httpserver.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	job, err := h.s.Import(c.UserContext(), auth.CallerOf(c), id)
-	if err != nil {
-		return err
-	}
-	return h.forms.Show(c, fiber.StatusOK, "staff_import", "imports.job.title", nil, importsData{Job: job})
-}
-
-// RunImport imports a dry run's file for real.
-func (h *Handler) RunImport(c *fiber.Ctx) error {
-	id, err := httpserver.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	job, err := h.s.RunAgain(c.UserContext(), auth.CallerOf(c), id)
-	if err != nil {
-		return err
-	}
-	return c.Redirect("/staff/imports/"+job.ID.String(), fiber.StatusSeeOther)
 }

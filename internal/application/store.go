@@ -14,6 +14,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
+	"kitaportal/internal/care"
 	"kitaportal/internal/family"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/database"
@@ -115,7 +116,7 @@ func fromRow(t *tenant.Tenant, row appRow) (*Application, error) {
 	for _, c := range choices {
 		a.Choices = append(a.Choices, Choice{Rank: c.Rank, Facility: Facility{ID: c.ID, Name: c.Name, Type: c.Type, District: c.District},
 			Status: c.Status, Note: c.Note, Updated: c.Updated})
-		if d, ok := t.Rules.District(c.District); ok && IsTagespflege(c.Type) {
+		if d, ok := t.Rules.District(c.District); ok && care.IsTagespflege(c.Type) {
 			a.Tagespflege = append(a.Tagespflege, Routing{Facility: c.Name, District: d.Name, Fachberatung: d.Fachberatung})
 		}
 	}
@@ -264,7 +265,8 @@ type Actor struct {
 	ID   uuid.UUID
 }
 
-func addEvent(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, a Actor, from, to, note string, now time.Time) error {
+// AddEvent writes an entry of application id's history.
+func AddEvent(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, a Actor, from, to, note string, now time.Time) error {
 	var fromPtr *string
 	if from != "" {
 		fromPtr = &from

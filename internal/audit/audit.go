@@ -3,6 +3,8 @@
 // data by staff, exports and support access. An entry is written in the transaction of
 // the action it records, so there is no action without its entry and no entry for an
 // action that was rolled back. Entries never hold passwords, tokens or health details.
+// Tenant admins read the log on its page and through the API (handler.go); reading it is
+// audited too.
 package audit
 
 import (

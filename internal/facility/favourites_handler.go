@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"kitaportal/internal/availability"
+	"kitaportal/internal/care"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/search"
 	"kitaportal/internal/tenant"
@@ -27,7 +28,7 @@ type FavouritesPage struct {
 // CompareView is one facility of the comparison.
 type CompareView struct {
 	*Profile
-	Hours      []search.HoursLine
+	Hours      []care.HoursLine
 	Ages       string
 	Status     availability.Status // for the child; "" without one
 	StatusText string
@@ -67,7 +68,7 @@ func (h *Handler) Favourites(c *fiber.Ctx) error {
 		data.CareHours = ch.CareHours
 		data.ChildText = words.T("profile.for_child", map[string]any{
 			"birth": ch.Birth.Time().Format("02.01.2006"), "start": ch.From.Time().Format("02.01.2006"),
-			"band": search.BandLabel(t.Rules, ch.Band.Key, p.Lang)})
+			"band": care.BandLabel(t.Rules, ch.Band.Key, p.Lang)})
 	}
 	for _, pr := range profiles {
 		cv := CompareView{Profile: pr, Hours: words.Hours(pr.OpeningHours), Ages: words.AgeRange(pr.AgeMinMonths, pr.AgeMaxMonths),

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"kitaportal/internal/availability"
+	"kitaportal/internal/care"
 	"kitaportal/internal/platform/date"
 	"kitaportal/internal/platform/httpserver"
 	"kitaportal/internal/search"
@@ -91,7 +92,7 @@ func (h *Handler) Profile(c *fiber.Ctx) error {
 	}
 	data.Details = d
 	data.Ages = words.AgeRange(d.AgeMinMonths, d.AgeMaxMonths)
-	for _, day := range search.Weekdays {
+	for _, day := range care.Weekdays {
 		var times []string
 		for _, iv := range d.OpeningHours[day] {
 			times = append(times, iv[0]+"–"+iv[1])
@@ -104,7 +105,7 @@ func (h *Handler) Profile(c *fiber.Ctx) error {
 		data.Days = append(data.Days, DayHours{Day: words.Day(day), Times: strings.Join(times, ", ")})
 	}
 	for _, pl := range d.Places {
-		data.Places = append(data.Places, PlaceView{Band: search.BandLabel(t.Rules, pl.AgeBand, p.Lang), Places: pl.Places, CareHours: pl.CareHoursMax})
+		data.Places = append(data.Places, PlaceView{Band: care.BandLabel(t.Rules, pl.AgeBand, p.Lang), Places: pl.Places, CareHours: pl.CareHoursMax})
 	}
 
 	data.Scopes = t.Rules.CareScopes
@@ -115,7 +116,7 @@ func (h *Handler) Profile(c *fiber.Ctx) error {
 		data.Query = ch.Values().Encode()
 		data.ChildText = words.T("profile.for_child", map[string]any{
 			"birth": ch.Birth.Time().Format("02.01.2006"), "start": ch.From.Time().Format("02.01.2006"),
-			"band": search.BandLabel(t.Rules, ch.Band.Key, p.Lang)})
+			"band": care.BandLabel(t.Rules, ch.Band.Key, p.Lang)})
 		data.Status, data.Fit = *d.Availability, *d.AgeFit
 		data.StatusText = words.StatusText(data.Status)
 	} else if s, err := strconv.Atoi(c.Query(search.ParamCareHours)); err == nil {
@@ -165,7 +166,7 @@ func monthTable(w search.Words, t *tenant.Tenant, lang string, d *Details, scope
 	}
 	var headers []string
 	for _, b := range bands {
-		headers = append(headers, search.BandLabel(t.Rules, b, lang))
+		headers = append(headers, care.BandLabel(t.Rules, b, lang))
 	}
 	var rows []MonthRow
 	for i := 0; i < monthsShown && i < d.Window.Months; i++ {

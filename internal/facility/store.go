@@ -8,7 +8,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"kitaportal/internal/platform/database"
 	"strconv"
 	"strings"
 
@@ -16,29 +15,30 @@ import (
 	"github.com/uptrace/bun"
 
 	"kitaportal/internal/availability"
+	"kitaportal/internal/care"
+	"kitaportal/internal/platform/database"
 	"kitaportal/internal/platform/date"
-	"kitaportal/internal/search"
 )
 
 // Profile is everything the profile page and API show about a facility.
 type Profile struct {
-	ID           uuid.UUID           `json:"id"`
-	Name         string              `json:"name"`
-	Type         string              `json:"type"`
-	Provider     ProviderInfo        `json:"provider"`
-	Address      search.Address      `json:"address"`
-	District     string              `json:"district,omitempty"`
-	Lat          float64             `json:"lat"`
-	Lon          float64             `json:"lon"`
-	Description  string              `json:"description"`
-	Concepts     []string            `json:"concepts"`
-	OpeningHours search.OpeningHours `json:"opening_hours"`
-	AgeMinMonths int                 `json:"age_min_months"`
-	AgeMaxMonths int                 `json:"age_max_months"`
-	BarrierFree  bool                `json:"barrier_free"`
-	Lunch        bool                `json:"lunch"`
-	Contact      Contact             `json:"contact"`
-	Photos       []Photo             `json:"photos"`
+	ID           uuid.UUID         `json:"id"`
+	Name         string            `json:"name"`
+	Type         string            `json:"type"`
+	Provider     ProviderInfo      `json:"provider"`
+	Address      care.Address      `json:"address"`
+	District     string            `json:"district,omitempty"`
+	Lat          float64           `json:"lat"`
+	Lon          float64           `json:"lon"`
+	Description  string            `json:"description"`
+	Concepts     []string          `json:"concepts"`
+	OpeningHours care.OpeningHours `json:"opening_hours"`
+	AgeMinMonths int               `json:"age_min_months"`
+	AgeMaxMonths int               `json:"age_max_months"`
+	BarrierFree  bool              `json:"barrier_free"`
+	Lunch        bool              `json:"lunch"`
+	Contact      Contact           `json:"contact"`
+	Photos       []Photo           `json:"photos"`
 	// Closures are the days the facility is closed, from today on (the profile's only).
 	Closures []Closure `json:"closures,omitempty"`
 	// Places are the places per age band in the current month.
@@ -145,7 +145,7 @@ func loadProfiles(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, ids []uuid
 		if concepts != "" {
 			p.Concepts = strings.Split(concepts, ",")
 		}
-		if p.OpeningHours, err = search.ParseHours(hours); err != nil {
+		if p.OpeningHours, err = care.ParseHours(hours); err != nil {
 			return nil, fmt.Errorf("facility: opening hours of %s: %w", p.ID, err)
 		}
 		out = append(out, p)

@@ -10,25 +10,37 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
-	"kitaportal/internal/account"
 	"kitaportal/internal/audit"
 	"kitaportal/internal/auth"
 	"kitaportal/internal/notify"
 	"kitaportal/internal/platform/apperr"
+	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/platform/database"
 	"kitaportal/internal/platform/date"
 )
 
-// Service runs a parent's own family flows. Staff flows (walk-in, duplicates) live with
-// the applications, on the store functions of this package.
+// Service runs a parent's own family flows. Staff flows (walk-in, duplicates, the
+// waitlist import) live in casework, on the store functions of this package.
 type Service struct {
-	db       bun.IDB
-	accounts *account.Service
+	db      bun.IDB
+	clock   clock.Clock
+	limiter *auth.Limiter
+	mails   *notify.Templates
+	links   *notify.Links
+}
+
+// Deps are what the family service needs.
+type Deps struct {
+	DB      bun.IDB
+	Clock   clock.Clock
+	Limiter *auth.Limiter
+	Mails   *notify.Templates
+	Links   *notify.Links
 }
 
 // NewService returns the family service.
-func NewService(db bun.IDB, accounts *account.Service) *Service {
-	return &Service{db: db, accounts: accounts}
+func NewService(d Deps) *Service {
+	return &Service{db: d.DB, clock: d.Clock, limiter: d.Limiter, mails: d.Mails, links: d.Links}
 }
 
 // LinkCodeTTL is how long a linking code of a walk-in family or a guardian's invitation
@@ -71,7 +83,7 @@ func (s *Service) Save(ctx context.Context, c auth.Caller, in Input) (*Family, e
 	if err != nil {
 		return nil, err
 	}
-	now := s.accounts.Clock().Now()
+	now := s.clock.Now()
 	var out *Family
 	err = database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
 		f, err := OfAccount(ctx, tx, c.Tenant, me, true)
@@ -126,7 +138,7 @@ func (s *Service) AddChild(ctx context.Context, c auth.Caller, in ChildInput) (*
 	if err != nil {
 		return nil, err
 	}
-	now := s.accounts.Clock().Now()
+	now := s.clock.Now()
 	nc, err := CheckChild(in, date.In(now))
 	if err != nil {
 		return nil, err
@@ -160,7 +172,7 @@ func (s *Service) UpdateChild(ctx context.Context, c auth.Caller, id uuid.UUID, 
 	if err != nil {
 		return nil, err
 	}
-	now := s.accounts.Clock().Now()
+	now := s.clock.Now()
 	var out *Child
 	err = database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
 		f, err := OfAccount(ctx, tx, c.Tenant, me, true)
@@ -205,10 +217,10 @@ func (s *Service) InviteGuardian(ctx context.Context, c auth.Caller, email strin
 	if err != nil {
 		return err
 	}
-	if err := s.accounts.Limiter().Allow(ctx, c.Scope(), auth.LimitResetEmail, auth.EmailKey(addr)); err != nil {
+	if err := s.limiter.Allow(ctx, c.Scope(), auth.LimitResetEmail, auth.EmailKey(addr)); err != nil {
 		return err
 	}
-	now := s.accounts.Clock().Now()
+	now := s.clock.Now()
 	return database.Classify(database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
 		f, err := requireFamily(ctx, tx, c, me)
 		if err != nil {
@@ -228,17 +240,17 @@ func (s *Service) InviteGuardian(ctx context.Context, c auth.Caller, email strin
 			return err
 		}
 		lang := c.Principal.Language
-		m := s.accounts.Mails()
+		m := s.mails
 		n := notify.Notice{
 			Subject: m.TranslateArgs(lang, "mail.guardian_invite.subject", map[string]any{"portal": c.Tenant.Rules.Branding.DisplayName}),
 			Name:    m.Translate(lang, "mail.guardian_invite.name"),
 			Lines: []string{m.TranslateArgs(lang, "mail.guardian_invite.text", map[string]any{"inviter": c.Principal.Name()}),
 				m.TranslateArgs(lang, "mail.link_code.text", map[string]any{"code": code})},
-			URL:    s.accounts.URL(c.Tenant, "/family/link"),
+			URL:    s.links.URL(c.Tenant, "/family/link"),
 			Action: m.Translate(lang, "mail.link_code.button"),
 		}
 		if err := m.Queue(ctx, tx, c.Tenant.ID, notify.Mail{Kind: "guardian_invitation", Template: "notice", Lang: lang, To: addr,
-			Brand: s.accounts.Brand(c.Tenant), Data: n}); err != nil {
+			Brand: s.links.Brand(c.Tenant), Data: n}); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, c.Tenant.ID, audit.By(c), audit.Event{Action: ActionGuardianInvite, ObjectKind: "family", ObjectID: f.ID.String()})
@@ -252,14 +264,14 @@ func (s *Service) Link(ctx context.Context, c auth.Caller, code string) (*Family
 	if err != nil {
 		return nil, err
 	}
-	if err := s.accounts.Limiter().Allow(ctx, c.Scope(), LimitLink, me.String()); err != nil {
+	if err := s.limiter.Allow(ctx, c.Scope(), LimitLink, me.String()); err != nil {
 		return nil, err
 	}
 	norm := NormaliseCode(code)
 	if len(norm) != 12 {
 		return nil, apperr.Invalid("code", "link_code_invalid", nil)
 	}
-	now := s.accounts.Clock().Now()
+	now := s.clock.Now()
 	var out *Family
 	err = database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
 		var link struct {

@@ -20,7 +20,7 @@ import (
 )
 
 // The family's SQL. Every function takes the tenant transaction it runs in; callers
-// (this package's service, the application and walk-in flows) own the transaction.
+// (this package's service, application and casework) own the transaction.
 
 // ErrNotFound answers unknown ids, ids of other families and of other cities alike.
 var ErrNotFound = apperr.NotFound("not_found")

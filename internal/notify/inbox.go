@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
+
+	"kitaportal/internal/platform/clock"
 )
 
 // The in-portal inbox: every mail about a request also lands in the account's inbox, so
@@ -24,6 +26,15 @@ type InboxMessage struct {
 	CreatedAt time.Time  `bun:"created_at" json:"created_at"`
 	ReadAt    *time.Time `bun:"read_at" json:"read_at,omitempty"`
 }
+
+// Inboxes reads the callers' inboxes for the pages and the API.
+type Inboxes struct {
+	db    bun.IDB
+	clock clock.Clock
+}
+
+// NewInboxes returns the inbox service.
+func NewInboxes(db bun.IDB, clk clock.Clock) *Inboxes { return &Inboxes{db: db, clock: clk} }
 
 // InboxLimit is how many messages an inbox page shows.
 const InboxLimit = 100

@@ -1,6 +1,7 @@
-// Package notify sends what the portal has to tell people: mails now, the in-portal inbox
-// later. Mails leave through the outbox, so a mail exists exactly when the change that
-// caused it was committed, and a retried job never sends it twice.
+// Package notify is what the portal tells people: the mails (templates, links and
+// branding) and the in-portal inbox with its pages. Mails leave through the outbox, so a
+// mail exists exactly when the change that caused it was committed, and a retried job
+// never sends it twice.
 package notify
 
 import (

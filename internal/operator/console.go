@@ -14,6 +14,7 @@ import (
 	"kitaportal/internal/audit"
 	"kitaportal/internal/auth"
 	"kitaportal/internal/platform/apperr"
+	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/platform/database"
 	"kitaportal/internal/staff"
 	"kitaportal/internal/tenant"
@@ -25,7 +26,10 @@ import (
 // limited in time, and written to the city's audit log.
 type Console struct {
 	db         *bun.DB
-	accounts   *account.Service
+	hasher     *auth.Hasher
+	sessions   *auth.Sessions
+	limiter    *auth.Limiter
+	clock      clock.Clock
 	staff      *staff.Service
 	registry   *tenant.Registry
 	keys       *auth.Keys
@@ -34,12 +38,26 @@ type Console struct {
 	supportMax time.Duration
 }
 
-// NewConsole returns the operator console service. tenantURL gives a city's address,
-// baseURL the console's own.
-func NewConsole(db *bun.DB, accounts *account.Service, staffSvc *staff.Service, registry *tenant.Registry, keys *auth.Keys,
-	tenantURL func(string) string, baseURL string, supportMax time.Duration) *Console {
-	return &Console{db: db, accounts: accounts, staff: staffSvc, registry: registry, keys: keys, tenantURL: tenantURL,
-		baseURL: baseURL, supportMax: supportMax}
+// ConsoleDeps are what the console needs. TenantURL gives a city's address, BaseURL the
+// console's own.
+type ConsoleDeps struct {
+	DB         *bun.DB
+	Hasher     *auth.Hasher
+	Sessions   *auth.Sessions
+	Limiter    *auth.Limiter
+	Clock      clock.Clock
+	Staff      *staff.Service
+	Registry   *tenant.Registry
+	Keys       *auth.Keys
+	TenantURL  func(string) string
+	BaseURL    string
+	SupportMax time.Duration
+}
+
+// NewConsole returns the operator console service.
+func NewConsole(d ConsoleDeps) *Console {
+	return &Console{db: d.DB, hasher: d.Hasher, sessions: d.Sessions, limiter: d.Limiter, clock: d.Clock, staff: d.Staff,
+		registry: d.Registry, keys: d.Keys, tenantURL: d.TenantURL, baseURL: d.BaseURL, supportMax: d.SupportMax}
 }
 
 // Operator is one row of the operator table.
@@ -96,7 +114,7 @@ func (o *Console) Login(ctx context.Context, c auth.Caller, email, password stri
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	limiter := o.accounts.Limiter()
+	limiter := o.limiter
 	if err := limiter.Allow(ctx, c.Scope(), auth.LimitLoginAddr, c.AddrKey()); err != nil {
 		return "", time.Time{}, err
 	}
@@ -112,7 +130,7 @@ func (o *Console) Login(ctx context.Context, c auth.Caller, email, password stri
 	if op != nil && op.Status == "active" {
 		stored = op.PasswordHash
 	}
-	ok, _, err := o.accounts.Hasher().Verify(ctx, password, stored)
+	ok, _, err := o.hasher.Verify(ctx, password, stored)
 	if err != nil {
 		return "", time.Time{}, err
 	}
@@ -131,26 +149,26 @@ func (o *Console) Login(ctx context.Context, c auth.Caller, email, password stri
 	var token string
 	err = database.InTx(ctx, o.db, func(ctx context.Context, tx bun.Tx) error {
 		if p := c.Principal; p != nil {
-			if err := o.accounts.Sessions().EndOperator(ctx, tx, p.SessionID); err != nil {
+			if err := o.sessions.EndOperator(ctx, tx, p.SessionID); err != nil {
 				return err
 			}
 		}
-		if token, _, err = o.accounts.Sessions().StartOperator(ctx, tx, op.ID, false); err != nil {
+		if token, _, err = o.sessions.StartOperator(ctx, tx, op.ID, false); err != nil {
 			return err
 		}
 		return audit.RecordOperator(ctx, tx, actor, audit.ActionLogin, nil, map[string]any{"stage": "password"})
 	})
-	return token, o.accounts.Clock().Now().Add(o.accounts.Sessions().Config().MaxAge), err
+	return token, o.clock.Now().Add(o.sessions.Config().MaxAge), err
 }
 
 // SecondFactor completes an operator's sign-in with a TOTP code; the session id changes.
 func (o *Console) SecondFactor(ctx context.Context, c auth.Caller, code string) (string, time.Time, error) {
 	p := c.Principal
-	if err := o.accounts.Limiter().Allow(ctx, c.Scope(), auth.LimitSecondFactor, "operator:"+p.ID.String()); err != nil {
+	if err := o.limiter.Allow(ctx, c.Scope(), auth.LimitSecondFactor, "operator:"+p.ID.String()); err != nil {
 		return "", time.Time{}, err
 	}
 	var token string
-	now := o.accounts.Clock().Now()
+	now := o.clock.Now()
 	err := database.InTx(ctx, o.db, func(ctx context.Context, tx bun.Tx) error {
 		op, err := o.operator(ctx, tx, "id = ?", p.ID, true)
 		if err != nil || op == nil {
@@ -170,10 +188,10 @@ func (o *Console) SecondFactor(ctx context.Context, c auth.Caller, code string) 
 		if _, err := tx.ExecContext(ctx, `UPDATE operator SET totp_last_step = ?, last_login_at = ? WHERE id = ?`, step, now, op.ID); err != nil {
 			return err
 		}
-		if err := o.accounts.Sessions().EndOperator(ctx, tx, p.SessionID); err != nil {
+		if err := o.sessions.EndOperator(ctx, tx, p.SessionID); err != nil {
 			return err
 		}
-		if token, _, err = o.accounts.Sessions().StartOperator(ctx, tx, op.ID, true); err != nil {
+		if token, _, err = o.sessions.StartOperator(ctx, tx, op.ID, true); err != nil {
 			return err
 		}
 		return o.record(ctx, tx, c, audit.ActionLogin, nil, map[string]any{"stage": "second_factor"})
@@ -181,13 +199,13 @@ func (o *Console) SecondFactor(ctx context.Context, c auth.Caller, code string) 
 	if e, ok := apperr.As(err); ok && e.Code == "mfa_code_wrong" {
 		_ = audit.RecordOperator(ctx, o.db, audit.By(c), audit.ActionMFAFailed, nil, nil)
 	}
-	return token, now.Add(o.accounts.Sessions().Config().MaxAge), err
+	return token, now.Add(o.sessions.Config().MaxAge), err
 }
 
 // Logout ends the operator's session.
 func (o *Console) Logout(ctx context.Context, c auth.Caller) error {
 	return database.InTx(ctx, o.db, func(ctx context.Context, tx bun.Tx) error {
-		if err := o.accounts.Sessions().EndOperator(ctx, tx, c.Principal.SessionID); err != nil {
+		if err := o.sessions.EndOperator(ctx, tx, c.Principal.SessionID); err != nil {
 			return err
 		}
 		return o.record(ctx, tx, c, audit.ActionLogout, nil, nil)
@@ -218,7 +236,7 @@ func (o *Console) Tenants(ctx context.Context) ([]TenantRow, error) {
 	var open []SupportRow
 	if err := o.db.NewRaw(`SELECT s.id, s.tenant_id, op.email AS operator, s.reason, s.expires_at FROM support_access s
 		JOIN operator op ON op.id = s.operator_id WHERE s.ended_at IS NULL AND s.expires_at > ? ORDER BY s.expires_at`,
-		o.accounts.Clock().Now()).Scan(ctx, &open); err != nil {
+		o.clock.Now()).Scan(ctx, &open); err != nil {
 		return nil, err
 	}
 	var out []TenantRow
@@ -303,7 +321,7 @@ func (o *Console) StartSupport(ctx context.Context, c auth.Caller, slug, reason 
 	if minutes < 5 || time.Duration(minutes)*time.Minute > o.supportMax {
 		return "", apperr.Invalid("minutes", "support_minutes", map[string]any{"max": int(o.supportMax.Minutes())})
 	}
-	now := o.accounts.Clock().Now()
+	now := o.clock.Now()
 	id := uuid.Must(uuid.NewV7())
 	raw, hash := auth.NewToken()
 	expires := now.Add(time.Duration(minutes) * time.Minute)
@@ -327,11 +345,11 @@ func (o *Console) StartSupport(ctx context.Context, c auth.Caller, slug, reason 
 // EnterSupport uses an entry link on the city's host: it opens a support session that
 // ends with the access.
 func (o *Console) EnterSupport(ctx context.Context, c auth.Caller, token string) (*account.Session, error) {
-	if err := o.accounts.Limiter().Allow(ctx, c.Scope(), auth.LimitTokenAddr, c.AddrKey()); err != nil {
+	if err := o.limiter.Allow(ctx, c.Scope(), auth.LimitTokenAddr, c.AddrKey()); err != nil {
 		return nil, err
 	}
 	t := c.Tenant
-	now := o.accounts.Clock().Now()
+	now := o.clock.Now()
 	out := &account.Session{}
 	err := database.InTenantTx(ctx, o.db, t.ID, func(ctx context.Context, tx bun.Tx) error {
 		var id, operatorID uuid.UUID
@@ -345,7 +363,7 @@ func (o *Console) EnterSupport(ctx context.Context, c auth.Caller, token string)
 		if err != nil {
 			return err
 		}
-		if out.Token, out.ID, out.ExpiresAt, err = o.accounts.Sessions().Start(ctx, tx, t.ID,
+		if out.Token, out.ID, out.ExpiresAt, err = o.sessions.Start(ctx, tx, t.ID,
 			auth.NewSession{Kind: auth.KindSupport, SupportID: id, MFADone: true, Until: expires}); err != nil {
 			return err
 		}
@@ -365,7 +383,7 @@ func (o *Console) EndSupport(ctx context.Context, c auth.Caller) error {
 	t := c.Tenant
 	return database.InTenantTx(ctx, o.db, t.ID, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE support_access SET ended_at = ? WHERE tenant_id = ? AND id = ? AND ended_at IS NULL`,
-			o.accounts.Clock().Now(), t.ID, p.SupportID); err != nil {
+			o.clock.Now(), t.ID, p.SupportID); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM auth_session WHERE tenant_id = ? AND support_id = ?`, t.ID, p.SupportID); err != nil {

@@ -16,10 +16,10 @@ import (
 
 	"kitaportal/internal/audit"
 	"kitaportal/internal/auth"
+	"kitaportal/internal/care"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/csvfile"
 	"kitaportal/internal/platform/csvimport"
-	"kitaportal/internal/search"
 )
 
 // The facility file for onboarding and bulk corrections. Export writes every facility of
@@ -67,7 +67,7 @@ const recordsSQL = `SELECT f.id, f.type, f.provider_id, p.name AS provider, p.ki
 
 func (r *facilityRecord) decode() error {
 	r.ProfileChange.Concepts = r.Concepts
-	h, err := search.ParseHours(r.Hours)
+	h, err := care.ParseHours(r.Hours)
 	r.OpeningHours = h
 	return err
 }
@@ -177,7 +177,7 @@ func (imp *facilityImport) cell(row csvfile.Row, column string) (string, bool) {
 // apply creates or updates the facility of one row.
 func (imp *facilityImport) apply(ctx context.Context, tx bun.Tx, row csvfile.Row) (csvimport.Outcome, error) {
 	rec := facilityRecord{}
-	rec.OpeningHours = search.OpeningHours{}
+	rec.OpeningHours = care.OpeningHours{}
 	var before *facilityRecord
 	if v, _ := imp.cell(row, "id"); v != "" {
 		id, err := uuid.Parse(v)
@@ -294,8 +294,8 @@ func (imp *facilityImport) overlay(row csvfile.Row, rec *facilityRecord) apperr.
 // checkType: a known type; Kitas may change among the Kita types, Kindertagespflege is
 // created as such and stays.
 func (imp *facilityImport) checkType(rec facilityRecord, before *facilityRecord) apperr.List {
-	if !slices.Contains(search.Types, rec.Type) {
-		return apperr.List{apperr.Invalid("type", "invalid_choice", map[string]any{"allowed": strings.Join(search.Types, ", ")})}
+	if !slices.Contains(care.Types, rec.Type) {
+		return apperr.List{apperr.Invalid("type", "invalid_choice", map[string]any{"allowed": strings.Join(care.Types, ", ")})}
 	}
 	if before != nil && before.Type != rec.Type && !(slices.Contains(kitaTypes, before.Type) && slices.Contains(kitaTypes, rec.Type)) {
 		return apperr.List{apperr.Invalid("type", "provider_type_change", nil)}
@@ -404,7 +404,7 @@ func (imp *facilityImport) provider(ctx context.Context, tx bun.Tx, name, kind s
 		imp.c.Tenant.ID, imp.c.Principal.ID).Scan(&admin); err != nil {
 		return uuid.Nil, err
 	}
-	if !admin || !slices.Contains(search.ProviderKinds, kind) {
+	if !admin || !slices.Contains(care.ProviderKinds, kind) {
 		return uuid.Nil, apperr.Invalid("provider", "provider_organisation_unknown", map[string]any{"provider": name})
 	}
 	id := uuid.Must(uuid.NewV7())
@@ -461,8 +461,8 @@ func columnOf(field string) string {
 	return strings.TrimPrefix(field, "opening_hours.")
 }
 
-func copyHours(h search.OpeningHours) search.OpeningHours {
-	out := search.OpeningHours{}
+func copyHours(h care.OpeningHours) care.OpeningHours {
+	out := care.OpeningHours{}
 	for k, v := range h {
 		out[k] = slices.Clone(v)
 	}

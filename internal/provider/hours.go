@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"kitaportal/internal/care"
 	"kitaportal/internal/platform/apperr"
-	"kitaportal/internal/search"
 )
 
 // Weekdays are the keys of opening hours, Monday first.
@@ -84,7 +84,7 @@ func checkDay(field string, intervals [][2]string) error {
 }
 
 // CheckHours validates a whole week, as the API sends it.
-func CheckHours(h search.OpeningHours) error {
+func CheckHours(h care.OpeningHours) error {
 	var errs apperr.List
 	for day, intervals := range h {
 		field := "opening_hours." + day
@@ -110,9 +110,9 @@ func FormatDayHours(intervals [][2]string) string {
 }
 
 // jsonHours is the stored form of opening hours.
-func jsonHours(h search.OpeningHours) (string, error) {
+func jsonHours(h care.OpeningHours) (string, error) {
 	if h == nil {
-		h = search.OpeningHours{}
+		h = care.OpeningHours{}
 	}
 	raw, err := json.Marshal(h)
 	return string(raw), err

@@ -12,8 +12,8 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"kitaportal/internal/auth"
+	"kitaportal/internal/care"
 	"kitaportal/internal/platform/date"
-	"kitaportal/internal/search"
 )
 
 // Profile is a facility as the provider portal edits it: the public profile with its
@@ -74,7 +74,7 @@ func loadProfile(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, f *Ref) (*P
 	if concepts != "" {
 		p.Concepts = strings.Split(concepts, ",")
 	}
-	if p.OpeningHours, err = search.ParseHours(hours); err != nil {
+	if p.OpeningHours, err = care.ParseHours(hours); err != nil {
 		return nil, fmt.Errorf("provider: opening hours: %w", err)
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT position, alt, created_at FROM facility_photo

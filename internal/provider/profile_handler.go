@@ -7,10 +7,10 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"kitaportal/internal/auth"
+	"kitaportal/internal/care"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/httpserver"
 	"kitaportal/internal/platform/view"
-	"kitaportal/internal/search"
 )
 
 // profileData is the profile page: the form, the photos and the closures.
@@ -47,7 +47,7 @@ func (h *Handler) profilePage(c *fiber.Ctx, status int, f *view.Form, typed map[
 	cat := h.views.Catalogue()
 	d := profileData{Frame: h.frame(c, &p.Facility, "profile", "provider.facility.update"), Profile: p}
 	selected := "," + f.Values["concepts"] + ","
-	for _, k := range search.Concepts {
+	for _, k := range care.Concepts {
 		d.Concepts = append(d.Concepts, Choice{Value: k, Label: cat.T(lang, "search.concept."+k, nil), Checked: strings.Contains(selected, ","+k+",")})
 	}
 	for _, day := range Weekdays {
@@ -87,7 +87,7 @@ func (h *Handler) UpdateProfile(c *fiber.Ctx) error {
 	concepts := httpserver.PostedList(c, "concepts")
 	v["concepts"] = strings.Join(concepts, ",")
 	in := ProfileChange{Name: v["name"], Description: v["description"], Phone: v["phone"], Email: v["email"], Website: v["website"],
-		Concepts: concepts, Lunch: v["lunch"] != "", BarrierFree: v["barrier_free"] != "", OpeningHours: search.OpeningHours{}}
+		Concepts: concepts, Lunch: v["lunch"] != "", BarrierFree: v["barrier_free"] != "", OpeningHours: care.OpeningHours{}}
 	var errs apperr.List
 	for _, day := range Weekdays {
 		field := "opening_hours." + day

@@ -9,8 +9,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"kitaportal/internal/care"
 	"kitaportal/internal/platform/apperr"
-	"kitaportal/internal/search"
 )
 
 // The rules for what providers may write, pure and table-tested: a profile, a group, a
@@ -30,17 +30,17 @@ const (
 
 // ProfileChange is what a provider may change about a facility's public profile.
 type ProfileChange struct {
-	Name         string              `json:"name"`
-	Description  string              `json:"description"`
-	Concepts     []string            `json:"concepts"`
-	Phone        string              `json:"phone"`
-	Email        string              `json:"email"`
-	Website      string              `json:"website"`
-	OpeningHours search.OpeningHours `json:"opening_hours"`
-	Lunch        bool                `json:"lunch"`
-	BarrierFree  bool                `json:"barrier_free"`
-	AgeMinMonths int                 `json:"age_min_months"`
-	AgeMaxMonths int                 `json:"age_max_months"`
+	Name         string            `json:"name"`
+	Description  string            `json:"description"`
+	Concepts     []string          `json:"concepts"`
+	Phone        string            `json:"phone"`
+	Email        string            `json:"email"`
+	Website      string            `json:"website"`
+	OpeningHours care.OpeningHours `json:"opening_hours"`
+	Lunch        bool              `json:"lunch"`
+	BarrierFree  bool              `json:"barrier_free"`
+	AgeMinMonths int               `json:"age_min_months"`
+	AgeMaxMonths int               `json:"age_max_months"`
 }
 
 var phonePattern = regexp.MustCompile(`^\+?[0-9][0-9 ()/.-]*$`)
@@ -59,7 +59,7 @@ func (p *ProfileChange) Normalize() {
 	slices.Sort(concepts)
 	p.Concepts = concepts
 	if p.OpeningHours == nil {
-		p.OpeningHours = search.OpeningHours{}
+		p.OpeningHours = care.OpeningHours{}
 	}
 	for day, intervals := range p.OpeningHours {
 		if len(intervals) == 0 {
@@ -79,8 +79,8 @@ func (p *ProfileChange) Validate() error {
 	add(checkName("name", p.Name, maxNameLen))
 	add(checkText("description", p.Description, maxDescriptionLen))
 	for _, c := range p.Concepts {
-		if !slices.Contains(search.Concepts, c) {
-			add(apperr.Invalid("concepts", "invalid_choice", map[string]any{"allowed": strings.Join(search.Concepts, ", ")}))
+		if !slices.Contains(care.Concepts, c) {
+			add(apperr.Invalid("concepts", "invalid_choice", map[string]any{"allowed": strings.Join(care.Concepts, ", ")}))
 			break
 		}
 	}

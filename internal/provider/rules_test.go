@@ -7,9 +7,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"kitaportal/internal/care"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/date"
-	"kitaportal/internal/search"
 	"kitaportal/internal/tenant"
 )
 
@@ -72,7 +72,7 @@ func TestProfileRules(t *testing.T) {
 	ok := func() ProfileChange {
 		return ProfileChange{Name: "  Kita   Sonnenschein ", Description: "Wir sind da.\r\nFür alle.", Concepts: []string{"waldorf", "montessori", "waldorf"},
 			Phone: "+49 341 123-45", Email: "kita@example.org", Website: "https://kita.example.org/", AgeMinMonths: 12, AgeMaxMonths: 72,
-			OpeningHours: search.OpeningHours{"mon": {{"07:00", "17:00"}}, "sun": nil}}
+			OpeningHours: care.OpeningHours{"mon": {{"07:00", "17:00"}}, "sun": nil}}
 	}
 	p := ok()
 	p.Normalize()
@@ -98,7 +98,7 @@ func TestProfileRules(t *testing.T) {
 		"script website":    {func(p *ProfileChange) { p.Website = "javascript:alert(1)" }, []string{"website:provider_website_invalid"}},
 		"website with user": {func(p *ProfileChange) { p.Website = "https://user:pw@example.org" }, []string{"website:provider_website_invalid"}},
 		"bad hours": {func(p *ProfileChange) {
-			p.OpeningHours = search.OpeningHours{"tue": {{"12:00", "08:00"}}, "xyz": {{"07:00", "08:00"}}}
+			p.OpeningHours = care.OpeningHours{"tue": {{"12:00", "08:00"}}, "xyz": {{"07:00", "08:00"}}}
 		}, []string{"opening_hours.tue:provider_hours_order", "opening_hours.xyz:provider_hours_day"}},
 		"ages reversed": {func(p *ProfileChange) { p.AgeMinMonths, p.AgeMaxMonths = 60, 12 }, []string{"age_max_months:provider_age_range"}},
 		"absurd age":    {func(p *ProfileChange) { p.AgeMaxMonths = 999 }, []string{"age_max_months:number_out_of_range"}},

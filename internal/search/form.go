@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"kitaportal/internal/care"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/i18n"
 	"kitaportal/internal/tenant"
@@ -85,9 +86,9 @@ func NewForm(r *tenant.Rules, v url.Values, w Words) *Form {
 		}
 		return out
 	}
-	f.Types = checks(ParamType, "search.type.", Types)
+	f.Types = checks(ParamType, "search.type.", care.Types)
 	f.Kinds = checks(ParamProviderKind, "search.provider.", formKinds)
-	f.Concepts = checks(ParamConcept, "search.concept.", Concepts)
+	f.Concepts = checks(ParamConcept, "search.concept.", care.Concepts)
 	return f
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
+	"kitaportal/internal/care"
 	"kitaportal/internal/favourite"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/view"
@@ -146,7 +147,7 @@ func (h *Handler) Results(c *fiber.Ctx) error {
 	data.Summary = summary(words, t, res)
 	data.Child = words.T("search.for_child", map[string]any{
 		"birth": res.Query.Birth.Time().Format("02.01.2006"), "start": res.Query.From.Time().Format("02.01.2006"),
-		"band": BandLabel(t.Rules, res.Query.Band.Key, p.Lang)})
+		"band": care.BandLabel(t.Rules, res.Query.Band.Key, p.Lang)})
 	if res.Query.StartedEarlier() {
 		data.Notice = words.T("search.started_earlier", map[string]any{"start": res.Query.Start.Time().Format("02.01.2006")})
 	}
@@ -207,7 +208,7 @@ func itemViews(words Words, p *view.Page, items []Item, favs []uuid.UUID, childQ
 			fit = "search.age_fit.yes"
 		}
 		iv.Fit = words.T(fit, nil) + " · " + ages[key]
-		week, err := ParseHours(it.OpeningHours)
+		week, err := care.ParseHours(it.OpeningHours)
 		if err != nil {
 			return nil, fmt.Errorf("search: %s: %w", it.ID, err)
 		}
@@ -338,12 +339,4 @@ func (h *Handler) List(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(out)
-}
-
-// BandLabel is the name of an age band in lang, as the city's rules call it.
-func BandLabel(r *tenant.Rules, key, lang string) string {
-	if b, ok := r.AgeBand(key); ok {
-		return b.Label.In(lang)
-	}
-	return key
 }

@@ -12,20 +12,10 @@ import (
 	"strconv"
 	"strings"
 
+	"kitaportal/internal/care"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/date"
 	"kitaportal/internal/tenant"
-)
-
-// Vocabularies of the filters. Facility types and provider kinds are those of the
-// schema; concepts are the keys facilities may name.
-var (
-	Types         = []string{"krippe", "kindergarten", "kita", "hort", "tagespflege", "grosstagespflege"}
-	ProviderKinds = []string{"municipal", "church", "welfare", "parents_initiative", "company", "private", "childminder"}
-	Concepts      = []string{
-		"situationsansatz", "montessori", "waldorf", "reggio", "waldkindergarten", "bilingual",
-		"inklusion", "kneipp", "bewegung", "naturpaedagogik", "offene_arbeit", "religionspaedagogik",
-	}
 )
 
 // Limits of a query.
@@ -164,13 +154,13 @@ func Parse(v url.Values, r *tenant.Rules, today, lastMonth date.Date) (Query, er
 	}
 
 	var bad *apperr.Error
-	if q.Types, bad = oneOf(v, ParamType, Types); bad != nil {
+	if q.Types, bad = oneOf(v, ParamType, care.Types); bad != nil {
 		errs = append(errs, bad)
 	}
-	if q.ProviderKinds, bad = oneOf(v, ParamProviderKind, ProviderKinds); bad != nil {
+	if q.ProviderKinds, bad = oneOf(v, ParamProviderKind, care.ProviderKinds); bad != nil {
 		errs = append(errs, bad)
 	}
-	if q.Concepts, bad = oneOf(v, ParamConcept, Concepts); bad != nil {
+	if q.Concepts, bad = oneOf(v, ParamConcept, care.Concepts); bad != nil {
 		errs = append(errs, bad)
 	}
 	if q.OpensBy, bad = clockTime(v, ParamOpensBy); bad != nil {

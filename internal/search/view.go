@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"kitaportal/internal/availability"
+	"kitaportal/internal/care"
 	"kitaportal/internal/platform/i18n"
 )
 
@@ -53,16 +54,10 @@ func (w Words) AgeRange(minMonths, maxMonths int) string {
 	return w.T("age.range", map[string]any{"min": w.Age(minMonths), "max": w.Age(maxMonths)})
 }
 
-// HoursLine is a run of weekdays with the same opening times.
-type HoursLine struct {
-	Days  string // "Mo–Do"
-	Times string // "07:00–16:30"
-}
-
 // Hours groups the opening hours into runs of days with the same times, Monday first:
 // "Mo–Do 07:00–16:30", "Fr 07:00–15:30".
-func (w Words) Hours(h OpeningHours) []HoursLine {
-	var out []HoursLine
+func (w Words) Hours(h care.OpeningHours) []care.HoursLine {
+	var out []care.HoursLine
 	times := func(day string) string {
 		var parts []string
 		for _, iv := range h[day] {
@@ -70,18 +65,18 @@ func (w Words) Hours(h OpeningHours) []HoursLine {
 		}
 		return strings.Join(parts, ", ")
 	}
-	for i := 0; i < len(Weekdays); {
-		t := times(Weekdays[i])
+	for i := 0; i < len(care.Weekdays); {
+		t := times(care.Weekdays[i])
 		j := i + 1
-		for j < len(Weekdays) && times(Weekdays[j]) == t {
+		for j < len(care.Weekdays) && times(care.Weekdays[j]) == t {
 			j++
 		}
 		if t != "" {
-			days := w.T("day."+Weekdays[i], nil)
+			days := w.T("day."+care.Weekdays[i], nil)
 			if j-i > 1 {
-				days += "–" + w.T("day."+Weekdays[j-1], nil)
+				days += "–" + w.T("day."+care.Weekdays[j-1], nil)
 			}
-			out = append(out, HoursLine{Days: days, Times: t})
+			out = append(out, care.HoursLine{Days: days, Times: t})
 		}
 		i = j
 	}

@@ -159,7 +159,7 @@ func (b *bundle) runResetJobs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := account.NewService(account.Deps{DB: b.db, Mails: mails, Clock: b.clock, TenantURL: b.deps.Config.TenantURL})
+	svc := account.NewService(account.Deps{DB: b.db, Mails: mails, Clock: b.clock, Links: notify.NewLinks(b.deps.Config.TenantURL)})
 	jobs := account.NewResetJobs(svc, b.reg)
 	for _, p := range payloads {
 		if err := jobs.Handle(context.Background(), asynq.NewTask(account.TaskResetRequest, []byte(p))); err != nil {

@@ -12,6 +12,9 @@ import (
 	"kitaportal/internal/application"
 	"kitaportal/internal/auth"
 	"kitaportal/internal/authz"
+	"kitaportal/internal/casework"
+	"kitaportal/internal/childfile"
+	"kitaportal/internal/family"
 	"kitaportal/internal/favourite"
 	"kitaportal/internal/notify"
 	"kitaportal/internal/operator"
@@ -20,6 +23,7 @@ import (
 	"kitaportal/internal/platform/storage"
 	"kitaportal/internal/staff"
 	"kitaportal/internal/tenant"
+	"kitaportal/internal/ticket"
 	"kitaportal/web"
 )
 
@@ -30,6 +34,10 @@ type components struct {
 	authz        *authz.Enforcer
 	accounts     *account.Service
 	staff        *staff.Service
+	families     *family.Service
+	tickets      *ticket.Service
+	casework     *casework.Service
+	records      *childfile.Service
 	console      *operator.Console
 	applications *application.Service
 	files        storage.Storage
@@ -49,11 +57,15 @@ func newComponents(d Deps) (*components, error) {
 	if d.Redis == nil {
 		return nil, errNoRedis
 	}
+	hasher := auth.NewHasher(auth.DefaultArgon2, d.Config.PasswordHashConcurrency)
+	limiter := auth.NewLimiter(d.Redis, d.RateLimitPrefix)
+	links := notify.NewLinks(d.Config.TenantURL)
 	accounts := account.NewService(account.Deps{
-		DB: d.DB, Hasher: auth.NewHasher(auth.DefaultArgon2, d.Config.PasswordHashConcurrency), Sessions: sessions,
-		Limiter: auth.NewLimiter(d.Redis, d.RateLimitPrefix), Mails: mails, Clock: d.Clock, TenantURL: d.Config.TenantURL,
+		DB: d.DB, Hasher: hasher, Sessions: sessions, Limiter: limiter, Mails: mails, Clock: d.Clock, Links: links,
 	})
-	staffSvc := staff.NewService(d.DB, accounts, d.Authz, keys)
+	staffSvc := staff.NewService(staff.Deps{DB: d.DB, Accounts: accounts, Authz: d.Authz, Keys: keys, Hasher: hasher, Sessions: sessions,
+		Limiter: limiter, Mails: mails, Links: links, Clock: d.Clock})
+	apps := application.NewService(application.Deps{DB: d.DB, Authz: d.Authz, Clock: d.Clock, Mails: mails, Links: links})
 	authn := auth.NewAuthenticator(sessions, keys, d.Config.PublicURL.Scheme == "https")
 	accounts.Favourites = favourite.Import // the Merkliste of the browser joins the account at sign-in
 	files := d.Files
@@ -68,10 +80,15 @@ func newComponents(d Deps) (*components, error) {
 		authz:        d.Authz,
 		accounts:     accounts,
 		staff:        staffSvc,
-		applications: application.NewService(d.DB, accounts, d.Authz),
+		families:     family.NewService(family.Deps{DB: d.DB, Clock: d.Clock, Limiter: limiter, Mails: mails, Links: links}),
+		applications: apps,
+		casework:     casework.NewService(d.DB, d.Clock, apps),
+		records:      childfile.NewService(d.DB, d.Clock),
+		tickets:      ticket.NewService(ticket.Deps{DB: d.DB, Clock: d.Clock, Mails: mails, Links: links}),
 		files:        files,
-		console: operator.NewConsole(d.DB, accounts, staffSvc, d.Registry, keys, d.Config.TenantURL,
-			strings.TrimSuffix(d.Config.PublicURL.String(), "/"), d.Config.SupportAccessMax),
+		console: operator.NewConsole(operator.ConsoleDeps{DB: d.DB, Hasher: hasher, Sessions: sessions, Limiter: limiter,
+			Clock: d.Clock, Staff: staffSvc, Registry: d.Registry, Keys: keys, TenantURL: d.Config.TenantURL,
+			BaseURL: strings.TrimSuffix(d.Config.PublicURL.String(), "/"), SupportMax: d.Config.SupportAccessMax}),
 	}, nil
 }
 

@@ -8,10 +8,14 @@ import (
 
 	"kitaportal/internal/account"
 	"kitaportal/internal/application"
+	"kitaportal/internal/audit"
 	"kitaportal/internal/billing"
+	"kitaportal/internal/casework"
+	"kitaportal/internal/childfile"
 	"kitaportal/internal/contract"
 	"kitaportal/internal/facility"
 	"kitaportal/internal/family"
+	"kitaportal/internal/notify"
 	"kitaportal/internal/operator"
 	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/portal"
@@ -19,6 +23,7 @@ import (
 	"kitaportal/internal/search"
 	"kitaportal/internal/staff"
 	"kitaportal/internal/tenant"
+	"kitaportal/internal/ticket"
 )
 
 // Route is one endpoint: where it exists (surface), what permission it needs, and who
@@ -64,10 +69,15 @@ func routes(d Deps, parts *components) []Route {
 	vendor := operator.NewHandler(d.Views, d.Registry, d.Config.TenantURL, d.MailSink)
 	stripeHooks := billing.NewHandler(billing.NewService(d.DB, d.Log), d.Config.StripeWebhookSecret.Value())
 	acc := account.NewHandler(parts.accounts, d.Views, parts.authn)
-	st := staff.NewHandler(parts.staff, d.Views, parts.authn)
+	st := staff.NewHandler(parts.staff, parts.records, d.Views, parts.authn)
+	records := childfile.NewHandler(parts.records, d.Views, parts.authn)
+	auditLog := audit.NewHandler(audit.NewService(d.DB), d.Views, parts.authn)
 	con := operator.NewConsoleHandler(parts.console, d.Views, parts.authn)
-	fam := family.NewHandler(family.NewService(d.DB, parts.accounts), d.Views, parts.authn)
+	fam := family.NewHandler(parts.families, d.Views, parts.authn)
 	apps := application.NewHandler(parts.applications, d.Views, parts.authn, parts.lists)
+	tickets := ticket.NewHandler(parts.tickets, parts.families, d.Views, parts.authn)
+	cases := casework.NewHandler(parts.casework, d.Views, parts.authn)
+	inbox := notify.NewInboxHandler(notify.NewInboxes(d.DB, d.Clock), d.Views, parts.authn)
 	const T, V = tenant.SurfaceTenant, tenant.SurfaceVendor
 
 	rs := []Route{
@@ -145,9 +155,9 @@ func routes(d Deps, parts *components) []Route {
 		{"POST", "/applications/:id", T, "application.update", apps.Update},
 		{"POST", "/applications/:id/submit", T, "application.submit", apps.Submit},
 		{"POST", "/applications/:id/withdraw", T, "application.withdraw", apps.Withdraw},
-		{"GET", "/tickets", T, "ticket.read", apps.TicketsPage},
-		{"POST", "/tickets", T, "ticket.request", apps.RequestTicketForm},
-		{"GET", "/inbox", T, "inbox.read", apps.InboxPage("inbox")},
+		{"GET", "/tickets", T, "ticket.read", tickets.TicketsPage},
+		{"POST", "/tickets", T, "ticket.request", tickets.RequestTicketForm},
+		{"GET", "/inbox", T, "inbox.read", inbox.InboxPage("inbox")},
 
 		// Families and pre-registration API (API.md).
 		{"GET", "/api/v1/family", T, "family.read", fam.APIGet},
@@ -163,9 +173,9 @@ func routes(d Deps, parts *components) []Route {
 		{"PATCH", "/api/v1/applications/:id", T, "application.update", apps.APIUpdate},
 		{"POST", "/api/v1/applications/:id/submit", T, "application.submit", apps.APISubmit},
 		{"POST", "/api/v1/applications/:id/withdraw", T, "application.withdraw", apps.APIWithdraw},
-		{"GET", "/api/v1/tickets", T, "ticket.read", apps.APIMyTickets},
-		{"POST", "/api/v1/tickets", T, "ticket.request", apps.APIRequestTicket},
-		{"GET", "/api/v1/inbox", T, "inbox.read", apps.APIInbox},
+		{"GET", "/api/v1/tickets", T, "ticket.read", tickets.APIMyTickets},
+		{"POST", "/api/v1/tickets", T, "ticket.request", tickets.APIRequestTicket},
+		{"GET", "/api/v1/inbox", T, "inbox.read", inbox.APIInbox},
 
 		// Staff area: sign-in with the second factor, invitations, records in scope, audit.
 		{"GET", "/staff/login", T, PermPublic, st.LoginForm},
@@ -183,55 +193,55 @@ func routes(d Deps, parts *components) []Route {
 		{"GET", "/staff", T, "staff.home", st.Home},
 		{"GET", "/staff/security", T, "staff.security", st.Security},
 		{"POST", "/staff/security/recovery-codes", T, "staff.security", st.NewRecoveryCodes},
-		{"GET", "/staff/facilities/:id", T, "staff.facility.read", st.Facility},
-		{"GET", "/staff/children/:id", T, "staff.child.read", st.Child},
+		{"GET", "/staff/facilities/:id", T, "staff.facility.read", records.Facility},
+		{"GET", "/staff/children/:id", T, "staff.child.read", records.Child},
 		{"GET", "/staff/users", T, "staff.users.read", st.Users},
 		{"POST", "/staff/users/invite", T, "staff.users.invite", st.Invite},
 		{"POST", "/staff/users/:id/roles", T, "staff.roles.grant", st.Grant},
 		{"POST", "/staff/users/:id/roles/:role/revoke", T, "staff.roles.revoke", st.Revoke},
 		{"POST", "/staff/users/:id/disable", T, "staff.users.disable", st.Disable},
-		{"GET", "/staff/audit", T, "audit.read", st.Audit},
+		{"GET", "/staff/audit", T, "audit.read", auditLog.Audit},
 		{"GET", "/staff/requests", T, "requests.read", apps.Requests},
 		{"GET", "/staff/requests.csv", T, "requests.export", apps.ExportCSV},
 		{"GET", "/staff/requests/:id", T, "requests.read", apps.Request},
 		{"POST", "/staff/requests/:id/decisions", T, "requests.decide", apps.Decide},
-		{"GET", "/staff/walk-in", T, "requests.walk_in", apps.WalkInForm},
-		{"POST", "/staff/walk-in", T, "requests.walk_in", apps.WalkIn},
-		{"GET", "/staff/tickets", T, "tickets.read", apps.Tickets},
-		{"POST", "/staff/tickets/:id/decision", T, "tickets.decide", apps.DecideTicket},
-		{"GET", "/staff/duplicates", T, "duplicates.read", apps.Duplicates},
-		{"POST", "/staff/duplicates/:id", T, "duplicates.resolve", apps.ResolveDuplicate},
-		{"GET", "/staff/imports", T, "imports.read", apps.Imports},
-		{"POST", "/staff/imports", T, "imports.create", apps.Upload},
-		{"GET", "/staff/imports/:id", T, "imports.read", apps.ImportStatus},
-		{"POST", "/staff/imports/:id/run", T, "imports.create", apps.RunImport},
-		{"GET", "/staff/inbox", T, "staff.inbox", apps.InboxPage("staff_inbox")},
+		{"GET", "/staff/walk-in", T, "requests.walk_in", cases.WalkInForm},
+		{"POST", "/staff/walk-in", T, "requests.walk_in", cases.WalkIn},
+		{"GET", "/staff/tickets", T, "tickets.read", tickets.Tickets},
+		{"POST", "/staff/tickets/:id/decision", T, "tickets.decide", tickets.DecideTicket},
+		{"GET", "/staff/duplicates", T, "duplicates.read", cases.Duplicates},
+		{"POST", "/staff/duplicates/:id", T, "duplicates.resolve", cases.ResolveDuplicate},
+		{"GET", "/staff/imports", T, "imports.read", cases.Imports},
+		{"POST", "/staff/imports", T, "imports.create", cases.Upload},
+		{"GET", "/staff/imports/:id", T, "imports.read", cases.ImportStatus},
+		{"POST", "/staff/imports/:id/run", T, "imports.create", cases.RunImport},
+		{"GET", "/staff/inbox", T, "staff.inbox", inbox.InboxPage("staff_inbox")},
 		{"POST", "/staff/support/end", T, "support.end", con.EndSupport},
 		{"GET", "/support/enter", T, PermPublic, con.EnterForm},
 		{"POST", "/support/enter", T, PermPublic, con.Enter},
 
 		// Staff API.
 		{"POST", "/api/v1/staff/auth/login", T, PermPublic, st.APILogin},
-		{"GET", "/api/v1/staff/facilities", T, "staff.home", st.APIFacilities},
-		{"GET", "/api/v1/staff/facilities/:id", T, "staff.facility.read", st.APIFacility},
-		{"GET", "/api/v1/staff/children/:id", T, "staff.child.read", st.APIChild},
+		{"GET", "/api/v1/staff/facilities", T, "staff.home", records.APIFacilities},
+		{"GET", "/api/v1/staff/facilities/:id", T, "staff.facility.read", records.APIFacility},
+		{"GET", "/api/v1/staff/children/:id", T, "staff.child.read", records.APIChild},
 		{"GET", "/api/v1/staff/users", T, "staff.users.read", st.APIMembers},
 		{"POST", "/api/v1/staff/invitations", T, "staff.users.invite", st.APIInvite},
 		{"POST", "/api/v1/staff/users/:id/roles", T, "staff.roles.grant", st.APIGrant},
 		{"DELETE", "/api/v1/staff/users/:id/roles/:role", T, "staff.roles.revoke", st.APIRevoke},
 		{"POST", "/api/v1/staff/users/:id/disable", T, "staff.users.disable", st.APIDisable},
-		{"GET", "/api/v1/staff/audit", T, "audit.read", st.APIAudit},
+		{"GET", "/api/v1/staff/audit", T, "audit.read", auditLog.APIAudit},
 		{"GET", "/api/v1/staff/requests", T, "requests.read", apps.APIRequests},
 		{"GET", "/api/v1/staff/requests/:id", T, "requests.read", apps.APIRequest},
 		{"POST", "/api/v1/staff/requests/:id/decisions", T, "requests.decide", apps.APIDecide},
-		{"POST", "/api/v1/staff/walk-ins", T, "requests.walk_in", apps.APIWalkIn},
-		{"GET", "/api/v1/staff/tickets", T, "tickets.read", apps.APITickets},
-		{"POST", "/api/v1/staff/tickets/:id/decision", T, "tickets.decide", apps.APIDecideTicket},
-		{"GET", "/api/v1/staff/duplicates", T, "duplicates.read", apps.APIDuplicates},
-		{"POST", "/api/v1/staff/duplicates/:id", T, "duplicates.resolve", apps.APIResolveDuplicate},
-		{"POST", "/api/v1/staff/imports/waitlist", T, "imports.create", apps.APIImport},
-		{"GET", "/api/v1/staff/imports/:id", T, "imports.read", apps.APIImportStatus},
-		{"GET", "/api/v1/staff/inbox", T, "staff.inbox", apps.APIInbox},
+		{"POST", "/api/v1/staff/walk-ins", T, "requests.walk_in", cases.APIWalkIn},
+		{"GET", "/api/v1/staff/tickets", T, "tickets.read", tickets.APITickets},
+		{"POST", "/api/v1/staff/tickets/:id/decision", T, "tickets.decide", tickets.APIDecideTicket},
+		{"GET", "/api/v1/staff/duplicates", T, "duplicates.read", cases.APIDuplicates},
+		{"POST", "/api/v1/staff/duplicates/:id", T, "duplicates.resolve", cases.APIResolveDuplicate},
+		{"POST", "/api/v1/staff/imports/waitlist", T, "imports.create", cases.APIImport},
+		{"GET", "/api/v1/staff/imports/:id", T, "imports.read", cases.APIImportStatus},
+		{"GET", "/api/v1/staff/inbox", T, "staff.inbox", inbox.APIInbox},
 
 		// Base domain.
 		{"GET", "/", V, PermPublic, vendor.Landing},
@@ -290,7 +300,7 @@ func register(app *fiber.App, rs []Route, g *guard) {
 	}
 }
 
-// ---- Provider portal (Trägerportal, issue 6): facilities, groups and places, closures,
+// ---- Provider portal (Trägerportal): facilities, groups and places, closures,
 // photos, occupancy, facility and contract CSV, contracts register, Kindertagespflege.
 // Static segments (new, import) come before :id, so Fiber matches them first.
 func providerPortalRoutes(d Deps, parts *components) []Route {

@@ -11,9 +11,9 @@ import (
 	"github.com/hibiken/asynq"
 	"golang.org/x/text/encoding/charmap"
 
-	"kitaportal/internal/account"
 	"kitaportal/internal/application"
 	"kitaportal/internal/authz"
+	"kitaportal/internal/casework"
 	"kitaportal/internal/notify"
 	"kitaportal/web"
 )
@@ -235,7 +235,7 @@ func TestWaitlistImportDryRunThenImport(t *testing.T) {
 func (b *bundle) runImportJobs(t *testing.T) {
 	t.Helper()
 	var payloads []string
-	if err := b.db.NewRaw(`SELECT payload::text FROM outbox WHERE task_type = ? AND relayed_at IS NULL ORDER BY id`, application.TaskImportWaitlist).
+	if err := b.db.NewRaw(`SELECT payload::text FROM outbox WHERE task_type = ? AND relayed_at IS NULL ORDER BY id`, casework.TaskImportWaitlist).
 		Scan(context.Background(), &payloads); err != nil {
 		t.Fatal(err)
 	}
@@ -243,12 +243,13 @@ func (b *bundle) runImportJobs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	accounts := account.NewService(account.Deps{DB: b.db, Mails: mails, Clock: b.clock, TenantURL: b.deps.Config.TenantURL})
-	im := application.NewImporter(application.NewService(b.db, accounts, nil), b.reg, b.deps.Log)
+	links := notify.NewLinks(b.deps.Config.TenantURL)
+	apps := application.NewService(application.Deps{DB: b.db, Clock: b.clock, Mails: mails, Links: links})
+	im := casework.NewImporter(casework.NewService(b.db, b.clock, apps), b.reg, b.deps.Log)
 	for _, p := range payloads {
-		if err := im.Handle(context.Background(), asynq.NewTask(application.TaskImportWaitlist, []byte(p))); err != nil {
+		if err := im.Handle(context.Background(), asynq.NewTask(casework.TaskImportWaitlist, []byte(p))); err != nil {
 			t.Fatal(err)
 		}
 	}
-	b.exec(`UPDATE outbox SET relayed_at = now() WHERE task_type = ?`, application.TaskImportWaitlist)
+	b.exec(`UPDATE outbox SET relayed_at = now() WHERE task_type = ?`, casework.TaskImportWaitlist)
 }

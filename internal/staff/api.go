@@ -33,51 +33,13 @@ func (h *Handler) APILogin(c *fiber.Ctx) error {
 	return c.JSON(account.LoginAnswer{Token: sess.Token, ExpiresAt: sess.ExpiresAt.UTC()})
 }
 
-// APIFacilities handles GET /api/v1/staff/facilities.
-func (h *Handler) APIFacilities(c *fiber.Ctx) error {
-	items, err := h.s.Facilities(c.UserContext(), auth.CallerOf(c))
-	if err != nil {
-		return err
-	}
-	return c.JSON(fiber.Map{"items": nonNil(items)})
-}
-
-// APIFacility handles GET /api/v1/staff/facilities/{id}: the facility with its children.
-func (h *Handler) APIFacility(c *fiber.Ctx) error {
-	id, err := httpserver.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	v, err := h.s.Facility(c.UserContext(), auth.CallerOf(c), id)
-	if err != nil {
-		return err
-	}
-	v.Children = nonNil(v.Children)
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.JSON(v)
-}
-
-// APIChild handles GET /api/v1/staff/children/{id}.
-func (h *Handler) APIChild(c *fiber.Ctx) error {
-	id, err := httpserver.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	v, err := h.s.Child(c.UserContext(), auth.CallerOf(c), id)
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.JSON(v)
-}
-
 // APIMembers handles GET /api/v1/staff/users.
 func (h *Handler) APIMembers(c *fiber.Ctx) error {
 	items, err := h.s.Members(c.UserContext(), auth.CallerOf(c))
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"items": nonNil(items)})
+	return c.JSON(fiber.Map{"items": httpserver.List(items)})
 }
 
 type grantBody struct {
@@ -145,26 +107,4 @@ func (h *Handler) APIDisable(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(fiber.Map{"status": "disabled"})
-}
-
-// APIAudit handles GET /api/v1/staff/audit (filters as query: actor, action, child,
-// object, from, to, before).
-func (h *Handler) APIAudit(c *fiber.Ctx) error {
-	f, err := FilterFrom(c)
-	if err != nil {
-		return err
-	}
-	entries, next, err := h.s.AuditLog(c.UserContext(), auth.CallerOf(c), f)
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.JSON(fiber.Map{"items": nonNil(entries), "next": next})
-}
-
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }

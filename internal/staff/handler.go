@@ -1,33 +1,33 @@
 package staff
 
 import (
-	"net/url"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
 	"kitaportal/internal/account"
-	"kitaportal/internal/audit"
 	"kitaportal/internal/auth"
 	"kitaportal/internal/authz"
+	"kitaportal/internal/childfile"
 	"kitaportal/internal/platform/apperr"
-	"kitaportal/internal/platform/date"
 	"kitaportal/internal/platform/httpserver"
 	"kitaportal/internal/platform/view"
 )
 
 // Handler serves the staff area (HTML) and its API (api.go).
 type Handler struct {
-	s     *Service
-	views *view.Renderer
-	authn *auth.Authenticator
-	forms view.Forms
+	s       *Service
+	records *childfile.Service
+	views   *view.Renderer
+	authn   *auth.Authenticator
+	forms   view.Forms
 }
 
-// NewHandler returns the staff handlers.
-func NewHandler(s *Service, views *view.Renderer, authn *auth.Authenticator) *Handler {
-	return &Handler{s: s, views: views, authn: authn, forms: view.Forms{Views: views, CSRF: authn.CSRFToken}}
+// NewHandler returns the staff handlers; records lists the facilities in the caller's
+// scope (the start page, the role form).
+func NewHandler(s *Service, records *childfile.Service, views *view.Renderer, authn *auth.Authenticator) *Handler {
+	return &Handler{s: s, records: records, views: views, authn: authn, forms: view.Forms{Views: views, CSRF: authn.CSRFToken}}
 }
 
 // LoginForm shows the staff sign-in.
@@ -173,7 +173,7 @@ func (h *Handler) AcceptInvitation(c *fiber.Ctx) error {
 // homeData is the staff start page.
 type homeData struct {
 	Roles       []Role
-	Facilities  []FacilitySummary
+	Facilities  []childfile.FacilitySummary
 	Support     bool
 	CanManage   bool
 	CanAudit    bool
@@ -183,7 +183,7 @@ type homeData struct {
 // Home shows the caller's roles and the facilities in scope.
 func (h *Handler) Home(c *fiber.Ctx) error {
 	call := auth.CallerOf(c)
-	facilities, err := h.s.Facilities(c.UserContext(), call)
+	facilities, err := h.records.Facilities(c.UserContext(), call)
 	if err != nil {
 		return err
 	}
@@ -200,36 +200,10 @@ func (h *Handler) Home(c *fiber.Ctx) error {
 	return h.forms.Show(c, fiber.StatusOK, "staff_home", "staff.home.title", nil, d)
 }
 
-// Facility shows a facility in scope with its children (audited).
-func (h *Handler) Facility(c *fiber.Ctx) error {
-	id, err := httpserver.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	v, err := h.s.Facility(c.UserContext(), auth.CallerOf(c), id)
-	if err != nil {
-		return err
-	}
-	return h.forms.Show(c, fiber.StatusOK, "staff_facility", "staff.facility.title", nil, v)
-}
-
-// Child shows a child's record (audited).
-func (h *Handler) Child(c *fiber.Ctx) error {
-	id, err := httpserver.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	v, err := h.s.Child(c.UserContext(), auth.CallerOf(c), id)
-	if err != nil {
-		return err
-	}
-	return h.forms.Show(c, fiber.StatusOK, "staff_child", "staff.child.title", nil, v)
-}
-
 // usersData is the user management page.
 type usersData struct {
 	Members    []Member
-	Facilities []FacilitySummary
+	Facilities []childfile.FacilitySummary
 	Providers  []Option
 	Districts  []Option
 	Roles      []string
@@ -252,7 +226,7 @@ func (h *Handler) usersPage(c *fiber.Ctx, status int, f *view.Form, failure erro
 	}
 	d := usersData{Members: members, Roles: authz.StaffRoles, Self: call.Principal.ID,
 		CanManage: h.s.authz.Allowed(call.Principal, call.Tenant.ID.String(), "staff.users.invite")}
-	if d.Facilities, err = h.s.Facilities(ctx, call); err != nil {
+	if d.Facilities, err = h.records.Facilities(ctx, call); err != nil {
 		return err
 	}
 	if d.Providers, d.Districts, err = h.s.scopeOptions(ctx, call); err != nil {
@@ -337,84 +311,4 @@ func (h *Handler) Disable(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect("/staff/users?done=disabled", fiber.StatusSeeOther)
-}
-
-// auditPage is how many entries one page of the audit log shows.
-const auditPage = 50
-
-// auditData is the audit log page.
-type auditData struct {
-	Entries   []audit.Entry
-	NextURL   string // the next (older) page with the same filter
-	NewestURL string // the first (newest) page with the same filter, when this is not it
-}
-
-// FilterFrom reads the audit filter from the query string; bad values are refused
-// with their field.
-func FilterFrom(c *fiber.Ctx) (audit.Filter, error) {
-	f := audit.Filter{Actor: strings.TrimSpace(c.Query("actor")), Action: strings.TrimSpace(c.Query("action")),
-		Object: strings.TrimSpace(c.Query("object")), Before: c.Query("before")}
-	var errs apperr.List
-	if len(f.Actor) > 254 || len(f.Action) > 100 || len(f.Object) > 100 {
-		errs = append(errs, apperr.Invalid("actor", "field_too_long", map[string]any{"max": 254}))
-	}
-	if v := strings.TrimSpace(c.Query("child")); v != "" {
-		id, err := uuid.Parse(v)
-		if err != nil {
-			errs = append(errs, apperr.Invalid("child", "id_invalid", nil))
-		}
-		f.Child = id
-	}
-	for _, d := range []struct {
-		field string
-		to    *date.Date
-	}{{"from", &f.From}, {"to", &f.To}} {
-		if v := c.Query(d.field); v != "" {
-			parsed, err := date.Parse(v)
-			if err != nil {
-				errs = append(errs, apperr.Invalid(d.field, "date_invalid", nil))
-			}
-			*d.to = parsed
-		}
-	}
-	return f, errs.Err()
-}
-
-// Audit shows the audit log with filters.
-func (h *Handler) Audit(c *fiber.Ctx) error {
-	form := view.NewForm(map[string]string{"actor": c.Query("actor"), "action": c.Query("action"), "child": c.Query("child"),
-		"object": c.Query("object"), "from": c.Query("from"), "to": c.Query("to")})
-	f, err := FilterFrom(c)
-	if err != nil {
-		return h.forms.Failed(c, err, "staff_audit", "staff.audit.title", form, auditData{})
-	}
-	// A page of at most 50 entries (audit.List's default), each capped (audit.Filter.Brief).
-	f.Limit, f.Brief = auditPage, true
-	entries, next, err := h.s.AuditLog(c.UserContext(), auth.CallerOf(c), f)
-	if err != nil {
-		return err
-	}
-	d := auditData{Entries: entries}
-	pageURL := func(before string) string {
-		q := url.Values{}
-		for k, v := range form.Values {
-			if v != "" {
-				q.Set(k, v)
-			}
-		}
-		if before != "" {
-			q.Set("before", before)
-		}
-		if len(q) == 0 {
-			return "/staff/audit"
-		}
-		return "/staff/audit?" + q.Encode()
-	}
-	if next != "" {
-		d.NextURL = pageURL(next)
-	}
-	if f.Before != "" {
-		d.NewestURL = pageURL("")
-	}
-	return h.forms.Show(c, fiber.StatusOK, "staff_audit", "staff.audit.title", form, d)
 }

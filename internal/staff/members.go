@@ -164,7 +164,7 @@ func (s *Service) Invite(ctx context.Context, c auth.Caller, in Invitation) erro
 		return err
 	}
 	t := c.Tenant
-	now := s.accounts.Clock().Now()
+	now := s.clock.Now()
 	err = database.InTenantTx(ctx, s.db, t.ID, func(ctx context.Context, tx bun.Tx) error {
 		if err := checkScope(ctx, tx, t.ID, in.Grant); err != nil {
 			return err
@@ -204,9 +204,9 @@ func (s *Service) Invite(ctx context.Context, c auth.Caller, in Invitation) erro
 		if c.Principal != nil {
 			inviter = c.Principal.Name()
 		}
-		cat := s.accounts.Mails()
-		return cat.Queue(ctx, tx, t.ID, notify.Mail{Kind: "staff_invitation", Lang: a.Language, To: a.Email, Brand: s.accounts.Brand(t),
-			Data: notify.MailData{Name: in.FirstName + " " + in.LastName, URL: s.accounts.URL(t, "/staff/invitation?token="+token),
+		cat := s.mails
+		return cat.Queue(ctx, tx, t.ID, notify.Mail{Kind: "staff_invitation", Lang: a.Language, To: a.Email, Brand: s.links.Brand(t),
+			Data: notify.MailData{Name: in.FirstName + " " + in.LastName, URL: s.links.URL(t, "/staff/invitation?token="+token),
 				Hours: int(account.InvitationTTL.Hours()), Inviter: inviter, Role: s.roleLabel(a.Language, in.Grant.Role)}})
 	})
 	if err != nil {
@@ -216,19 +216,19 @@ func (s *Service) Invite(ctx context.Context, c auth.Caller, in Invitation) erro
 }
 
 func (s *Service) roleLabel(lang, role string) string {
-	return s.accounts.Mails().Translate(lang, "role."+role)
+	return s.mails.Translate(lang, "role."+role)
 }
 
 // AcceptInvitation sets the invited person's password; the second factor is set up at
 // the first sign-in.
 func (s *Service) AcceptInvitation(ctx context.Context, c auth.Caller, token, password string) error {
-	if err := s.accounts.Limiter().Allow(ctx, c.Scope(), auth.LimitTokenAddr, c.AddrKey()); err != nil {
+	if err := s.limiter.Allow(ctx, c.Scope(), auth.LimitTokenAddr, c.AddrKey()); err != nil {
 		return err
 	}
 	t := c.Tenant
 	var a *account.Account
 	err := database.InTenantTx(ctx, s.db, t.ID, func(ctx context.Context, tx bun.Tx) error {
-		tok, err := account.PeekToken(ctx, tx, t.ID, account.PurposeInvitation, token, s.accounts.Clock().Now(), false)
+		tok, err := account.PeekToken(ctx, tx, t.ID, account.PurposeInvitation, token, s.clock.Now(), false)
 		if err != nil {
 			return err
 		}
@@ -244,11 +244,11 @@ func (s *Service) AcceptInvitation(ctx context.Context, c auth.Caller, token, pa
 	if err := auth.CheckPassword("password", password, a.Email, a.FirstName, a.LastName); err != nil {
 		return err
 	}
-	hash, err := s.accounts.Hasher().Hash(ctx, password)
+	hash, err := s.hasher.Hash(ctx, password)
 	if err != nil {
 		return err
 	}
-	now := s.accounts.Clock().Now()
+	now := s.clock.Now()
 	return database.InTenantTx(ctx, s.db, t.ID, func(ctx context.Context, tx bun.Tx) error {
 		tok, err := account.UseToken(ctx, tx, t.ID, account.PurposeInvitation, token, now)
 		if err != nil || tok.AccountID != a.ID {
@@ -431,7 +431,7 @@ func (s *Service) Disable(ctx context.Context, c auth.Caller, accountID uuid.UUI
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE account SET status = 'disabled', updated_at = ? WHERE tenant_id = ? AND id = ?`,
-			s.accounts.Clock().Now(), t.ID, a.ID); err != nil {
+			s.clock.Now(), t.ID, a.ID); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM staff_role WHERE tenant_id = ? AND account_id = ?`, t.ID, a.ID); err != nil {
@@ -443,7 +443,7 @@ func (s *Service) Disable(ctx context.Context, c auth.Caller, accountID uuid.UUI
 		if err := authz.RevokeAll(ctx, tx, t.ID, a.ID); err != nil {
 			return err
 		}
-		if err := s.accounts.Sessions().EndAll(ctx, tx, t.ID, a.ID, uuid.Nil); err != nil {
+		if err := s.sessions.EndAll(ctx, tx, t.ID, a.ID, uuid.Nil); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, t.ID, audit.By(c), audit.Event{Action: audit.ActionStaffDisabled, ObjectKind: "account", ObjectID: a.ID.String()})

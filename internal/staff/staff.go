@@ -1,8 +1,7 @@
-// Package staff is the staff area of a city: sign-in with a mandatory second factor
+// Package staff is the staff accounts of a city: sign-in with a mandatory second factor
 // (TOTP with QR enrolment and recovery codes), invitations by tenant admins, roles with
-// their object scope, the facility and child views every role sees within its scope, and
-// the audit log for tenant admins. Every read of child or family data is audited in the
-// transaction that reads it.
+// their object scope, and the start page of the staff area. What staff see of children
+// is in childfile, the audit log's page in audit.
 package staff
 
 import (
@@ -19,7 +18,9 @@ import (
 	"kitaportal/internal/audit"
 	"kitaportal/internal/auth"
 	"kitaportal/internal/authz"
+	"kitaportal/internal/notify"
 	"kitaportal/internal/platform/apperr"
+	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/platform/database"
 )
 
@@ -29,11 +30,32 @@ type Service struct {
 	accounts *account.Service
 	authz    *authz.Enforcer
 	keys     *auth.Keys
+	hasher   *auth.Hasher
+	sessions *auth.Sessions
+	limiter  *auth.Limiter
+	mails    *notify.Templates
+	links    *notify.Links
+	clock    clock.Clock
+}
+
+// Deps are what the staff service needs: the account service signs staff in.
+type Deps struct {
+	DB       bun.IDB
+	Accounts *account.Service
+	Authz    *authz.Enforcer
+	Keys     *auth.Keys
+	Hasher   *auth.Hasher
+	Sessions *auth.Sessions
+	Limiter  *auth.Limiter
+	Mails    *notify.Templates
+	Links    *notify.Links
+	Clock    clock.Clock
 }
 
 // NewService returns the staff service.
-func NewService(db bun.IDB, accounts *account.Service, enforcer *authz.Enforcer, keys *auth.Keys) *Service {
-	return &Service{db: db, accounts: accounts, authz: enforcer, keys: keys}
+func NewService(d Deps) *Service {
+	return &Service{db: d.DB, accounts: d.Accounts, authz: d.Authz, keys: d.Keys, hasher: d.Hasher, sessions: d.Sessions,
+		limiter: d.Limiter, mails: d.Mails, links: d.Links, clock: d.Clock}
 }
 
 // Login checks a staff member's password and opens a session that still needs the second
@@ -154,12 +176,12 @@ const RecoveryCodeCount = 10
 // ConfirmEnrolment checks the first code from the app, switches the second factor on,
 // hands out fresh recovery codes (shown once) and completes the session.
 func (s *Service) ConfirmEnrolment(ctx context.Context, c auth.Caller, code string) (*account.Session, []string, error) {
-	if err := s.accounts.Limiter().Allow(ctx, c.Scope(), auth.LimitSecondFactor, c.Principal.ID.String()); err != nil {
+	if err := s.limiter.Allow(ctx, c.Scope(), auth.LimitSecondFactor, c.Principal.ID.String()); err != nil {
 		return nil, nil, err
 	}
 	var sess *account.Session
 	var codes []string
-	now := s.accounts.Clock().Now()
+	now := s.clock.Now()
 	err := database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
 		a, err := unenrolled(ctx, tx, c)
 		if err != nil {
@@ -254,13 +276,13 @@ func isRecoveryCode(code string) bool {
 
 // checkSecondFactor verifies a TOTP code (once per time step) or uses up a recovery code.
 func (s *Service) checkSecondFactor(ctx context.Context, tx bun.IDB, c auth.Caller, a *account.Account, code string) error {
-	if err := s.accounts.Limiter().Allow(ctx, c.Scope(), auth.LimitSecondFactor, a.ID.String()); err != nil {
+	if err := s.limiter.Allow(ctx, c.Scope(), auth.LimitSecondFactor, a.ID.String()); err != nil {
 		return err
 	}
 	if len(code) > 40 {
 		return apperr.Invalid("code", "mfa_code_wrong", nil)
 	}
-	now := s.accounts.Clock().Now()
+	now := s.clock.Now()
 	if isRecoveryCode(code) {
 		res, err := tx.ExecContext(ctx, `UPDATE recovery_code SET used_at = ? WHERE tenant_id = ? AND account_id = ? AND code_hash = ? AND used_at IS NULL`,
 			now, a.TenantID, a.ID, auth.HashRecoveryCode(code))

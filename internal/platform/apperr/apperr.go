@@ -123,3 +123,18 @@ func (l List) Err() error {
 	}
 	return l
 }
+
+// Collect adds err's field errors to errs (the entries of a List, or the one *Error), so
+// a form gets every refusal at once.
+func Collect(errs *List, err error) {
+	if err == nil {
+		return
+	}
+	var list List
+	if e, ok := err.(List); ok {
+		list = e
+	} else if e, ok := As(err); ok {
+		list = List{e}
+	}
+	*errs = append(*errs, list...)
+}

@@ -177,3 +177,11 @@ func SendAttachment(c *fiber.Ctx, name, contentType string, body []byte) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Send(body)
 }
+
+// List is s, or an empty list for nil, so that a JSON answer carries [] and never null.
+func List[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -1,4 +1,4 @@
-package application
+package ticket
 
 import (
 	"github.com/gofiber/fiber/v2"
@@ -10,7 +10,18 @@ import (
 	"kitaportal/internal/platform/view"
 )
 
-// The families' ticket pages (/tickets) and API (/api/v1/tickets).
+// Handler serves the families' ticket pages (/tickets) and API (/api/v1/tickets), and
+// the case workers' queue (/staff/tickets, /api/v1/staff/tickets).
+type Handler struct {
+	s        *Service
+	families *family.Service
+	forms    view.Forms
+}
+
+// NewHandler returns the ticket handlers; families gives the family page's children.
+func NewHandler(s *Service, families *family.Service, views *view.Renderer, authn *auth.Authenticator) *Handler {
+	return &Handler{s: s, families: families, forms: view.Forms{Views: views, CSRF: authn.CSRFToken}}
+}
 
 // parentTickets is the family's ticket page.
 type parentTickets struct {
@@ -26,13 +37,13 @@ func (h *Handler) ticketPage(c *fiber.Ctx) (*parentTickets, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts, err := h.s.Options(c.UserContext(), call, nil)
+	fam, err := h.families.Mine(c.UserContext(), call)
 	if err != nil {
 		return nil, err
 	}
 	d := &parentTickets{Tickets: ts, Enabled: call.Tenant.Rules.Tickets.Enabled}
-	if opts.Family != nil {
-		d.Children, d.Resident = opts.Family.Children, opts.Family.Resident
+	if fam != nil {
+		d.Children, d.Resident = fam.Children, fam.Resident
 	}
 	return d, nil
 }

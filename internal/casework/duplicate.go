@@ -1,4 +1,4 @@
-package application
+package casework
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
+	"kitaportal/internal/application"
 	"kitaportal/internal/audit"
 	"kitaportal/internal/auth"
 	"kitaportal/internal/platform/apperr"
@@ -103,7 +104,7 @@ func (s *Service) ResolveDuplicate(ctx context.Context, c auth.Caller, id uuid.U
 			default:
 				return apperr.Invalid("keep", "merge_keep_unknown", nil)
 			}
-			if err := mergeChild(ctx, tx, c.Tenant.ID, keep, drop, Actor{Kind: "staff", ID: c.Principal.ID}, now); err != nil {
+			if err := mergeChild(ctx, tx, c.Tenant.ID, keep, drop, application.Actor{Kind: "staff", ID: c.Principal.ID}, now); err != nil {
 				return err
 			}
 			status, action = "merged", ActionDuplicateMerged
@@ -120,7 +121,7 @@ func (s *Service) ResolveDuplicate(ctx context.Context, c auth.Caller, id uuid.U
 // mergeChild folds record drop into keep. Requests of drop move to keep where keep has
 // none active for that period; the others are closed with a note. Contracts and offers
 // move too (a clash with keep's own contracts is refused by the database and reported).
-func mergeChild(ctx context.Context, tx bun.IDB, tenantID, keep, drop uuid.UUID, actor Actor, now time.Time) error {
+func mergeChild(ctx context.Context, tx bun.IDB, tenantID, keep, drop uuid.UUID, actor application.Actor, now time.Time) error {
 	var apps []struct {
 		ID     uuid.UUID `bun:"id"`
 		Status string    `bun:"status"`
@@ -133,7 +134,7 @@ func mergeChild(ctx context.Context, tx bun.IDB, tenantID, keep, drop uuid.UUID,
 		return err
 	}
 	for _, a := range apps {
-		if a.Clash && Active(a.Status) {
+		if a.Clash && application.Active(a.Status) {
 			if _, err := tx.ExecContext(ctx, `UPDATE application SET status = 'closed', updated_at = ? WHERE tenant_id = ? AND id = ?`, now, tenantID, a.ID); err != nil {
 				return err
 			}
@@ -141,7 +142,7 @@ func mergeChild(ctx context.Context, tx bun.IDB, tenantID, keep, drop uuid.UUID,
 				AND status IN ('pending', 'in_review', 'proposed', 'paused')`, now, tenantID, a.ID); err != nil {
 				return err
 			}
-			if err := addEvent(ctx, tx, tenantID, a.ID, actor, a.Status, StatusClosed, "merged_duplicate", now); err != nil {
+			if err := application.AddEvent(ctx, tx, tenantID, a.ID, actor, a.Status, application.StatusClosed, "merged_duplicate", now); err != nil {
 				return err
 			}
 		}

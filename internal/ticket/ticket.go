@@ -1,4 +1,10 @@
-package application
+// Package ticket is the out-of-town access tickets (Leipzig's Zugangsberechtigung): a
+// family that does not live in the city asks for one child and one Kita year, with a
+// reason and a planned move; a case worker grants or refuses within the yearly quota per
+// age band that the demand plan allows. A granted ticket is valid for the city's validity
+// months; a request of a family from outside needs a valid ticket. The package owns the
+// table access_ticket.
+package ticket
 
 import (
 	"context"
@@ -14,15 +20,75 @@ import (
 	"kitaportal/internal/family"
 	"kitaportal/internal/notify"
 	"kitaportal/internal/platform/apperr"
+	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/platform/database"
 	"kitaportal/internal/platform/date"
 )
 
-// Out-of-town tickets (Leipzig's Zugangsberechtigung): a family that does not live in
-// the city asks for one child and one Kita year, with a reason and a planned move; a case
-// worker grants or refuses within the yearly quota per age band that the demand plan
-// allows. A granted ticket is valid for the city's validity months; a request of a
-// family from outside needs a valid ticket.
+// Service runs the ticket flows of families and case workers. Every method is one
+// tenant transaction.
+type Service struct {
+	db    bun.IDB
+	clock clock.Clock
+	mails *notify.Templates
+	links *notify.Links
+}
+
+// Deps are what the ticket service needs.
+type Deps struct {
+	DB    bun.IDB
+	Clock clock.Clock
+	Mails *notify.Templates
+	Links *notify.Links
+}
+
+// NewService returns the ticket service.
+func NewService(d Deps) *Service {
+	return &Service{db: d.DB, clock: d.Clock, mails: d.Mails, links: d.Links}
+}
+
+func (s *Service) now() time.Time { return s.clock.Now() }
+
+// Audit actions of the ticket flows.
+const (
+	ActionTicketRequested = "ticket.requested"
+	ActionTicketDecided   = "ticket.decided"
+)
+
+// ErrNotFound answers unknown ids, other cities' alike.
+var ErrNotFound = apperr.NotFound("not_found")
+
+// parent is the signed-in parent's account id.
+func parent(c auth.Caller) (uuid.UUID, error) {
+	if c.Principal == nil || c.Principal.Kind != auth.KindParent {
+		return uuid.Nil, apperr.Forbidden("forbidden")
+	}
+	return c.Principal.ID, nil
+}
+
+// familyOf is the caller's family, locked, or "enter your address first".
+func familyOf(ctx context.Context, tx bun.IDB, c auth.Caller, me uuid.UUID) (*family.Family, error) {
+	f, err := family.HouseholdOf(ctx, tx, c.Tenant, me, true)
+	if err != nil {
+		return nil, err
+	}
+	if f == nil {
+		return nil, family.ErrNoFamily
+	}
+	return f, nil
+}
+
+// parseStart reads the desired start ("" stays zero).
+func parseStart(s string) (date.Date, error) {
+	if s == "" {
+		return date.Date{}, nil
+	}
+	d, err := date.Parse(s)
+	if err != nil {
+		return date.Date{}, apperr.Invalid("start_date", "date_invalid", nil)
+	}
+	return d, nil
+}
 
 // Ticket statuses.
 const (
@@ -77,12 +143,12 @@ func (s *Service) RequestTicket(ctx context.Context, c auth.Caller, in TicketInp
 	}
 	var errs apperr.List
 	start, err := parseStart(in.StartDate)
-	collect(&errs, err)
+	apperr.Collect(&errs, err)
 	if start.IsZero() && err == nil {
 		errs = append(errs, apperr.Invalid("start_date", "start_date_missing", nil))
 	}
 	reason, err := auth.FreeText("reason", in.Reason, 10, 2000)
-	collect(&errs, err)
+	apperr.Collect(&errs, err)
 	var move *date.Date
 	if in.PlannedMove != "" {
 		d, err := date.Parse(in.PlannedMove)
@@ -289,11 +355,11 @@ func (s *Service) tellTicket(ctx context.Context, tx bun.IDB, c auth.Caller, t *
 	if err := tx.QueryRowContext(ctx, `SELECT family_id FROM access_ticket WHERE tenant_id = ? AND id = ?`, c.Tenant.ID, t.ID).Scan(&familyID); err != nil {
 		return err
 	}
-	rs, err := recipients(ctx, tx, c.Tenant.ID, familyID)
+	rs, err := family.Recipients(ctx, tx, c.Tenant.ID, familyID)
 	if err != nil {
 		return err
 	}
-	m := s.accounts.Mails()
+	m := s.mails
 	for _, r := range rs {
 		lang := r.Language
 		if lang == "" {
@@ -308,7 +374,7 @@ func (s *Service) tellTicket(ctx context.Context, tx bun.IDB, c auth.Caller, t *
 			Subject: m.TranslateArgs(lang, "mail.ticket."+t.Status+".subject", a),
 			Name:    r.FirstName + " " + r.LastName,
 			Lines:   []string{m.TranslateArgs(lang, "mail.ticket."+t.Status+".text", a)},
-			URL:     s.accounts.URL(c.Tenant, "/tickets"),
+			URL:     s.links.URL(c.Tenant, "/tickets"),
 			Action:  m.Translate(lang, "mail.ticket.button"),
 		}
 		if t.DecisionNote != "" {
@@ -321,7 +387,7 @@ func (s *Service) tellTicket(ctx context.Context, tx bun.IDB, c auth.Caller, t *
 		}
 		if r.Email != "" {
 			if err := m.Queue(ctx, tx, c.Tenant.ID, notify.Mail{Kind: "ticket_" + t.Status, Template: "notice", Lang: lang, To: r.Email,
-				Brand: s.accounts.Brand(c.Tenant), Data: n}); err != nil {
+				Brand: s.links.Brand(c.Tenant), Data: n}); err != nil {
 				return err
 			}
 		}

@@ -1,4 +1,7 @@
-package staff
+// Package childfile is the records of children as staff in their scope see them: the
+// children under contract at a facility and a child's record with guardians, contracts
+// and requests, every read audited. The coming child file (Kinderakte) lives here.
+package childfile
 
 import (
 	"context"
@@ -9,10 +12,11 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
-	"kitaportal/internal/account"
 	"kitaportal/internal/audit"
 	"kitaportal/internal/auth"
 	"kitaportal/internal/authz"
+	"kitaportal/internal/platform/apperr"
+	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/platform/database"
 	"kitaportal/internal/platform/date"
 )
@@ -21,6 +25,19 @@ import (
 // (authz.FacilityScope), so a facility lead's query cannot return another facility's
 // children, and every read of child or family data writes an audit entry naming the
 // children, in the same transaction.
+
+// Service reads the records. Every method is one tenant transaction.
+type Service struct {
+	db    bun.IDB
+	clock clock.Clock
+}
+
+// NewService returns the records service.
+func NewService(db bun.IDB, clk clock.Clock) *Service { return &Service{db: db, clock: clk} }
+
+// ErrNotFound answers unknown ids, other cities' and those outside the caller's scope
+// alike.
+var ErrNotFound = apperr.NotFound("not_found")
 
 // FacilitySummary is one facility in the caller's scope.
 type FacilitySummary struct {
@@ -36,7 +53,7 @@ type FacilitySummary struct {
 // a running or future contract there (a number, not child data).
 func (s *Service) Facilities(ctx context.Context, c auth.Caller) ([]FacilitySummary, error) {
 	scope, args := authz.FacilityScope(c.Principal, "f")
-	today := date.Today(s.accounts.Clock())
+	today := date.Today(s.clock)
 	var out []FacilitySummary
 	err := database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
 		return tx.NewRaw(`SELECT f.id, f.name, f.type, f.city, coalesce(f.district_key, '') AS district_key,
@@ -71,13 +88,13 @@ type FacilityView struct {
 // found". The list is audited with every child it shows.
 func (s *Service) Facility(ctx context.Context, c auth.Caller, id uuid.UUID) (*FacilityView, error) {
 	scope, args := authz.FacilityScope(c.Principal, "f")
-	today := date.Today(s.accounts.Clock())
+	today := date.Today(s.clock)
 	out := &FacilityView{}
 	err := database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
 		err := tx.NewRaw(`SELECT f.id, f.name, f.type, f.city, coalesce(f.district_key, '') AS district_key, 0 AS children
 			FROM facility f WHERE f.tenant_id = ? AND f.id = ? AND `+scope, append([]any{c.Tenant.ID, id}, args...)...).Scan(ctx, &out.Facility)
 		if errors.Is(err, sql.ErrNoRows) {
-			return account.ErrNotFound
+			return ErrNotFound
 		}
 		if err != nil {
 			return err
@@ -166,7 +183,7 @@ func (s *Service) Child(ctx context.Context, c auth.Caller, id uuid.UUID) (*Chil
 			FROM child ch JOIN family fam ON fam.tenant_id = ch.tenant_id AND fam.id = ch.family_id
 			WHERE ch.tenant_id = ? AND ch.id = ? AND `+inScope, qargs...).Scan(ctx, out)
 		if errors.Is(err, sql.ErrNoRows) {
-			return account.ErrNotFound
+			return ErrNotFound
 		}
 		if err != nil {
 			return err
@@ -188,7 +205,7 @@ func (s *Service) Child(ctx context.Context, c auth.Caller, id uuid.UUID) (*Chil
 			append([]any{c.Tenant.ID, id}, args...)...).Scan(ctx, &out.Requests); err != nil {
 			return err
 		}
-		out.ReadAt = s.accounts.Clock().Now()
+		out.ReadAt = s.clock.Now()
 		return audit.Record(ctx, tx, c.Tenant.ID, audit.By(c), audit.Event{Action: audit.ActionChildRead,
 			ObjectKind: "child", ObjectID: id.String(), ChildIDs: []uuid.UUID{id}})
 	})
@@ -196,29 +213,4 @@ func (s *Service) Child(ctx context.Context, c auth.Caller, id uuid.UUID) (*Chil
 		return nil, err
 	}
 	return out, nil
-}
-
-// AuditLog lists the tenant's audit log for a tenant admin; looking is itself audited.
-func (s *Service) AuditLog(ctx context.Context, c auth.Caller, f audit.Filter) ([]audit.Entry, string, error) {
-	var entries []audit.Entry
-	var next string
-	err := database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
-		var err error
-		if entries, next, err = audit.List(ctx, tx, c.Tenant.ID, f); err != nil {
-			return err
-		}
-		d := map[string]any{"results": len(entries)}
-		if f.Child != uuid.Nil {
-			d["child_id"] = f.Child
-		}
-		if f.Action != "" {
-			d["action"] = f.Action
-		}
-		ev := audit.Event{Action: audit.ActionAuditRead, Details: d}
-		if f.Child != uuid.Nil {
-			ev.ChildIDs = []uuid.UUID{f.Child}
-		}
-		return audit.Record(ctx, tx, c.Tenant.ID, audit.By(c), ev)
-	})
-	return entries, next, err
 }

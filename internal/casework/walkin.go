@@ -1,4 +1,4 @@
-package application
+package casework
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
+	"kitaportal/internal/application"
 	"kitaportal/internal/audit"
 	"kitaportal/internal/auth"
 	"kitaportal/internal/family"
@@ -27,7 +28,7 @@ import (
 type WalkIn struct {
 	Family  family.Input
 	Child   family.ChildInput
-	Request Input
+	Request application.Input
 	Consent ConsentInput
 }
 
@@ -52,9 +53,9 @@ var consentMethods = map[string]bool{"signed_form": true, "in_person": true, "ph
 
 // checkConsent validates the consent: a named person, a moment neither in the future nor
 // more than 30 days back, a known way.
-func checkConsent(in ConsentInput, now time.Time) (Consent, error) {
+func checkConsent(in ConsentInput, now time.Time) (application.Consent, error) {
 	var errs apperr.List
-	var out Consent
+	var out application.Consent
 	var err error
 	if out.GivenBy, err = auth.Name("consent.given_by", in.GivenBy, true); err != nil {
 		errs = append(errs, err.(*apperr.Error))
@@ -96,14 +97,14 @@ func (s *Service) WalkIn(ctx context.Context, c auth.Caller, w WalkIn) (*WalkInR
 	today := date.In(now)
 	var errs apperr.List
 	fam, err := family.CheckInput(w.Family)
-	collect(&errs, err)
+	apperr.Collect(&errs, err)
 	nc, err := family.CheckChild(w.Child, today)
-	collect(&errs, err)
+	apperr.Collect(&errs, err)
 	consent, err := checkConsent(w.Consent, now)
-	collect(&errs, err)
-	collect(&errs, checkInput(w.Request))
-	start, err := parseStart(w.Request.StartDate)
-	collect(&errs, err)
+	apperr.Collect(&errs, err)
+	apperr.Collect(&errs, application.CheckInput(w.Request))
+	start, err := application.ParseStart(w.Request.StartDate)
+	apperr.Collect(&errs, err)
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -122,42 +123,17 @@ func (s *Service) WalkIn(ctx context.Context, c auth.Caller, w WalkIn) (*WalkInR
 		if err != nil {
 			return err
 		}
-		in := w.Request
-		in.ChildID = ch.ID
-		fs, err := facts(ctx, tx, c.Tenant, f, ch, start, in, today, uuid.Nil)
-		if err != nil {
-			return err
-		}
-		fs.Submitting = true
-		if errs := Check(c.Tenant.Rules, fs); len(errs) > 0 {
-			return errs
-		}
-		id := uuid.Must(uuid.NewV7())
-		actor := Actor{Kind: "staff", ID: staffID}
-		if err := insert(ctx, tx, c.Tenant, id, in, start, SourceWalkIn, &staffID, actor, now); err != nil {
-			return err
-		}
-		a, _, err := load(ctx, tx, c.Tenant, id, true, "")
-		if err != nil {
-			return err
-		}
-		if err := s.submit(ctx, tx, c.Tenant, f, ch, a, actor, now); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO application_consent (tenant_id, application_id, given_by, given_at, method, note, recorded_by, recorded_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.Tenant.ID, id, consent.GivenBy, consent.GivenAt, consent.Method, consent.Note, staffID, now); err != nil {
-			return err
-		}
 		if out.LinkCode, err = family.NewLinkCode(ctx, tx, c.Tenant.ID, famID, "walk_in", fam.Guardians[0].Email, &staffID, out.CodeExpires); err != nil {
 			return err
 		}
+		in := w.Request
+		in.ChildID = ch.ID
+		a, err := s.apps.FileWalkIn(ctx, tx, c.Tenant, f, ch, in, start, consent, out.LinkCode, staffID, now)
+		if err != nil {
+			return err
+		}
+		id := a.ID
 		out.ApplicationID, out.Reference, out.ChildID = id, a.Reference, ch.ID
-		if err := s.tellFamily(ctx, tx, c.Tenant, famID, a, NoticeWalkIn, out.LinkCode); err != nil {
-			return err
-		}
-		if err := s.routeTagespflege(ctx, tx, c.Tenant, a); err != nil {
-			return err
-		}
 		return audit.Record(ctx, tx, c.Tenant.ID, audit.By(c), audit.Event{Action: ActionWalkIn, ObjectKind: "application",
 			ObjectID: id.String(), ChildIDs: []uuid.UUID{ch.ID}, Details: map[string]any{"consent_method": consent.Method}})
 	})
@@ -165,18 +141,4 @@ func (s *Service) WalkIn(ctx context.Context, c auth.Caller, w WalkIn) (*WalkInR
 		return nil, database.Classify(err)
 	}
 	return out, nil
-}
-
-// collect adds err's field errors to errs.
-func collect(errs *apperr.List, err error) {
-	if err == nil {
-		return
-	}
-	var list apperr.List
-	if e, ok := err.(apperr.List); ok {
-		list = e
-	} else if e, ok := apperr.As(err); ok {
-		list = apperr.List{e}
-	}
-	*errs = append(*errs, list...)
 }

@@ -1,4 +1,4 @@
-package application
+package notify
 
 import (
 	"context"
@@ -7,28 +7,39 @@ import (
 	"github.com/uptrace/bun"
 
 	"kitaportal/internal/auth"
-	"kitaportal/internal/notify"
 	"kitaportal/internal/platform/database"
+	"kitaportal/internal/platform/view"
 )
 
 // The inbox pages of parents (/inbox) and staff (/staff/inbox): what the portal told
 // them, newest first; opening the inbox marks it read.
 
 // Inbox returns the caller's messages and marks them read.
-func (s *Service) Inbox(ctx context.Context, c auth.Caller) ([]notify.InboxMessage, error) {
-	var out []notify.InboxMessage
+func (s *Inboxes) Inbox(ctx context.Context, c auth.Caller) ([]InboxMessage, error) {
+	var out []InboxMessage
 	err := database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		if out, err = notify.Inbox(ctx, tx, c.Tenant.ID, c.Principal.ID); err != nil {
+		if out, err = Inbox(ctx, tx, c.Tenant.ID, c.Principal.ID); err != nil {
 			return err
 		}
-		return notify.MarkAllRead(ctx, tx, c.Tenant.ID, c.Principal.ID, s.now())
+		return MarkAllRead(ctx, tx, c.Tenant.ID, c.Principal.ID, s.clock.Now())
 	})
 	return out, database.Classify(err)
 }
 
+// InboxHandler serves the inbox pages and GET /api/v1/inbox.
+type InboxHandler struct {
+	s     *Inboxes
+	forms view.Forms
+}
+
+// NewInboxHandler returns the inbox handlers.
+func NewInboxHandler(s *Inboxes, views *view.Renderer, authn *auth.Authenticator) *InboxHandler {
+	return &InboxHandler{s: s, forms: view.Forms{Views: views, CSRF: authn.CSRFToken}}
+}
+
 // InboxPage shows the inbox; page is "inbox" or "staff_inbox".
-func (h *Handler) InboxPage(page string) fiber.Handler {
+func (h *InboxHandler) InboxPage(page string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		msgs, err := h.s.Inbox(c.UserContext(), auth.CallerOf(c))
 		if err != nil {
@@ -39,7 +50,7 @@ func (h *Handler) InboxPage(page string) fiber.Handler {
 }
 
 // APIInbox answers GET /api/v1/inbox.
-func (h *Handler) APIInbox(c *fiber.Ctx) error {
+func (h *InboxHandler) APIInbox(c *fiber.Ctx) error {
 	msgs, err := h.s.Inbox(c.UserContext(), auth.CallerOf(c))
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package application
+package casework
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/uptrace/bun"
 
+	"kitaportal/internal/application"
 	"kitaportal/internal/audit"
 	"kitaportal/internal/auth"
 	"kitaportal/internal/family"
@@ -402,12 +403,12 @@ func (im *Importer) row(ctx context.Context, tx bun.IDB, t *tenant.Tenant, r csv
 		Guardians: []family.GuardianInput{{FirstName: get(r, "parent_first_name"), LastName: get(r, "parent_last_name"),
 			Email: get(r, "email"), Phone: get(r, "phone")}},
 	})
-	collect(&errs, err)
+	apperr.Collect(&errs, err)
 	nc, err := family.CheckChild(family.ChildInput{FirstName: get(r, "child_first_name"), LastName: get(r, "child_last_name"),
 		BirthDate: isoDate(get(r, "birth_date"))}, today)
-	collect(&errs, err)
-	start, err := parseStart(isoDate(get(r, "start_date")))
-	collect(&errs, err)
+	apperr.Collect(&errs, err)
+	start, err := application.ParseStart(isoDate(get(r, "start_date")))
+	apperr.Collect(&errs, err)
 	hours, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(get(r, "care_hours")), "h"))
 	if err != nil {
 		errs = append(errs, apperr.Invalid("care_hours", "care_scope_unknown", map[string]any{"scopes": tenant.ScopesText(t.Rules.CareScopes)}))
@@ -420,7 +421,7 @@ func (im *Importer) row(ctx context.Context, tx bun.IDB, t *tenant.Tenant, r csv
 		}
 	}
 	var choices []uuid.UUID
-	for i := 1; i <= MaxChoicesStored; i++ {
+	for i := 1; i <= application.MaxChoicesStored; i++ {
 		v := r.Get("wunsch" + strconv.Itoa(i))
 		if v == "" {
 			v = r.Get("choice" + strconv.Itoa(i))
@@ -464,42 +465,13 @@ func (im *Importer) row(ctx context.Context, tx bun.IDB, t *tenant.Tenant, r csv
 	if err != nil {
 		return err
 	}
-	in := Input{ChildID: ch.ID, StartDate: start.String(), CareHours: hours, Choices: choices, Criteria: map[string]string{}}
-	// The rules apply as to a request filed today; the date on paper only keeps the
-	// family's place in line (submitted_at).
-	fs, err := facts(ctx, tx, t, f, ch, start, in, today, uuid.Nil)
-	if err != nil {
-		return err
-	}
-	if errs := Check(t.Rules, fs); len(errs) > 0 {
-		return errs
-	}
-	id := uuid.Must(uuid.NewV7())
-	actor := Actor{Kind: "staff", ID: staff}
-	if err := insert(ctx, tx, t, id, in, start, SourceImport, &staff, actor, now); err != nil {
-		return err
-	}
-	ref, err := nextReference(ctx, tx, t, today.Year())
-	if err != nil {
-		return err
-	}
-	submitted := registered.Time()
-	if _, err := tx.ExecContext(ctx, `UPDATE application SET status = 'submitted', reference = ?, submitted_at = ?, updated_at = ?
-		WHERE tenant_id = ? AND id = ?`, ref, submitted, now, t.ID, id); err != nil {
-		return err
-	}
-	if err := addEvent(ctx, tx, t.ID, id, actor, StatusDraft, StatusSubmitted, "imported", now); err != nil {
-		return err
-	}
 	code, err := family.NewLinkCode(ctx, tx, t.ID, famID, "walk_in", fam.Guardians[0].Email, &staff, now.Add(family.LinkCodeTTL))
 	if err != nil {
 		return err
 	}
-	a, _, err := load(ctx, tx, t, id, false, "")
-	if err != nil {
-		return err
-	}
-	return im.s.tellFamily(ctx, tx, t, famID, a, NoticeImported, code)
+	in := application.Input{ChildID: ch.ID, StartDate: start.String(), CareHours: hours, Choices: choices, Criteria: map[string]string{}}
+	_, err = im.s.apps.FileImported(ctx, tx, t, f, ch, in, start, registered, code, staff, now)
+	return err
 }
 
 // isoDate accepts the German way of writing a date (14.03.2025) besides 2025-03-14.
