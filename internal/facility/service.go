@@ -15,6 +15,7 @@ import (
 	"kitaportal/internal/platform/database"
 	"kitaportal/internal/platform/date"
 	"kitaportal/internal/platform/storage"
+	"kitaportal/internal/provider"
 	"kitaportal/internal/search"
 	"kitaportal/internal/tenant"
 )
@@ -145,7 +146,7 @@ func placesIn(t *tenant.Tenant, cells []availability.Cell, month date.Date) []Ba
 func (s *Service) Availability(ctx context.Context, t *tenant.Tenant, id uuid.UUID, from, to date.Date) ([]availability.Cell, error) {
 	var cells []availability.Cell
 	err := database.InTenantTx(ctx, s.db, t.ID, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := loadProfile(ctx, tx, t.ID, id); err != nil {
+		if err := active(ctx, tx, t.ID, id); err != nil {
 			return err
 		}
 		var err error
@@ -158,9 +159,20 @@ func (s *Service) Availability(ctx context.Context, t *tenant.Tenant, id uuid.UU
 // Exists tells whether id is an active facility of t (ErrNotFound otherwise).
 func (s *Service) Exists(ctx context.Context, t *tenant.Tenant, id uuid.UUID) error {
 	return database.Classify(database.InTenantTx(ctx, s.db, t.ID, func(ctx context.Context, tx bun.Tx) error {
-		_, err := loadProfile(ctx, tx, t.ID, id)
-		return err
+		return active(ctx, tx, t.ID, id)
 	}))
+}
+
+// active is ErrNotFound unless id is an active facility of the tenant.
+func active(ctx context.Context, tx bun.Tx, tenantID, id uuid.UUID) error {
+	fs, err := provider.PublicFacilities(ctx, tx, tenantID, []uuid.UUID{id})
+	if err != nil {
+		return fmt.Errorf("facility: %w", err)
+	}
+	if len(fs) == 0 {
+		return ErrNotFound
+	}
+	return nil
 }
 
 // loadProfile reads one active facility of the tenant; ErrNotFound for anything else.

@@ -8,16 +8,17 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
 	"kitaportal/internal/availability"
 	"kitaportal/internal/care"
-	"kitaportal/internal/platform/database"
 	"kitaportal/internal/platform/date"
+	"kitaportal/internal/provider"
+	"kitaportal/internal/tenant"
 )
 
 // Profile is everything the profile page and API show about a facility.
@@ -78,23 +79,17 @@ type Closure struct {
 	Reason   string    `json:"reason"`
 }
 
-// loadClosures fills the closures of p that are not over on day today.
+// loadClosures fills the closures of p that are not over on day today (the first 20).
 func loadClosures(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, p *Profile, today date.Date) error {
-	rows, err := tx.Tx.QueryContext(ctx, `SELECT first_day, last_day, reason FROM facility_closure
-		WHERE tenant_id = $1 AND facility_id = $2 AND last_day >= $3 ORDER BY first_day LIMIT 20`, tenantID, p.ID, today)
+	cls, err := provider.ClosuresFrom(ctx, tx, tenantID, p.ID, today, 20)
 	if err != nil {
-		return fmt.Errorf("facility: closures: %w", err)
+		return fmt.Errorf("facility: %w", err)
 	}
-	defer rows.Close()
-	p.Closures = []Closure{}
-	for rows.Next() {
-		var c Closure
-		if err := rows.Scan(&c.FirstDay, &c.LastDay, &c.Reason); err != nil {
-			return fmt.Errorf("facility: closures: %w", err)
-		}
-		p.Closures = append(p.Closures, c)
+	p.Closures = make([]Closure, len(cls))
+	for i, c := range cls {
+		p.Closures[i] = Closure{FirstDay: c.FirstDay, LastDay: c.LastDay, Reason: c.Reason}
 	}
-	return rows.Err()
+	return nil
 }
 
 // BandPlaces are the places of one age band.
@@ -106,72 +101,53 @@ type BandPlaces struct {
 	CareHoursMax int `json:"care_hours_max"`
 }
 
-const profilesSQL = `
-SELECT f.id, f.name, f.type, f.street, f.house_number, f.plz, f.city, f.lat, f.lon,
-       array_to_string(f.concepts, ','), f.opening_hours, f.age_min_months, f.age_max_months,
-       f.barrier_free, f.lunch, f.description, coalesce(f.phone, ''), coalesce(f.email::text, ''),
-       coalesce(f.website, ''), coalesce(d.name, ''), p.id, p.name, p.kind, coalesce(p.website, '')
-FROM facility f
-JOIN provider p ON p.tenant_id = f.tenant_id AND p.id = f.provider_id
-LEFT JOIN district d ON d.tenant_id = f.tenant_id AND d.key = f.district_key
-WHERE f.tenant_id = $1 AND f.id = ANY($2::uuid[]) AND f.status = 'active'
-ORDER BY array_position($2::uuid[], f.id)`
-
-// loadProfiles reads the active facilities among ids, in the order of ids; unknown ids,
-// ids of other tenants and closed facilities are simply absent.
+// loadProfiles reads the active facilities among ids, in the order of ids, with the names
+// of their districts; unknown ids, ids of other tenants and closed facilities are simply
+// absent.
 func loadProfiles(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, ids []uuid.UUID) ([]*Profile, error) {
-	s := make([]string, len(ids))
-	for i, id := range ids {
-		s[i] = id.String()
-	}
-	rows, err := tx.Tx.QueryContext(ctx, profilesSQL, database.Prepared, tenantID, s)
+	fs, err := provider.PublicFacilities(ctx, tx, tenantID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("facility: load: %w", err)
 	}
-	defer rows.Close()
+	var keys []string
+	for _, f := range fs {
+		if f.DistrictKey != "" && !slices.Contains(keys, f.DistrictKey) {
+			keys = append(keys, f.DistrictKey)
+		}
+	}
+	districts, err := tenant.DistrictNames(ctx, tx, tenantID, keys)
+	if err != nil {
+		return nil, fmt.Errorf("facility: load: %w", err)
+	}
 	var out []*Profile
-	for rows.Next() {
-		p := &Profile{Photos: []Photo{}, Places: []BandPlaces{}}
-		var concepts string
-		var hours []byte
-		err := rows.Scan(&p.ID, &p.Name, &p.Type, &p.Address.Street, &p.Address.HouseNumber, &p.Address.PLZ, &p.Address.City,
-			&p.Lat, &p.Lon, &concepts, &hours, &p.AgeMinMonths, &p.AgeMaxMonths, &p.BarrierFree, &p.Lunch,
-			&p.Description, &p.Contact.Phone, &p.Contact.Email, &p.Contact.Website, &p.District,
-			&p.Provider.ID, &p.Provider.Name, &p.Provider.Kind, &p.Provider.Website)
-		if err != nil {
-			return nil, fmt.Errorf("facility: load: %w", err)
+	for _, f := range fs {
+		p := &Profile{
+			ID: f.ID, Name: f.Name, Type: f.Type, Address: f.Address, District: districts[f.DistrictKey],
+			Lat: f.Lat, Lon: f.Lon, Description: f.Description, Concepts: f.Concepts,
+			AgeMinMonths: f.AgeMinMonths, AgeMaxMonths: f.AgeMaxMonths, BarrierFree: f.BarrierFree, Lunch: f.Lunch,
+			Contact:  Contact{Phone: f.Phone, Email: f.Email, Website: f.Website},
+			Provider: ProviderInfo{ID: f.Provider.ID, Name: f.Provider.Name, Kind: f.Provider.Kind, Website: f.Provider.Website},
+			Photos:   []Photo{}, Places: []BandPlaces{},
 		}
-		p.Concepts = []string{}
-		if concepts != "" {
-			p.Concepts = strings.Split(concepts, ",")
-		}
-		if p.OpeningHours, err = care.ParseHours(hours); err != nil {
+		if p.OpeningHours, err = care.ParseHours(f.OpeningHours); err != nil {
 			return nil, fmt.Errorf("facility: opening hours of %s: %w", p.ID, err)
 		}
 		out = append(out, p)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // loadPhotos fills the photo list of p. A photo's URL carries its upload time, so a
 // picture replaced at the same position is never served from a stale cache.
 func loadPhotos(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, p *Profile) error {
-	rows, err := tx.Tx.QueryContext(ctx, `SELECT position, alt, extract(epoch FROM created_at)::bigint FROM facility_photo
-		WHERE tenant_id = $1 AND facility_id = $2 ORDER BY position`, tenantID, p.ID)
+	phs, err := provider.PublicPhotos(ctx, tx, tenantID, p.ID)
 	if err != nil {
-		return fmt.Errorf("facility: photos: %w", err)
+		return fmt.Errorf("facility: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var n int
-		var alt string
-		var version int64
-		if err := rows.Scan(&n, &alt, &version); err != nil {
-			return fmt.Errorf("facility: photos: %w", err)
-		}
-		p.Photos = append(p.Photos, Photo{URL: "/facilities/" + p.ID.String() + "/photos/" + strconv.Itoa(n) + "?v=" + strconv.FormatInt(version, 36), Alt: alt})
+	for _, ph := range phs {
+		p.Photos = append(p.Photos, Photo{URL: "/facilities/" + p.ID.String() + "/photos/" + strconv.Itoa(ph.Position) + "?v=" + strconv.FormatInt(ph.Version, 36), Alt: ph.Alt})
 	}
-	return rows.Err()
+	return nil
 }
 
 // storedPhoto is where a photo's bytes are: in the row (demo drawings) or in file
@@ -185,20 +161,16 @@ type storedPhoto struct {
 // loadPhoto reads one photo of an active facility (its thumbnail when thumb is set and
 // there is one); sql.ErrNoRows when there is none.
 func loadPhoto(ctx context.Context, tx bun.Tx, tenantID, facilityID uuid.UUID, n int, thumb bool) (storedPhoto, error) {
-	var ph storedPhoto
-	var key, thumbKey sql.NullString
-	err := tx.Tx.QueryRowContext(ctx, `SELECT p.content_type, p.data, p.storage_key, p.thumb_key FROM facility_photo p
-		JOIN facility f ON f.tenant_id = p.tenant_id AND f.id = p.facility_id AND f.status = 'active'
-		WHERE p.tenant_id = $1 AND p.facility_id = $2 AND p.position = $3`, tenantID, facilityID, n).Scan(&ph.contentType, &ph.data, &key, &thumbKey)
+	f, err := provider.ActivePhotoFile(ctx, tx, tenantID, facilityID, n)
 	if errors.Is(err, sql.ErrNoRows) {
-		return ph, err
+		return storedPhoto{}, err
 	}
 	if err != nil {
-		return ph, fmt.Errorf("facility: photo: %w", err)
+		return storedPhoto{}, fmt.Errorf("facility: %w", err)
 	}
-	ph.key = key.String
-	if thumb && thumbKey.Valid {
-		ph.key = thumbKey.String
+	ph := storedPhoto{contentType: f.ContentType, data: f.Data, key: f.StorageKey.String}
+	if thumb && f.ThumbKey.Valid {
+		ph.key = f.ThumbKey.String
 	}
 	return ph, nil
 }

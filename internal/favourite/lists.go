@@ -12,6 +12,7 @@ import (
 
 	"kitaportal/internal/auth"
 	"kitaportal/internal/platform/database"
+	"kitaportal/internal/provider"
 	"kitaportal/internal/tenant"
 )
 
@@ -99,17 +100,21 @@ func Import(ctx context.Context, tx bun.IDB, tenantID, accountID uuid.UUID, ids 
 	if len(ids) == 0 {
 		return nil
 	}
-	ids = slices.Compact(slices.Clone(ids))
-	if _, err := tx.ExecContext(ctx, `
-		INSERT INTO account_favourite (tenant_id, account_id, facility_id)
-		SELECT f.tenant_id, ?, f.id
-		FROM unnest(?::uuid[]) WITH ORDINALITY AS wanted(id, n)
-		JOIN facility f ON f.tenant_id = ? AND f.id = wanted.id
-		ORDER BY wanted.n
-		ON CONFLICT DO NOTHING`, accountID, pgdialect.Array(ids), tenantID); err != nil {
+	ids, err := provider.FacilitiesAmong(ctx, tx, tenantID, slices.Compact(slices.Clone(ids)))
+	if err != nil {
 		return fmt.Errorf("favourites: import: %w", err)
 	}
-	_, err := tx.ExecContext(ctx, `
+	if len(ids) > 0 {
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO account_favourite (tenant_id, account_id, facility_id)
+			SELECT ?, ?, wanted.id
+			FROM unnest(?::uuid[]) WITH ORDINALITY AS wanted(id, n)
+			ORDER BY wanted.n
+			ON CONFLICT DO NOTHING`, tenantID, accountID, pgdialect.Array(ids)); err != nil {
+			return fmt.Errorf("favourites: import: %w", err)
+		}
+	}
+	_, err = tx.ExecContext(ctx, `
 		DELETE FROM account_favourite WHERE tenant_id = ? AND account_id = ? AND facility_id IN (
 			SELECT facility_id FROM account_favourite WHERE tenant_id = ? AND account_id = ?
 			ORDER BY added_at DESC, facility_id OFFSET ?)`, tenantID, accountID, tenantID, accountID, Max)

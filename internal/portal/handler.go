@@ -16,6 +16,7 @@ import (
 
 	"kitaportal/internal/platform/database"
 	"kitaportal/internal/platform/view"
+	"kitaportal/internal/provider"
 	"kitaportal/internal/search"
 	"kitaportal/internal/tenant"
 )
@@ -135,16 +136,9 @@ func (s *statsCache) get(ctx context.Context, tenantID uuid.UUID) (*Stats, int64
 	}
 	st := &Stats{}
 	err := database.InTenantTx(ctx, s.db, tenantID, func(ctx context.Context, tx bun.Tx) error {
-		return tx.QueryRowContext(ctx, `
-		SELECT
-			count(*) FILTER (WHERE f.type NOT IN ('tagespflege', 'grosstagespflege')),
-			count(*) FILTER (WHERE f.type IN ('tagespflege', 'grosstagespflege')),
-			coalesce((SELECT sum(gc.places) FROM group_capacity gc
-			          JOIN facility_group g ON g.tenant_id = gc.tenant_id AND g.id = gc.group_id
-			          JOIN facility gf ON gf.tenant_id = g.tenant_id AND gf.id = g.facility_id AND gf.status = 'active'
-			          WHERE gc.tenant_id = ? AND gc.period @> current_date), 0)
-		FROM facility f
-		WHERE f.tenant_id = ? AND f.status = 'active'`, tenantID, tenantID).Scan(&st.Facilities, &st.Tagespflege, &st.Places)
+		f, err := provider.Figures(ctx, tx, tenantID)
+		st.Facilities, st.Tagespflege, st.Places = f.Facilities, f.Tagespflege, f.Places
+		return err
 	})
 	if err != nil {
 		return nil, 0 // the page still works without figures

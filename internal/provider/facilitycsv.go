@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -16,10 +15,12 @@ import (
 
 	"kitaportal/internal/audit"
 	"kitaportal/internal/auth"
+	"kitaportal/internal/authz"
 	"kitaportal/internal/care"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/csvfile"
 	"kitaportal/internal/platform/csvimport"
+	"kitaportal/internal/tenant"
 )
 
 // The facility file for onboarding and bulk corrections. Export writes every facility of
@@ -158,12 +159,14 @@ func (s *Service) ImportFacilities(ctx context.Context, c auth.Caller, upload io
 	})
 }
 
-// facilityImport is the state of one import: the caller, the header's columns and the
-// providers already resolved.
+// facilityImport is the state of one import: the caller, the header's columns, the
+// providers already resolved and the providers the caller's roles reach (read once, at
+// the first provider the file names).
 type facilityImport struct {
 	c         auth.Caller
 	header    map[string]bool
 	providers map[string]uuid.UUID // lower-case name → id
+	reach     *authz.ProviderReach
 }
 
 // cell reads a column, or ok = false when the file has no such column.
@@ -331,26 +334,14 @@ func (imp *facilityImport) resolve(ctx context.Context, tx bun.Tx, rec *facility
 	return err
 }
 
-// place is where an address lies: its municipality and the coordinates of its street
-// (or of the postcode, when the street is not in the tenant's table).
-type place struct {
-	Municipality string  `bun:"municipality_key"`
-	Place        string  `bun:"place"`
-	Lat          float64 `bun:"lat"`
-	Lon          float64 `bun:"lon"`
-}
-
 // lookupPlace finds plz and street among the tenant's postcodes and streets; a postcode
 // that is not the tenant's is a problem of the "plz" field.
-func lookupPlace(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, plz, street string) (place, error) {
-	var p place
-	err := tx.NewRaw(`SELECT pc.municipality_key, pc.place, coalesce(s.lat, pc.lat) AS lat, coalesce(s.lon, pc.lon) AS lon
-		FROM postcode pc LEFT JOIN street s ON s.tenant_id = pc.tenant_id AND s.plz = pc.plz AND lower(s.name) = lower(?)
-		WHERE pc.tenant_id = ? AND pc.plz = ? LIMIT 1`, strings.TrimSpace(street), tenantID, strings.TrimSpace(plz)).Scan(ctx, &p)
-	if errors.Is(err, sql.ErrNoRows) {
-		return p, apperr.Invalid("plz", "provider_plz_unknown", map[string]any{"plz": plz})
+func lookupPlace(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, plz, street string) (tenant.Address, error) {
+	a, ok, err := tenant.LocateAddress(ctx, tx, tenantID, plz, street)
+	if err == nil && !ok {
+		return a, apperr.Invalid("plz", "provider_plz_unknown", map[string]any{"plz": plz})
 	}
-	return p, err
+	return a, err
 }
 
 // district finds the district by key or name within the municipality; a municipality with
@@ -384,13 +375,22 @@ func (imp *facilityImport) provider(ctx context.Context, tx bun.Tx, name, kind s
 	if id, ok := imp.providers[key]; ok {
 		return id, nil
 	}
-	var found []uuid.UUID
-	err := tx.NewRaw(`SELECT p.id FROM provider p WHERE p.tenant_id = ? AND lower(p.name) = ? AND EXISTS (
-		SELECT 1 FROM staff_role r WHERE r.tenant_id = p.tenant_id AND r.account_id = ?
-		  AND (r.role = 'tenant_admin' OR (r.role = 'provider_admin' AND r.provider_id = p.id))) ORDER BY p.id`,
-		imp.c.Tenant.ID, key, imp.c.Principal.ID).Scan(ctx, &found)
-	if err != nil {
+	if imp.reach == nil {
+		r, err := authz.ProviderReachOf(ctx, tx, imp.c.Tenant.ID, imp.c.Principal.ID)
+		if err != nil {
+			return uuid.Nil, err
+		}
+		imp.reach = &r
+	}
+	var named, found []uuid.UUID
+	if err := tx.NewRaw(`SELECT id FROM provider WHERE tenant_id = ? AND lower(name) = ? ORDER BY id`,
+		imp.c.Tenant.ID, key).Scan(ctx, &named); err != nil {
 		return uuid.Nil, err
+	}
+	for _, id := range named {
+		if imp.reach.Reaches(id) {
+			found = append(found, id)
+		}
 	}
 	switch {
 	case len(found) == 1:
@@ -399,12 +399,7 @@ func (imp *facilityImport) provider(ctx context.Context, tx bun.Tx, name, kind s
 	case len(found) > 1:
 		return uuid.Nil, apperr.Invalid("provider", "provider_organisation_ambiguous", nil)
 	}
-	var admin bool
-	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM staff_role WHERE tenant_id = ? AND account_id = ? AND role = 'tenant_admin')`,
-		imp.c.Tenant.ID, imp.c.Principal.ID).Scan(&admin); err != nil {
-		return uuid.Nil, err
-	}
-	if !admin || !slices.Contains(care.ProviderKinds, kind) {
+	if !imp.reach.TenantAdmin || !slices.Contains(care.ProviderKinds, kind) {
 		return uuid.Nil, apperr.Invalid("provider", "provider_organisation_unknown", map[string]any{"provider": name})
 	}
 	id := uuid.Must(uuid.NewV7())

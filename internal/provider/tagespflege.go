@@ -12,6 +12,7 @@ import (
 
 	"kitaportal/internal/audit"
 	"kitaportal/internal/auth"
+	"kitaportal/internal/authz"
 	"kitaportal/internal/availability"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/date"
@@ -86,10 +87,8 @@ func (s *Service) CreateTagespflege(ctx context.Context, c auth.Caller, n NewTag
 	}
 	id := uuid.Must(uuid.NewV7())
 	err := s.read(ctx, c, func(ctx context.Context, tx bun.Tx) error {
-		var reach bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM staff_role WHERE tenant_id = ? AND account_id = ?
-			AND (role = 'tenant_admin' OR (role = 'tagespflege_counsellor' AND district_key = ?)))`,
-			c.Tenant.ID, c.Principal.ID, n.District).Scan(&reach); err != nil {
+		reach, err := authz.ReachesTagespflegeIn(ctx, tx, c.Tenant.ID, c.Principal.ID, n.District)
+		if err != nil {
 			return err
 		}
 		d, known := c.Tenant.Rules.District(n.District)

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"kitaportal/internal/platform/database"
 	"regexp"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"kitaportal/internal/platform/apperr"
+	"kitaportal/internal/tenant"
 )
 
 // Origin is where a search starts from and how we tell the parent what we understood.
@@ -82,22 +82,13 @@ func (p *places) postcode(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, pl
 	set, ok := p.byTenant[tenantID]
 	p.mu.RUnlock()
 	if !ok || time.Since(set.read) > postcodesFresh {
-		rows, err := tx.Tx.QueryContext(ctx, `SELECT plz, place, lat, lon FROM postcode WHERE tenant_id = $1`, database.Prepared, tenantID)
+		codes, err := tenant.Postcodes(ctx, tx, tenantID)
 		if err != nil {
-			return nil, fmt.Errorf("search: postcodes: %w", err)
+			return nil, fmt.Errorf("search: %w", err)
 		}
-		set = postcodeSet{read: time.Now(), codes: map[string]Origin{}}
-		for rows.Next() {
-			var o Origin
-			if err := rows.Scan(&o.PLZ, &o.Place, &o.Lat, &o.Lon); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("search: postcodes: %w", err)
-			}
-			set.codes[o.PLZ] = o
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("search: postcodes: %w", err)
+		set = postcodeSet{read: time.Now(), codes: make(map[string]Origin, len(codes))}
+		for _, c := range codes {
+			set.codes[c.PLZ] = Origin{Point: Point{Lat: c.Lat, Lon: c.Lon}, PLZ: c.PLZ, Place: c.Place}
 		}
 		p.mu.Lock()
 		if p.byTenant == nil {
@@ -153,48 +144,34 @@ func (p *places) address(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, tex
 
 // streetOrigin finds a street by its name (any case), preferring the given postcode.
 func streetOrigin(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, street, plz string) (*Origin, error) {
-	rows, err := tx.Tx.QueryContext(ctx, `
-		SELECT s.name, s.plz, p.place, s.lat, s.lon
-		FROM street s JOIN postcode p ON p.tenant_id = s.tenant_id AND p.plz = s.plz
-		WHERE s.tenant_id = $1 AND s.name ILIKE $2
-		ORDER BY s.plz = $3 DESC, s.plz
-		LIMIT 10`, tenantID, likeLiteral(street), plz)
+	found, err := tenant.StreetsNamed(ctx, tx, tenantID, street, plz)
 	if err != nil {
-		return nil, fmt.Errorf("search: street: %w", err)
+		return nil, fmt.Errorf("search: %w", err)
 	}
-	defer rows.Close()
-	var found []Origin
-	for rows.Next() {
-		var o Origin
-		if err := rows.Scan(&o.Street, &o.PLZ, &o.Place, &o.Lat, &o.Lon); err != nil {
-			return nil, fmt.Errorf("search: street: %w", err)
-		}
-		found = append(found, o)
+	if len(found) == 0 {
+		return nil, nil
 	}
-	if err := rows.Err(); err != nil || len(found) == 0 {
-		return nil, err
+	origins := make([]Origin, len(found))
+	for i, s := range found {
+		origins[i] = Origin{Point: Point{Lat: s.Lat, Lon: s.Lon}, PLZ: s.PLZ, Street: s.Name, Place: s.Place}
 	}
-	o := found[0]
+	o := origins[0]
 	if plz == "" || o.PLZ != plz {
-		o.Others = found[1:]
+		o.Others = origins[1:]
 	}
 	return &o, nil
 }
 
 // placeOrigin finds a place name ("Adendorf", "Bochum"): the middle of its postcodes.
 func placeOrigin(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, place string) (*Origin, error) {
-	o := &Origin{}
-	var n int
-	err := tx.Tx.QueryRowContext(ctx, `
-		SELECT coalesce(min(place), ''), count(*), coalesce(avg(lat), 0), coalesce(avg(lon), 0)
-		FROM postcode WHERE tenant_id = $1 AND lower(place) = lower($2)`, tenantID, place).Scan(&o.Place, &n, &o.Lat, &o.Lon)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("search: place: %w", err)
+	c, ok, err := tenant.CentreOfPlace(ctx, tx, tenantID, place)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
 	}
-	if n == 0 {
+	if !ok {
 		return nil, nil
 	}
-	return o, nil
+	return &Origin{Point: Point{Lat: c.Lat, Lon: c.Lon}, Place: c.Place}, nil
 }
 
 // suggest lists streets whose names look like what was typed (trigram similarity).
@@ -202,28 +179,13 @@ func suggest(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, text string) ([
 	if len([]rune(text)) < 3 {
 		return nil, nil
 	}
-	rows, err := tx.Tx.QueryContext(ctx, `
-		SELECT s.name || ', ' || s.plz || ' ' || p.place
-		FROM street s JOIN postcode p ON p.tenant_id = s.tenant_id AND p.plz = s.plz
-		WHERE s.tenant_id = $1 AND s.name % $2
-		ORDER BY similarity(s.name, $2) DESC, s.plz
-		LIMIT 5`, tenantID, text)
+	like, err := tenant.StreetsLike(ctx, tx, tenantID, text)
 	if err != nil {
 		return nil, fmt.Errorf("search: suggest: %w", err)
 	}
-	defer rows.Close()
 	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
+	for _, s := range like {
+		out = append(out, s.Name+", "+s.PLZ+" "+s.Place)
 	}
-	return out, rows.Err()
-}
-
-// likeLiteral escapes LIKE's wildcards so a typed name matches only itself.
-func likeLiteral(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+	return out, nil
 }
