@@ -386,7 +386,7 @@ func (o *Console) EndSupport(ctx context.Context, c auth.Caller) error {
 			o.clock.Now(), t.ID, p.SupportID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM auth_session WHERE tenant_id = ? AND support_id = ?`, t.ID, p.SupportID); err != nil {
+		if err := o.sessions.EndSupport(ctx, tx, t.ID, p.SupportID); err != nil {
 			return err
 		}
 		if err := audit.Record(ctx, tx, t.ID, audit.By(c), audit.Event{Action: audit.ActionSupportEnded, ObjectKind: "support_access", ObjectID: p.SupportID.String()}); err != nil {

@@ -213,8 +213,8 @@ type usersData struct {
 
 // Option is a choice of a form select.
 type Option struct {
-	Value string `bun:"value"`
-	Label string `bun:"label"`
+	Value string
+	Label string
 }
 
 func (h *Handler) usersPage(c *fiber.Ctx, status int, f *view.Form, failure error) error {

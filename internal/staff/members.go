@@ -2,9 +2,6 @@ package staff
 
 import (
 	"context"
-	"database/sql"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -17,15 +14,12 @@ import (
 	"kitaportal/internal/notify"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/database"
+	"kitaportal/internal/provider"
+	"kitaportal/internal/tenant"
 )
 
 // RoleGrant is a role with its object scope.
-type RoleGrant struct {
-	Role        string
-	FacilityID  uuid.UUID // facility_lead, facility_staff
-	ProviderID  uuid.UUID // provider_admin
-	DistrictKey string    // tagespflege_counsellor
-}
+type RoleGrant authz.StaffGrant
 
 // validate checks the role and that its scope is given, and only the scope it needs.
 func (g *RoleGrant) validate() error {
@@ -57,38 +51,37 @@ func (g *RoleGrant) validate() error {
 // checkScope makes sure the scope's object exists in the tenant; an id of another city
 // is unknown here, like any other unknown id.
 func checkScope(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, g RoleGrant) error {
-	var q, field string
-	var arg any
+	var found bool
+	var field string
 	switch {
 	case g.FacilityID != uuid.Nil:
-		q, field, arg = `SELECT 1 FROM facility WHERE tenant_id = ? AND id = ?`, "facility_id", g.FacilityID
+		names, err := provider.FacilityNames(ctx, tx, tenantID, []uuid.UUID{g.FacilityID})
+		if err != nil {
+			return err
+		}
+		_, found = names[g.FacilityID]
+		field = "facility_id"
 	case g.ProviderID != uuid.Nil:
-		q, field, arg = `SELECT 1 FROM provider WHERE tenant_id = ? AND id = ?`, "provider_id", g.ProviderID
+		names, err := provider.ProviderNames(ctx, tx, tenantID, []uuid.UUID{g.ProviderID})
+		if err != nil {
+			return err
+		}
+		_, found = names[g.ProviderID]
+		field = "provider_id"
 	case g.DistrictKey != "":
-		q, field, arg = `SELECT 1 FROM district WHERE tenant_id = ? AND key = ?`, "district_key", g.DistrictKey
+		names, err := tenant.DistrictNames(ctx, tx, tenantID, []string{g.DistrictKey})
+		if err != nil {
+			return err
+		}
+		_, found = names[g.DistrictKey]
+		field = "district_key"
 	default:
 		return nil
 	}
-	var one int
-	err := tx.QueryRowContext(ctx, q, tenantID, arg).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
+	if !found {
 		return apperr.NotFound("not_found").WithField(field)
 	}
-	return err
-}
-
-func nullUUID(id uuid.UUID) *uuid.UUID {
-	if id == uuid.Nil {
-		return nil
-	}
-	return &id
-}
-
-func nullString(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
+	return nil
 }
 
 // grant stores a role (staff_role and the casbin grouping rule) and audits it.
@@ -98,18 +91,12 @@ func grant(ctx context.Context, tx bun.IDB, c auth.Caller, accountID uuid.UUID, 
 	if c.Principal != nil && c.Principal.Kind == auth.KindStaff {
 		by = &c.Principal.ID
 	}
-	id := uuid.Must(uuid.NewV7())
-	res, err := tx.ExecContext(ctx, `INSERT INTO staff_role (tenant_id, id, account_id, role, provider_id, facility_id, district_key, granted_by)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT ON CONSTRAINT staff_role_once DO NOTHING`,
-		t.ID, id, accountID, g.Role, nullUUID(g.ProviderID), nullUUID(g.FacilityID), nullString(g.DistrictKey), by)
+	granted, err := authz.GrantStaffRole(ctx, tx, t.ID, accountID, authz.StaffGrant(g), by)
 	if err != nil {
-		return fmt.Errorf("grant role: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return apperr.Invalid("role", "role_exists", nil)
-	}
-	if err := authz.GrantRole(ctx, tx, t.ID, accountID, g.Role); err != nil {
 		return err
+	}
+	if !granted {
+		return apperr.Invalid("role", "role_exists", nil)
 	}
 	return audit.Record(ctx, tx, t.ID, audit.By(c), audit.Event{Action: audit.ActionRoleGranted, ObjectKind: "account", ObjectID: accountID.String(),
 		Details: roleDetails(g)})
@@ -177,10 +164,9 @@ func (s *Service) Invite(ctx context.Context, c auth.Caller, in Invitation) erro
 			return apperr.Invalid("email", "staff_disabled", nil)
 		}
 		if a == nil {
-			id := uuid.Must(uuid.NewV7())
-			if _, err := tx.ExecContext(ctx, `INSERT INTO account (tenant_id, id, kind, email, status, first_name, last_name, language, created_at, updated_at)
-				VALUES (?, ?, 'staff', ?, 'pending', ?, ?, 'de', ?, ?)`, t.ID, id, in.Email, in.FirstName, in.LastName, now, now); err != nil {
-				return fmt.Errorf("create staff account: %w", err)
+			id, err := account.CreateStaff(ctx, tx, t.ID, in.Email, in.FirstName, in.LastName, now)
+			if err != nil {
+				return err
 			}
 			if a, err = account.ByID(ctx, tx, t.ID, id, true); err != nil {
 				return err
@@ -254,12 +240,11 @@ func (s *Service) AcceptInvitation(ctx context.Context, c auth.Caller, token, pa
 		if err != nil || tok.AccountID != a.ID {
 			return account.ErrTokenInvalid
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE account SET status = 'active', password_hash = ?, email_verified_at = ?, updated_at = ?
-			WHERE tenant_id = ? AND id = ? AND status = 'pending'`, hash, now, now, t.ID, a.ID)
+		activated, err := account.ActivateInvited(ctx, tx, t.ID, a.ID, hash, now)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
+		if !activated {
 			return account.ErrTokenInvalid
 		}
 		return audit.Record(ctx, tx, t.ID, account.ActorOf(c, a), audit.Event{Action: audit.ActionInvitationUsed, ObjectKind: "account", ObjectID: a.ID.String()})
@@ -268,50 +253,100 @@ func (s *Service) AcceptInvitation(ctx context.Context, c auth.Caller, token, pa
 
 // Role is one granted role with the names of its scope.
 type Role struct {
-	ID           uuid.UUID  `bun:"id" json:"id"`
-	Role         string     `bun:"role" json:"role"`
-	FacilityID   *uuid.UUID `bun:"facility_id" json:"facility_id,omitempty"`
-	FacilityName string     `bun:"facility_name" json:"facility_name,omitempty"`
-	ProviderID   *uuid.UUID `bun:"provider_id" json:"provider_id,omitempty"`
-	ProviderName string     `bun:"provider_name" json:"provider_name,omitempty"`
-	DistrictKey  *string    `bun:"district_key" json:"district_key,omitempty"`
-	DistrictName string     `bun:"district_name" json:"district_name,omitempty"`
+	ID           uuid.UUID  `json:"id"`
+	Role         string     `json:"role"`
+	FacilityID   *uuid.UUID `json:"facility_id,omitempty"`
+	FacilityName string     `json:"facility_name,omitempty"`
+	ProviderID   *uuid.UUID `json:"provider_id,omitempty"`
+	ProviderName string     `json:"provider_name,omitempty"`
+	DistrictKey  *string    `json:"district_key,omitempty"`
+	DistrictName string     `json:"district_name,omitempty"`
 }
 
 // Member is a staff account as the user list shows it.
 type Member struct {
-	ID          uuid.UUID  `bun:"id" json:"id"`
-	Email       string     `bun:"email" json:"email"`
-	FirstName   string     `bun:"first_name" json:"first_name"`
-	LastName    string     `bun:"last_name" json:"last_name"`
-	Status      string     `bun:"status" json:"status"`
-	MFA         bool       `bun:"mfa" json:"mfa_enrolled"`
-	LastLoginAt *time.Time `bun:"last_login_at" json:"last_login_at,omitempty"`
-	Roles       []Role     `bun:"-" json:"roles"`
+	ID          uuid.UUID  `json:"id"`
+	Email       string     `json:"email"`
+	FirstName   string     `json:"first_name"`
+	LastName    string     `json:"last_name"`
+	Status      string     `json:"status"`
+	MFA         bool       `json:"mfa_enrolled"`
+	LastLoginAt *time.Time `json:"last_login_at,omitempty"`
+	Roles       []Role     `json:"roles"`
 }
 
-const rolesQuery = `
-	SELECT r.id, r.role, r.facility_id, coalesce(f.name, '') AS facility_name, r.provider_id, coalesce(p.name, '') AS provider_name,
-	       r.district_key, coalesce(d.name, '') AS district_name
-	FROM staff_role r
-	LEFT JOIN facility f ON f.tenant_id = r.tenant_id AND f.id = r.facility_id
-	LEFT JOIN provider p ON p.tenant_id = r.tenant_id AND p.id = r.provider_id
-	LEFT JOIN district d ON d.tenant_id = r.tenant_id AND d.key = r.district_key
-	WHERE r.tenant_id = ? AND r.account_id = ? ORDER BY r.granted_at, r.id`
+// rolesOf reads the roles of the given staff accounts with the names of their scopes,
+// each account's in the order they were granted.
+func rolesOf(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, accountIDs []uuid.UUID) (map[uuid.UUID][]Role, error) {
+	granted, err := authz.StaffRolesOf(ctx, tx, tenantID, accountIDs)
+	if err != nil {
+		return nil, err
+	}
+	var facilityIDs, providerIDs []uuid.UUID
+	var districtKeys []string
+	for _, rs := range granted {
+		for _, r := range rs {
+			if r.FacilityID != nil {
+				facilityIDs = append(facilityIDs, *r.FacilityID)
+			}
+			if r.ProviderID != nil {
+				providerIDs = append(providerIDs, *r.ProviderID)
+			}
+			if r.DistrictKey != nil {
+				districtKeys = append(districtKeys, *r.DistrictKey)
+			}
+		}
+	}
+	facilities, err := provider.FacilityNames(ctx, tx, tenantID, facilityIDs)
+	if err != nil {
+		return nil, err
+	}
+	providers, err := provider.ProviderNames(ctx, tx, tenantID, providerIDs)
+	if err != nil {
+		return nil, err
+	}
+	districts, err := tenant.DistrictNames(ctx, tx, tenantID, districtKeys)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[uuid.UUID][]Role, len(granted))
+	for id, rs := range granted {
+		for _, r := range rs {
+			role := Role{ID: r.ID, Role: r.Role, FacilityID: r.FacilityID, ProviderID: r.ProviderID, DistrictKey: r.DistrictKey}
+			if r.FacilityID != nil {
+				role.FacilityName = facilities[*r.FacilityID]
+			}
+			if r.ProviderID != nil {
+				role.ProviderName = providers[*r.ProviderID]
+			}
+			if r.DistrictKey != nil {
+				role.DistrictName = districts[*r.DistrictKey]
+			}
+			out[id] = append(out[id], role)
+		}
+	}
+	return out, nil
+}
 
 // Members lists the staff accounts of the caller's tenant with their roles.
 func (s *Service) Members(ctx context.Context, c auth.Caller) ([]Member, error) {
 	var out []Member
 	err := database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
-		if err := tx.NewRaw(`SELECT id, email, first_name, last_name, status, totp_enabled_at IS NOT NULL AS mfa, last_login_at
-			FROM account WHERE tenant_id = ? AND kind = 'staff' AND status <> 'deleted' ORDER BY last_name, first_name, email`,
-			c.Tenant.ID).Scan(ctx, &out); err != nil {
+		accounts, err := account.StaffAccounts(ctx, tx, c.Tenant.ID)
+		if err != nil {
 			return err
 		}
-		for i := range out {
-			if err := tx.NewRaw(rolesQuery, c.Tenant.ID, out[i].ID).Scan(ctx, &out[i].Roles); err != nil {
-				return err
-			}
+		ids := make([]uuid.UUID, len(accounts))
+		for i, a := range accounts {
+			ids[i] = a.ID
+		}
+		roles, err := rolesOf(ctx, tx, c.Tenant.ID, ids)
+		if err != nil {
+			return err
+		}
+		for _, a := range accounts {
+			out = append(out, Member{ID: a.ID, Email: a.Email, FirstName: a.FirstName, LastName: a.LastName, Status: a.Status,
+				MFA: a.TOTPEnabledAt != nil, LastLoginAt: a.LastLoginAt, Roles: roles[a.ID]})
 		}
 		return nil
 	})
@@ -362,38 +397,16 @@ func (s *Service) Revoke(ctx context.Context, c auth.Caller, accountID, roleID u
 		if _, err := member(ctx, tx, t.ID, accountID); err != nil {
 			return err
 		}
-		var g RoleGrant
-		var facility, provider *uuid.UUID
-		var district *string
-		err := tx.QueryRowContext(ctx, `DELETE FROM staff_role WHERE tenant_id = ? AND id = ? AND account_id = ?
-			RETURNING role, facility_id, provider_id, district_key`, t.ID, roleID, accountID).Scan(&g.Role, &facility, &provider, &district)
-		if errors.Is(err, sql.ErrNoRows) {
-			return apperr.NotFound("not_found")
-		}
+		revoked, err := authz.RevokeStaffRole(ctx, tx, t.ID, accountID, roleID)
 		if err != nil {
 			return err
 		}
-		if facility != nil {
-			g.FacilityID = *facility
+		if revoked == nil {
+			return apperr.NotFound("not_found")
 		}
-		if provider != nil {
-			g.ProviderID = *provider
-		}
-		if district != nil {
-			g.DistrictKey = *district
-		}
+		g := RoleGrant(revoked.Grant())
 		if g.Role == authz.RoleTenantAdmin {
 			if err := ensureAdminLeft(ctx, tx, t.ID); err != nil {
-				return err
-			}
-		}
-		var left int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM staff_role WHERE tenant_id = ? AND account_id = ? AND role = ?`,
-			t.ID, accountID, g.Role).Scan(&left); err != nil {
-			return err
-		}
-		if left == 0 {
-			if err := authz.RevokeRole(ctx, tx, t.ID, accountID, g.Role); err != nil {
 				return err
 			}
 		}
@@ -406,10 +419,15 @@ func (s *Service) Revoke(ctx context.Context, c auth.Caller, accountID, roleID u
 	return s.authz.Reload(ctx)
 }
 
+// ensureAdminLeft answers last_admin unless an active or pending account still holds
+// tenant_admin.
 func ensureAdminLeft(ctx context.Context, tx bun.IDB, tenantID uuid.UUID) error {
-	var admins int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM staff_role r JOIN account a ON a.tenant_id = r.tenant_id AND a.id = r.account_id
-		WHERE r.tenant_id = ? AND r.role = 'tenant_admin' AND a.status IN ('active', 'pending')`, tenantID).Scan(&admins); err != nil {
+	holders, err := authz.HoldersOf(ctx, tx, tenantID, authz.RoleTenantAdmin)
+	if err != nil {
+		return err
+	}
+	admins, err := account.CountOnBoard(ctx, tx, tenantID, holders)
+	if err != nil {
 		return err
 	}
 	if admins == 0 {
@@ -430,17 +448,13 @@ func (s *Service) Disable(ctx context.Context, c auth.Caller, accountID uuid.UUI
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE account SET status = 'disabled', updated_at = ? WHERE tenant_id = ? AND id = ?`,
-			s.clock.Now(), t.ID, a.ID); err != nil {
+		if err := account.Disable(ctx, tx, t.ID, a.ID, s.clock.Now()); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM staff_role WHERE tenant_id = ? AND account_id = ?`, t.ID, a.ID); err != nil {
+		if err := authz.RevokeStaffRoles(ctx, tx, t.ID, a.ID); err != nil {
 			return err
 		}
 		if err := ensureAdminLeft(ctx, tx, t.ID); err != nil {
-			return err
-		}
-		if err := authz.RevokeAll(ctx, tx, t.ID, a.ID); err != nil {
 			return err
 		}
 		if err := s.sessions.EndAll(ctx, tx, t.ID, a.ID, uuid.Nil); err != nil {
@@ -458,7 +472,9 @@ func (s *Service) Disable(ctx context.Context, c auth.Caller, accountID uuid.UUI
 func (s *Service) MyRoles(ctx context.Context, c auth.Caller) ([]Role, error) {
 	var out []Role
 	err := database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
-		return tx.NewRaw(rolesQuery, c.Tenant.ID, c.Principal.ID).Scan(ctx, &out)
+		roles, err := rolesOf(ctx, tx, c.Tenant.ID, []uuid.UUID{c.Principal.ID})
+		out = roles[c.Principal.ID]
+		return err
 	})
 	return out, err
 }
@@ -466,11 +482,21 @@ func (s *Service) MyRoles(ctx context.Context, c auth.Caller) ([]Role, error) {
 // scopeOptions lists the tenant's providers and districts for the role forms.
 func (s *Service) scopeOptions(ctx context.Context, c auth.Caller) (providers, districts []Option, err error) {
 	err = database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
-		if err := tx.NewRaw(`SELECT id::text AS value, name AS label FROM provider WHERE tenant_id = ? ORDER BY name LIMIT 2000`,
-			c.Tenant.ID).Scan(ctx, &providers); err != nil {
+		ps, err := provider.ProvidersByName(ctx, tx, c.Tenant.ID, 2000)
+		if err != nil {
 			return err
 		}
-		return tx.NewRaw(`SELECT key AS value, name AS label FROM district WHERE tenant_id = ? ORDER BY name`, c.Tenant.ID).Scan(ctx, &districts)
+		for _, p := range ps {
+			providers = append(providers, Option{Value: p.ID.String(), Label: p.Name})
+		}
+		ds, err := tenant.DistrictsByName(ctx, tx, c.Tenant.ID)
+		if err != nil {
+			return err
+		}
+		for _, d := range ds {
+			districts = append(districts, Option{Value: d.Key, Label: d.Name})
+		}
+		return nil
 	})
 	return providers, districts, err
 }

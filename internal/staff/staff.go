@@ -155,9 +155,7 @@ func (s *Service) BeginEnrolment(ctx context.Context, c auth.Caller) (*Enrolment
 			}
 		}
 		secret = auth.NewTOTPSecret()
-		_, err = tx.ExecContext(ctx, `UPDATE account SET totp_secret = ? WHERE tenant_id = ? AND id = ?`,
-			s.keys.Seal(secret, sealContext(a)), a.TenantID, a.ID)
-		return err
+		return account.SetTOTPSecret(ctx, tx, a.TenantID, a.ID, s.keys.Seal(secret, sealContext(a)))
 	})
 	if err != nil {
 		return nil, err
@@ -198,8 +196,7 @@ func (s *Service) ConfirmEnrolment(ctx context.Context, c auth.Caller, code stri
 		if !ok {
 			return apperr.Invalid("code", "mfa_code_wrong", nil)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE account SET totp_enabled_at = ?, totp_last_step = ? WHERE tenant_id = ? AND id = ?`,
-			now, step, a.TenantID, a.ID); err != nil {
+		if err := account.EnableTOTP(ctx, tx, a.TenantID, a.ID, now, step); err != nil {
 			return err
 		}
 		if codes, err = replaceRecoveryCodes(ctx, tx, a); err != nil {
@@ -302,8 +299,7 @@ func (s *Service) checkSecondFactor(ctx context.Context, tx bun.IDB, c auth.Call
 	if !ok {
 		return apperr.Invalid("code", "mfa_code_wrong", nil)
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE account SET totp_last_step = ? WHERE tenant_id = ? AND id = ?`, step, a.TenantID, a.ID)
-	return err
+	return account.UseTOTPStep(ctx, tx, a.TenantID, a.ID, step)
 }
 
 // RemainingRecoveryCodes counts the caller's unused recovery codes.
