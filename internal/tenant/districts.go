@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -24,7 +25,7 @@ func DistrictNames(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, keys []s
 	var rows []DistrictName
 	if err := tx.NewRaw(`SELECT key, name FROM district WHERE tenant_id = ? AND key = ANY(?::text[])`,
 		tenantID, pgdialect.Array(keys)).Scan(ctx, &rows); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("tenant: districts: %w", err)
 	}
 	for _, r := range rows {
 		out[r.Key] = r.Name

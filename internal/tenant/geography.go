@@ -9,7 +9,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"kitaportal/internal/platform/database"
 )
@@ -153,25 +152,4 @@ func LocateAddress(ctx context.Context, db bun.IDB, tenantID uuid.UUID, plz, str
 		return a, false, fmt.Errorf("tenant: address: %w", err)
 	}
 	return a, true, nil
-}
-
-// DistrictNames returns the names of the tenant's districts among keys, by key; keys
-// that are no district of the tenant are absent.
-func DistrictNames(ctx context.Context, db bun.IDB, tenantID uuid.UUID, keys []string) (map[string]string, error) {
-	out := map[string]string{}
-	if len(keys) == 0 {
-		return out, nil
-	}
-	var rows []struct {
-		Key  string `bun:"key"`
-		Name string `bun:"name"`
-	}
-	if err := db.NewRaw(`SELECT key, name FROM district WHERE tenant_id = ? AND key = ANY(?::text[])`,
-		tenantID, pgdialect.Array(keys)).Scan(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("tenant: districts: %w", err)
-	}
-	for _, r := range rows {
-		out[r.Key] = r.Name
-	}
-	return out, nil
 }
