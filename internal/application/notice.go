@@ -108,7 +108,7 @@ func (s *Service) familyNotice(t *tenant.Tenant, lang string, a *Application, ki
 		notify.Fact{Label: tr("application.field.child"), Value: child},
 		notify.Fact{Label: tr("application.field.start_date"), Value: a.StartDate.FormatIn(lang)},
 		notify.Fact{Label: tr("application.field.care_hours"), Value: tr("application.hours", "hours", a.CareHours)},
-		notify.Fact{Label: tr("application.field.status"), Value: tr("application.status." + a.Status)})
+		notify.Fact{Label: tr("application.field.status"), Value: tr("application.status." + string(a.Status))})
 	for _, c := range a.Choices {
 		n.Facts = append(n.Facts, notify.Fact{Label: tr("application.choice.rank", "rank", c.Rank), Value: c.Facility.Name})
 	}

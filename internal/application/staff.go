@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"kitaportal/internal/audit"
 	"kitaportal/internal/auth"
@@ -26,30 +27,30 @@ import (
 
 // RequestRow is one (application, choice) pair in a staff list.
 type RequestRow struct {
-	ApplicationID uuid.UUID  `bun:"application_id" json:"application_id"`
-	Reference     string     `bun:"reference" json:"reference"`
-	ChildID       uuid.UUID  `bun:"child_id" json:"child_id"`
-	FirstName     string     `bun:"first_name" json:"first_name"`
-	LastName      string     `bun:"last_name" json:"last_name"`
-	BirthDate     date.Date  `bun:"birth_date" json:"birth_date"`
-	StartDate     date.Date  `bun:"start_date" json:"start_date"`
-	CareHours     int        `bun:"care_hours" json:"care_hours"`
-	Rank          int        `bun:"rank" json:"rank"`
-	FacilityID    uuid.UUID  `bun:"facility_id" json:"facility_id"`
-	Facility      string     `bun:"facility" json:"facility"`
-	ChoiceStatus  string     `bun:"choice_status" json:"choice_status"`
-	Status        string     `bun:"status" json:"status"`
-	Source        string     `bun:"source" json:"source"`
-	SubmittedAt   *time.Time `bun:"submitted_at" json:"submitted_at"`
-	Criteria      Criteria   `bun:"criteria,type:jsonb" json:"-"`
-	Points        int        `bun:"-" json:"points"`
-	Duplicate     bool       `bun:"duplicate" json:"possible_duplicate"`
+	ApplicationID uuid.UUID    `bun:"application_id" json:"application_id"`
+	Reference     string       `bun:"reference" json:"reference"`
+	ChildID       uuid.UUID    `bun:"child_id" json:"child_id"`
+	FirstName     string       `bun:"first_name" json:"first_name"`
+	LastName      string       `bun:"last_name" json:"last_name"`
+	BirthDate     date.Date    `bun:"birth_date" json:"birth_date"`
+	StartDate     date.Date    `bun:"start_date" json:"start_date"`
+	CareHours     int          `bun:"care_hours" json:"care_hours"`
+	Rank          int          `bun:"rank" json:"rank"`
+	FacilityID    uuid.UUID    `bun:"facility_id" json:"facility_id"`
+	Facility      string       `bun:"facility" json:"facility"`
+	ChoiceStatus  ChoiceStatus `bun:"choice_status" json:"choice_status"`
+	Status        Status       `bun:"status" json:"status"`
+	Source        string       `bun:"source" json:"source"`
+	SubmittedAt   *time.Time   `bun:"submitted_at" json:"submitted_at"`
+	Criteria      Criteria     `bun:"criteria,type:jsonb" json:"-"`
+	Points        int          `bun:"-" json:"points"`
+	Duplicate     bool         `bun:"duplicate" json:"possible_duplicate"`
 }
 
 // Filter narrows and orders a staff list.
 type Filter struct {
 	Facility  uuid.UUID
-	Status    string // an application status; "" = every filed one
+	Status    Status // an application status; "" = every filed one
 	StartFrom date.Date
 	StartTo   date.Date
 	CareHours int
@@ -80,10 +81,9 @@ func ParseFilter(get func(string) string) (Filter, error) {
 		f.Facility = id
 	}
 	if s := get("status"); s != "" {
-		switch s {
-		case StatusSubmitted, StatusInReview, StatusOffered, StatusAccepted, StatusContracted, StatusRefused, StatusWithdrawn, StatusExpired, StatusClosed:
-			f.Status = s
-		default:
+		if st := Status(s); st.In(Filed) {
+			f.Status = st
+		} else {
 			errs = append(errs, apperr.Invalid("status", "status_unknown", nil))
 		}
 	}
@@ -165,8 +165,8 @@ func requestRows(ctx context.Context, tx bun.IDB, c auth.Caller, f Filter) ([]Re
 		JOIN child ch ON ch.tenant_id = a.tenant_id AND ch.id = a.child_id
 		JOIN application_choice c ON c.tenant_id = a.tenant_id AND c.application_id = a.id
 		JOIN facility fac ON fac.tenant_id = c.tenant_id AND fac.id = c.facility_id
-		WHERE a.tenant_id = ? AND a.status <> 'draft' AND ` + scope
-	args := append([]any{c.Tenant.ID}, scopeArgs...)
+		WHERE a.tenant_id = ? AND a.status = ANY(?::text[]) AND ` + scope
+	args := append([]any{c.Tenant.ID, pgdialect.Array(Filed)}, scopeArgs...)
 	if f.Facility != uuid.Nil {
 		q += ` AND fac.id = ?`
 		args = append(args, f.Facility)
@@ -271,8 +271,8 @@ type Consent struct {
 // inScope is the condition "one of the application's choices is in the caller's scope".
 func inScope(c auth.Caller) (string, []any) {
 	scope, args := authz.FacilityScope(c.Principal, "fac")
-	return `a.status <> 'draft' AND EXISTS (SELECT 1 FROM application_choice sc JOIN facility fac ON fac.tenant_id = sc.tenant_id AND fac.id = sc.facility_id
-		WHERE sc.tenant_id = a.tenant_id AND sc.application_id = a.id AND ` + scope + `)`, args
+	return `a.status = ANY(?::text[]) AND EXISTS (SELECT 1 FROM application_choice sc JOIN facility fac ON fac.tenant_id = sc.tenant_id AND fac.id = sc.facility_id
+		WHERE sc.tenant_id = a.tenant_id AND sc.application_id = a.id AND ` + scope + `)`, append([]any{pgdialect.Array(Filed)}, args...)
 }
 
 // Request shows one request to staff in scope (audited as a read of the child's data).
@@ -369,20 +369,27 @@ const (
 	DecidePropose = "propose"
 )
 
-// nextChoiceActions lists what may happen to a choice: a pending one may be reviewed,
-// refused or proposed; one in review refused or proposed. Nothing once the application
-// left the facilities' hands.
-func nextChoiceActions(appStatus, choiceStatus string) []string {
-	if appStatus != StatusSubmitted && appStatus != StatusInReview {
+// decisions are what a facility may decide on its choice, in the order offered, and the
+// event of each.
+var decisions = []struct {
+	action string
+	event  Event
+}{{DecideReview, EventReview}, {DecidePropose, EventPropose}, {DecideRefuse, EventRefuse}}
+
+// nextChoiceActions lists what may happen to a choice: the decisions the lifecycle
+// allows from its status (a pending one may be reviewed, proposed or refused; one in
+// review proposed or refused). Nothing once the application left the facilities' hands.
+func nextChoiceActions(appStatus Status, choiceStatus ChoiceStatus) []string {
+	if !appStatus.In(Deciding) {
 		return nil
 	}
-	switch choiceStatus {
-	case ChoicePending:
-		return []string{DecideReview, DecidePropose, DecideRefuse}
-	case ChoiceInReview:
-		return []string{DecidePropose, DecideRefuse}
+	var out []string
+	for _, d := range decisions {
+		if _, ok := NextChoice(choiceStatus, d.event); ok {
+			out = append(out, d.action)
+		}
 	}
-	return nil
+	return out
 }
 
 // Decide records a facility's decision on its choice of a request (decentral cities):
@@ -413,29 +420,35 @@ func (s *Service) Decide(ctx context.Context, c auth.Caller, id uuid.UUID, rank 
 		if !contains(allowed, action) {
 			return apperr.Invalid("action", "decision_unknown", nil)
 		}
-		to := map[string]string{DecideReview: ChoiceInReview, DecideRefuse: ChoiceRefused, DecidePropose: ChoiceProposed}[action]
+		var ev Event
+		for _, d := range decisions {
+			if d.action == action {
+				ev = d.event
+			}
+		}
 		var facility string
 		for _, ch := range v.Choices {
 			if ch.Rank == rank {
 				facility = ch.Facility.Name
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE application_choice SET status = ?, note = ?, updated_at = ?
-			WHERE tenant_id = ? AND application_id = ? AND rank = ?`, to, note, now, c.Tenant.ID, id, rank); err != nil {
-			return err
-		}
-		next, err := derivedStatus(ctx, tx, c.Tenant.ID, id, v.Status)
+		_, to, err := TransitionChoice(ctx, tx, c.Tenant.ID, id, rank, ev, note, now)
 		if err != nil {
 			return err
 		}
-		if next != v.Status {
-			if _, err := tx.ExecContext(ctx, `UPDATE application SET status = ?, version = version + 1, updated_at = ? WHERE tenant_id = ? AND id = ?`,
-				next, now, c.Tenant.ID, id); err != nil {
-				return err
-			}
+		// One history entry records the decision with what became of the request.
+		eventNote := strings.TrimSpace(facility + ": " + string(to) + " " + note)
+		actor := Actor{Kind: "staff", ID: c.Principal.ID}
+		follow, err := derivedEvent(ctx, tx, c.Tenant.ID, id, v.Status)
+		if err != nil {
+			return err
 		}
-		eventNote := strings.TrimSpace(facility + ": " + to + " " + note)
-		if err := AddEvent(ctx, tx, c.Tenant.ID, id, Actor{Kind: "staff", ID: c.Principal.ID}, v.Status, next, eventNote, now); err != nil {
+		if follow != "" {
+			_, _, err = Transition(ctx, tx, c.Tenant.ID, id, follow, actor, eventNote, now)
+		} else {
+			err = record(ctx, tx, c.Tenant.ID, id, actor, v.Status, eventNote, now)
+		}
+		if err != nil {
 			return err
 		}
 		if err := audit.Record(ctx, tx, c.Tenant.ID, audit.By(c), audit.Event{Action: ActionRequestDecided, ObjectKind: "application",
@@ -445,27 +458,28 @@ func (s *Service) Decide(ctx context.Context, c auth.Caller, id uuid.UUID, rank 
 		if out, err = s.staffView(ctx, tx, c, id, false); err != nil {
 			return err
 		}
-		return s.tellFamily(ctx, tx, c.Tenant, out.Family.ID, out.Application, NoticeStatus, statusExtra(to, facility, note))
+		return s.tellFamily(ctx, tx, c.Tenant, out.Family.ID, out.Application, NoticeStatus, statusExtra(string(to), facility, note))
 	})
 	return out, database.Classify(err)
 }
 
-// derivedStatus is the application's status after a choice changed: refused when every
-// choice is refused, in review once a facility works on it, else as it was.
-func derivedStatus(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, current string) (string, error) {
+// derivedEvent is what a change of a choice does to its request: refuse it when every
+// choice is refused, put it in review once a facility works on it, else nothing ("").
+func derivedEvent(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, current Status) (Event, error) {
 	var total, refused, working int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE status = 'refused'),
-		count(*) FILTER (WHERE status IN ('in_review', 'proposed'))
-		FROM application_choice WHERE tenant_id = ? AND application_id = ?`, tenantID, id).Scan(&total, &refused, &working); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE status = ?),
+		count(*) FILTER (WHERE status = ANY(?::text[]))
+		FROM application_choice WHERE tenant_id = ? AND application_id = ?`,
+		ChoiceRefused, pgdialect.Array(WorkedChoices), tenantID, id).Scan(&total, &refused, &working); err != nil {
 		return "", err
 	}
 	switch {
 	case total > 0 && refused == total:
-		return StatusRefused, nil
+		return EventRefuse, nil
 	case working > 0 && current == StatusSubmitted:
-		return StatusInReview, nil
+		return EventReview, nil
 	}
-	return current, nil
+	return "", nil
 }
 
 func contains(xs []string, x string) bool {

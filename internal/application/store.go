@@ -29,7 +29,7 @@ type appRow struct {
 	ChildID     uuid.UUID       `bun:"child_id"`
 	FamilyID    uuid.UUID       `bun:"family_id"`
 	Reference   *string         `bun:"reference"`
-	Status      string          `bun:"status"`
+	Status      Status          `bun:"status"`
 	StartDate   date.Date       `bun:"start_date"`
 	CareHours   int             `bun:"care_hours"`
 	Criteria    json.RawMessage `bun:"criteria,type:jsonb"`
@@ -88,7 +88,7 @@ func load(ctx context.Context, tx bun.IDB, t *tenant.Tenant, id uuid.UUID, lock 
 func fromRow(t *tenant.Tenant, row appRow) (*Application, error) {
 	a := &Application{ID: row.ID, ChildID: row.ChildID, Status: row.Status, StartDate: row.StartDate, CareHours: row.CareHours,
 		Source: row.Source, SubmittedAt: row.SubmittedAt, DeclaredAt: row.DeclaredAt, TicketID: row.TicketID, Version: row.Version,
-		CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt, Criteria: map[string]string{}, Choices: []Choice{}, History: []Event{}}
+		CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt, Criteria: map[string]string{}, Choices: []Choice{}, History: []HistoryEntry{}}
 	if row.Reference != nil {
 		a.Reference = *row.Reference
 	}
@@ -101,14 +101,14 @@ func fromRow(t *tenant.Tenant, row appRow) (*Application, error) {
 		a.Child.BirthDate = *row.Expected
 	}
 	var choices []struct {
-		Rank     int       `json:"rank"`
-		ID       uuid.UUID `json:"id"`
-		Name     string    `json:"name"`
-		Type     string    `json:"type"`
-		District string    `json:"district"`
-		Status   string    `json:"status"`
-		Note     string    `json:"note"`
-		Updated  time.Time `json:"updated_at"`
+		Rank     int          `json:"rank"`
+		ID       uuid.UUID    `json:"id"`
+		Name     string       `json:"name"`
+		Type     string       `json:"type"`
+		District string       `json:"district"`
+		Status   ChoiceStatus `json:"status"`
+		Note     string       `json:"note"`
+		Updated  time.Time    `json:"updated_at"`
 	}
 	if err := json.Unmarshal(row.Choices, &choices); err != nil {
 		return nil, fmt.Errorf("read choices: %w", err)
@@ -176,14 +176,14 @@ func facts(ctx context.Context, tx bun.IDB, t *tenant.Tenant, fam *family.Family
 			coalesce(fa.status, '') AS status, coalesce(fa.bands, '{}') AS bands
 		FROM (SELECT
 			EXISTS (SELECT 1 FROM application WHERE tenant_id = ?0 AND child_id = ?1 AND start_period = ?2 AND id <> ?3
-			        AND status IN ('draft', 'submitted', 'in_review', 'offered', 'accepted')) AS active_other,
+			        AND status = ANY(?6::text[])) AS active_other,
 			(SELECT id FROM access_ticket WHERE tenant_id = ?0 AND child_id = ?1 AND kita_year = ?2 AND status = 'granted'
 			        AND valid_until >= ?4 ORDER BY valid_until DESC LIMIT 1) AS ticket) x
 		LEFT JOIN LATERAL (SELECT f.id, f.name, f.type, f.municipality_key, f.district_key, f.status,
 			(SELECT jsonb_object_agg(g.age_band, g.hours) FROM (SELECT age_band, max(care_hours) AS hours FROM facility_group
 			 WHERE tenant_id = f.tenant_id AND facility_id = f.id GROUP BY age_band) g) AS bands
 			FROM facility f WHERE f.tenant_id = ?0 AND f.id = ANY(?5)) fa ON true`,
-		t.ID, ch.ID, period, exclude, today, pgdialect.Array(ids)).Scan(ctx, &rows)
+		t.ID, ch.ID, period, exclude, today, pgdialect.Array(ids), pgdialect.Array(Active)).Scan(ctx, &rows)
 	if err != nil {
 		return f, fmt.Errorf("facts: %w", err)
 	}
@@ -207,7 +207,7 @@ func facts(ctx context.Context, tx bun.IDB, t *tenant.Tenant, fam *family.Family
 }
 
 // insert writes a new application with its choices and first history entry, in one
-// statement.
+// statement: a draft, its choices pending.
 func insert(ctx context.Context, tx bun.IDB, t *tenant.Tenant, id uuid.UUID, in Input, start date.Date, source string, staff *uuid.UUID, actor Actor, now time.Time) error {
 	crit, _ := json.Marshal(orEmpty(in.Criteria))
 	var declared *time.Time
@@ -220,13 +220,13 @@ func insert(ctx context.Context, tx bun.IDB, t *tenant.Tenant, id uuid.UUID, in 
 	}
 	_, err := tx.ExecContext(ctx, `WITH a AS (
 			INSERT INTO application (tenant_id, id, child_id, status, start_date, start_period, care_hours, criteria, source, declared_at,
-				created_by_staff, created_at, updated_at) VALUES (?0, ?1, ?2, 'draft', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) RETURNING id),
-		c AS (INSERT INTO application_choice (tenant_id, application_id, rank, facility_id, updated_at)
-			SELECT ?0, a.id, c.rank, c.facility_id, ?10 FROM a, unnest(?11::uuid[]) WITH ORDINALITY AS c(facility_id, rank))
+				created_by_staff, created_at, updated_at) VALUES (?0, ?1, ?2, ?15, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) RETURNING id),
+		c AS (INSERT INTO application_choice (tenant_id, application_id, rank, facility_id, status, updated_at)
+			SELECT ?0, a.id, c.rank, c.facility_id, ?16, ?10 FROM a, unnest(?11::uuid[]) WITH ORDINALITY AS c(facility_id, rank))
 		INSERT INTO application_event (tenant_id, id, application_id, at, actor_kind, actor_id, to_status)
-			SELECT ?0, ?12, a.id, ?10, ?13, ?14, 'draft' FROM a`,
+			SELECT ?0, ?12, a.id, ?10, ?13, ?14, ?15 FROM a`,
 		t.ID, id, in.ChildID, start, t.Rules.Calendar().YearStart(start), in.CareHours, string(crit), source, declared, staff, now,
-		pgdialect.Array(choices), uuid.Must(uuid.NewV7()), actor.Kind, actorRef(actor))
+		pgdialect.Array(choices), uuid.Must(uuid.NewV7()), actor.Kind, actorRef(actor), StatusDraft, ChoicePending)
 	if database.IsUniqueViolation(err, "application_one_active") {
 		return apperr.Invalid("start_date", "application_exists_for_period", nil)
 	}
@@ -251,9 +251,9 @@ func writeChoices(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, choic
 	if len(choices) == 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO application_choice (tenant_id, application_id, rank, facility_id, updated_at)
-		SELECT ?, ?, c.rank, c.facility_id, ? FROM unnest(?::uuid[]) WITH ORDINALITY AS c(facility_id, rank)`,
-		tenantID, id, now, pgdialect.Array(choices)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO application_choice (tenant_id, application_id, rank, facility_id, status, updated_at)
+		SELECT ?, ?, c.rank, c.facility_id, ?, ? FROM unnest(?::uuid[]) WITH ORDINALITY AS c(facility_id, rank)`,
+		tenantID, id, ChoicePending, now, pgdialect.Array(choices)); err != nil {
 		return fmt.Errorf("insert choices: %w", err)
 	}
 	return nil
@@ -263,20 +263,6 @@ func writeChoices(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, choic
 type Actor struct {
 	Kind string // parent, staff, system
 	ID   uuid.UUID
-}
-
-// AddEvent writes an entry of application id's history.
-func AddEvent(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, a Actor, from, to, note string, now time.Time) error {
-	var fromPtr *string
-	if from != "" {
-		fromPtr = &from
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO application_event (tenant_id, id, application_id, at, actor_kind, actor_id, from_status, to_status, note)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, tenantID, uuid.Must(uuid.NewV7()), id, now, a.Kind, actorRef(a), fromPtr, to, note)
-	if err != nil {
-		return fmt.Errorf("history: %w", err)
-	}
-	return nil
 }
 
 // nextReference numbers a submitted application: LEI-2026-000042, the number from the
@@ -294,20 +280,19 @@ func formatReference(t *tenant.Tenant, year int, n int64) string {
 	return fmt.Sprintf("%s-%d-%06d", ReferencePrefix(t.Slug), year, n) // %06d widens past a million
 }
 
-// markSubmitted files application id: a reference number, the status and its history
-// entry, in one statement; it returns the reference.
+// markSubmitted files draft id (Transition: the status and its history entry), then
+// gives it its reference number, the moment of filing and the ticket; it returns the
+// reference.
 func markSubmitted(ctx context.Context, tx bun.IDB, t *tenant.Tenant, id uuid.UUID, ticket *uuid.UUID, actor Actor, now time.Time) (string, error) {
+	if _, _, err := Transition(ctx, tx, t.ID, id, EventSubmit, actor, "", now); err != nil {
+		return "", err
+	}
 	var ref string
-	err := tx.QueryRowContext(ctx, `WITH u AS (
-			UPDATE application SET status = 'submitted', submitted_at = ?2, ticket_id = ?3, version = version + 1, updated_at = ?2,
-				reference = ?4 || (SELECT CASE WHEN n < 1000000 THEN lpad(n::text, 6, '0') ELSE n::text END
-				                   FROM (SELECT kitaportal_next_reference() AS n) seq)
-			WHERE tenant_id = ?0 AND id = ?1 RETURNING reference),
-		e AS (INSERT INTO application_event (tenant_id, id, application_id, at, actor_kind, actor_id, from_status, to_status)
-			SELECT ?0, ?5, ?1, ?2, ?6, ?7, 'draft', 'submitted' FROM u)
-		SELECT reference FROM u`,
-		t.ID, id, now, ticket, ReferencePrefix(t.Slug)+"-"+strconv.Itoa(date.In(now).Year())+"-", uuid.Must(uuid.NewV7()),
-		actor.Kind, actorRef(actor)).Scan(&ref)
+	err := tx.QueryRowContext(ctx, `UPDATE application SET submitted_at = ?2, ticket_id = ?3,
+			reference = ?4 || (SELECT CASE WHEN n < 1000000 THEN lpad(n::text, 6, '0') ELSE n::text END
+			                   FROM (SELECT kitaportal_next_reference() AS n) seq)
+		WHERE tenant_id = ?0 AND id = ?1 RETURNING reference`,
+		t.ID, id, now, ticket, ReferencePrefix(t.Slug)+"-"+strconv.Itoa(date.In(now).Year())+"-").Scan(&ref)
 	if err != nil {
 		return "", fmt.Errorf("submit: %w", err)
 	}

@@ -119,36 +119,14 @@ func (s *Service) ResolveDuplicate(ctx context.Context, c auth.Caller, id uuid.U
 }
 
 // mergeChild folds record drop into keep. Requests of drop move to keep where keep has
-// none active for that period; the others are closed with a note. Contracts and offers
-// move too (a clash with keep's own contracts is refused by the database and reported).
+// none active for that period; the others are closed with a note (application). Contracts
+// and offers move too (a clash with keep's own contracts is refused by the database and
+// reported).
 func mergeChild(ctx context.Context, tx bun.IDB, tenantID, keep, drop uuid.UUID, actor application.Actor, now time.Time) error {
-	var apps []struct {
-		ID     uuid.UUID `bun:"id"`
-		Status string    `bun:"status"`
-		Period date.Date `bun:"start_period"`
-		Clash  bool      `bun:"clash"`
-	}
-	if err := tx.NewRaw(`SELECT a.id, a.status, a.start_period, EXISTS (SELECT 1 FROM application k WHERE k.tenant_id = a.tenant_id
-			AND k.child_id = ? AND k.start_period = a.start_period AND k.status IN ('draft', 'submitted', 'in_review', 'offered', 'accepted')) AS clash
-		FROM application a WHERE a.tenant_id = ? AND a.child_id = ? FOR UPDATE OF a`, keep, tenantID, drop).Scan(ctx, &apps); err != nil {
-		return err
-	}
-	for _, a := range apps {
-		if a.Clash && application.Active(a.Status) {
-			if _, err := tx.ExecContext(ctx, `UPDATE application SET status = 'closed', updated_at = ? WHERE tenant_id = ? AND id = ?`, now, tenantID, a.ID); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE application_choice SET status = 'withdrawn', updated_at = ? WHERE tenant_id = ? AND application_id = ?
-				AND status IN ('pending', 'in_review', 'proposed', 'paused')`, now, tenantID, a.ID); err != nil {
-				return err
-			}
-			if err := application.AddEvent(ctx, tx, tenantID, a.ID, actor, a.Status, application.StatusClosed, "merged_duplicate", now); err != nil {
-				return err
-			}
-		}
+	if err := application.MergeChild(ctx, tx, tenantID, keep, drop, actor, now); err != nil {
+		return mergeErr(err)
 	}
 	for _, q := range []string{
-		`UPDATE application SET child_id = ?0, updated_at = ?3 WHERE tenant_id = ?1 AND child_id = ?2`,
 		`UPDATE offer SET child_id = ?0, updated_at = ?3 WHERE tenant_id = ?1 AND child_id = ?2`,
 		`UPDATE contract SET child_id = ?0, updated_at = ?3 WHERE tenant_id = ?1 AND child_id = ?2`,
 		`UPDATE access_ticket SET child_id = ?0 WHERE tenant_id = ?1 AND child_id = ?2 AND status NOT IN ('requested', 'granted')`,
@@ -156,11 +134,16 @@ func mergeChild(ctx context.Context, tx bun.IDB, tenantID, keep, drop uuid.UUID,
 		`UPDATE child_duplicate SET status = 'merged', resolved_at = ?3 WHERE tenant_id = ?1 AND status = 'open' AND (child_id = ?2 OR other_child_id = ?2)`,
 	} {
 		if _, err := tx.ExecContext(ctx, q, keep, tenantID, drop, now); err != nil {
-			if database.IsExclusionViolation(err, "") || database.IsUniqueViolation(err, "") {
-				return apperr.Conflict("merge_conflict")
-			}
-			return err
+			return mergeErr(err)
 		}
 	}
 	return nil
+}
+
+// mergeErr reports a clash of the two records' contracts or requests as such.
+func mergeErr(err error) error {
+	if database.IsExclusionViolation(err, "") || database.IsUniqueViolation(err, "") {
+		return apperr.Conflict("merge_conflict")
+	}
+	return err
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"kitaportal/internal/application"
 	"kitaportal/internal/audit"
@@ -446,8 +447,9 @@ func (im *Importer) row(ctx context.Context, tx bun.IDB, t *tenant.Tenant, r csv
 	var dup bool
 	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM child ch JOIN application a ON a.tenant_id = ch.tenant_id AND a.child_id = ch.id
 		WHERE ch.tenant_id = ? AND ch.dedupe_key = ? AND ch.merged_into IS NULL AND a.start_period = ?
-		AND a.status IN ('submitted', 'in_review', 'offered', 'accepted'))`,
-		t.ID, family.DedupeKey(nc.Input.FirstName, nc.Input.LastName, *nc.Birth), t.Rules.Calendar().YearStart(start)).Scan(&dup); err != nil {
+		AND a.status = ANY(?::text[]))`,
+		t.ID, family.DedupeKey(nc.Input.FirstName, nc.Input.LastName, *nc.Birth), t.Rules.Calendar().YearStart(start),
+		pgdialect.Array(application.Queued)).Scan(&dup); err != nil {
 		return err
 	}
 	if dup {
