@@ -10,6 +10,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
+	"kitaportal/internal/account"
+	"kitaportal/internal/authz"
 	"kitaportal/internal/care"
 	"kitaportal/internal/family"
 	"kitaportal/internal/notify"
@@ -166,10 +168,12 @@ func (s *Service) routeTagespflege(ctx context.Context, tx bun.IDB, t *tenant.Te
 				return err
 			}
 		}
-		var counsellors []uuid.UUID
-		if err := tx.NewRaw(`SELECT DISTINCT r.account_id FROM staff_role r JOIN account acc ON acc.tenant_id = r.tenant_id AND acc.id = r.account_id
-			WHERE r.tenant_id = ? AND r.role = 'tagespflege_counsellor' AND r.district_key = ? AND acc.status = 'active'`,
-			t.ID, d.Key).Scan(ctx, &counsellors); err != nil {
+		holders, err := authz.HoldersInDistrict(ctx, tx, t.ID, authz.RoleCounsellor, d.Key)
+		if err != nil {
+			return err
+		}
+		counsellors, err := account.ActiveAmong(ctx, tx, t.ID, holders)
+		if err != nil {
 			return err
 		}
 		for _, id := range counsellors {

@@ -126,10 +126,7 @@ func cityWide(ctx context.Context, tx bun.IDB, c auth.Caller) (bool, error) {
 	if c.Principal.Kind == auth.KindSupport {
 		return true, nil
 	}
-	var ok bool
-	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM staff_role WHERE tenant_id = ? AND account_id = ?
-		AND role IN ('tenant_admin', 'case_worker'))`, c.Tenant.ID, c.Principal.ID).Scan(&ok)
-	return ok, err
+	return authz.HoldsAnyRole(ctx, tx, c.Tenant.ID, c.Principal.ID, authz.RoleTenantAdmin, authz.RoleCaseWorker)
 }
 
 // Requests lists the filed requests naming a facility in the caller's scope.

@@ -19,7 +19,9 @@ import (
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/database"
 	"kitaportal/internal/platform/date"
+	"kitaportal/internal/provider"
 	"kitaportal/internal/tenant"
+	"kitaportal/internal/ticket"
 )
 
 // The SQL of applications. Functions take the tenant transaction they run in.
@@ -145,10 +147,10 @@ func listOfFamily(ctx context.Context, tx bun.IDB, t *tenant.Tenant, familyID uu
 }
 
 // facts gathers what the rules need about the child, the family and the chosen
-// facilities, in one round trip: whether the child has another active application for
-// the period, a valid ticket, and each chosen facility with the longest care its groups
-// offer per age band. exclude is the application being changed (not "another" one).
-// Ids of other cities are simply not found (row-level security would hide them anyway).
+// facilities: whether the child has another active application for the period, a valid
+// ticket (ticket), and each chosen facility with the longest care its groups offer per
+// age band (provider). exclude is the application being changed (not "another" one). Ids
+// of other cities are simply not found (row-level security would hide them anyway).
 func facts(ctx context.Context, tx bun.IDB, t *tenant.Tenant, fam *family.Family, ch *family.Child, start date.Date, in Input, today date.Date, exclude uuid.UUID) (Facts, error) {
 	f := Facts{Today: today, Child: ChildFacts{BirthDate: ch.Birth(), Born: ch.Born()}, Start: start, CareHours: in.CareHours,
 		Criteria: in.Criteria, Declared: in.Declared, Municipality: fam.Municipality, NoAddress: !fam.HasAddress()}
@@ -156,49 +158,29 @@ func facts(ctx context.Context, tx bun.IDB, t *tenant.Tenant, fam *family.Family
 	if !start.IsZero() {
 		period = t.Rules.Calendar().YearStart(start)
 	}
-	ids := in.Choices
-	if ids == nil {
-		ids = []uuid.UUID{}
-	}
-	var rows []struct {
-		ActiveOther  bool           `bun:"active_other"`
-		Ticket       *uuid.UUID     `bun:"ticket"`
-		ID           *uuid.UUID     `bun:"id"`
-		Name         string         `bun:"name"`
-		Type         string         `bun:"type"`
-		Municipality string         `bun:"municipality_key"`
-		District     string         `bun:"district_key"`
-		Status       string         `bun:"status"`
-		Bands        map[string]int `bun:"bands,type:jsonb"`
-	}
-	err := tx.NewRaw(`SELECT x.active_other, x.ticket, fa.id, coalesce(fa.name, '') AS name, coalesce(fa.type, '') AS type,
-			coalesce(fa.municipality_key, '') AS municipality_key, coalesce(fa.district_key, '') AS district_key,
-			coalesce(fa.status, '') AS status, coalesce(fa.bands, '{}') AS bands
-		FROM (SELECT
-			EXISTS (SELECT 1 FROM application WHERE tenant_id = ?0 AND child_id = ?1 AND start_period = ?2 AND id <> ?3
-			        AND status = ANY(?6::text[])) AS active_other,
-			(SELECT id FROM access_ticket WHERE tenant_id = ?0 AND child_id = ?1 AND kita_year = ?2 AND status = 'granted'
-			        AND valid_until >= ?4 ORDER BY valid_until DESC LIMIT 1) AS ticket) x
-		LEFT JOIN LATERAL (SELECT f.id, f.name, f.type, f.municipality_key, f.district_key, f.status,
-			(SELECT jsonb_object_agg(g.age_band, g.hours) FROM (SELECT age_band, max(care_hours) AS hours FROM facility_group
-			 WHERE tenant_id = f.tenant_id AND facility_id = f.id GROUP BY age_band) g) AS bands
-			FROM facility f WHERE f.tenant_id = ?0 AND f.id = ANY(?5)) fa ON true`,
-		t.ID, ch.ID, period, exclude, today, pgdialect.Array(ids), pgdialect.Array(Active)).Scan(ctx, &rows)
-	if err != nil {
+	var activeOther bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM application WHERE tenant_id = ? AND child_id = ? AND start_period = ?
+		AND id <> ? AND status = ANY(?::text[]))`, t.ID, ch.ID, period, exclude, pgdialect.Array(Active)).Scan(&activeOther); err != nil {
 		return f, fmt.Errorf("facts: %w", err)
 	}
-	byID := map[uuid.UUID]*ChoiceFacts{}
-	for _, r := range rows {
-		f.ActiveOther = r.ActiveOther && !start.IsZero()
-		f.HasTicket, f.Ticket = r.Ticket != nil, r.Ticket
-		if r.ID != nil {
-			byID[*r.ID] = &ChoiceFacts{FacilityID: *r.ID, Name: r.Name, Type: r.Type, Municipality: r.Municipality, District: r.District,
-				Active: r.Status == "active", Found: true, Bands: r.Bands}
-		}
+	f.ActiveOther = activeOther && !start.IsZero()
+	var err error
+	if f.Ticket, err = ticket.ValidFor(ctx, tx, t.ID, ch.ID, period, today); err != nil {
+		return f, err
+	}
+	f.HasTicket = f.Ticket != nil
+	facs, err := provider.Choosables(ctx, tx, t.ID, in.Choices)
+	if err != nil {
+		return f, err
+	}
+	byID := map[uuid.UUID]provider.Choosable{}
+	for _, fa := range facs {
+		byID[fa.ID] = fa
 	}
 	for _, id := range in.Choices {
-		if c := byID[id]; c != nil {
-			f.Choices = append(f.Choices, *c)
+		if c, ok := byID[id]; ok {
+			f.Choices = append(f.Choices, ChoiceFacts{FacilityID: id, Name: c.Name, Type: c.Type, Municipality: c.Municipality,
+				District: c.District, Active: c.Active(), Found: true, Bands: c.Bands})
 		} else {
 			f.Choices = append(f.Choices, ChoiceFacts{FacilityID: id})
 		}

@@ -16,7 +16,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"kitaportal/internal/application"
 	"kitaportal/internal/audit"
@@ -27,6 +26,7 @@ import (
 	"kitaportal/internal/platform/database"
 	"kitaportal/internal/platform/date"
 	"kitaportal/internal/platform/outbox"
+	"kitaportal/internal/provider"
 	"kitaportal/internal/tenant"
 )
 
@@ -430,7 +430,7 @@ func (im *Importer) row(ctx context.Context, tx bun.IDB, t *tenant.Tenant, r csv
 		if v == "" {
 			continue
 		}
-		id, err := facilityRef(ctx, tx, t.ID, v)
+		id, err := provider.FacilityByRef(ctx, tx, t.ID, v)
 		if err != nil {
 			errs = append(errs, apperr.Invalid("wunsch"+strconv.Itoa(i), "choice_unknown", map[string]any{"rank": i}))
 			continue
@@ -444,12 +444,12 @@ func (im *Importer) row(ctx context.Context, tx bun.IDB, t *tenant.Tenant, r csv
 		return apperr.Invalid("start_date", "start_in_past", map[string]any{"earliest": today.AddDays(1)})
 	}
 	// The same child with a request for the same period: the row was imported before.
-	var dup bool
-	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM child ch JOIN application a ON a.tenant_id = ch.tenant_id AND a.child_id = ch.id
-		WHERE ch.tenant_id = ? AND ch.dedupe_key = ? AND ch.merged_into IS NULL AND a.start_period = ?
-		AND a.status = ANY(?::text[]))`,
-		t.ID, family.DedupeKey(nc.Input.FirstName, nc.Input.LastName, *nc.Birth), t.Rules.Calendar().YearStart(start),
-		pgdialect.Array(application.Queued)).Scan(&dup); err != nil {
+	same, err := family.ChildIDsWithKey(ctx, tx, t.ID, family.DedupeKey(nc.Input.FirstName, nc.Input.LastName, *nc.Birth))
+	if err != nil {
+		return err
+	}
+	dup, err := application.QueuedFor(ctx, tx, t.ID, same, t.Rules.Calendar().YearStart(start))
+	if err != nil {
 		return err
 	}
 	if dup {
@@ -485,21 +485,4 @@ func isoDate(s string) string {
 		}
 	}
 	return s
-}
-
-// facilityRef finds a facility by id or by its exact name (case-insensitive).
-func facilityRef(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, ref string) (uuid.UUID, error) {
-	var id uuid.UUID
-	if parsed, err := uuid.Parse(ref); err == nil {
-		err := tx.QueryRowContext(ctx, `SELECT id FROM facility WHERE tenant_id = ? AND id = ?`, tenantID, parsed).Scan(&id)
-		return id, err
-	}
-	var ids []uuid.UUID
-	if err := tx.NewRaw(`SELECT id FROM facility WHERE tenant_id = ? AND lower(name) = lower(?) LIMIT 2`, tenantID, ref).Scan(ctx, &ids); err != nil {
-		return uuid.Nil, err
-	}
-	if len(ids) != 1 {
-		return uuid.Nil, sql.ErrNoRows
-	}
-	return ids[0], nil
 }
