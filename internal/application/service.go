@@ -151,9 +151,6 @@ func ownFamily(ctx context.Context, tx bun.IDB, c auth.Caller, me uuid.UUID) (*f
 	return f, err
 }
 
-// ofFamily is the condition "the application's child belongs to family".
-const ofFamily = "ch.family_id = ?"
-
 // Update changes an application while it is editable; the rules run again. A change of
 // a submitted request is recorded in its history and reported to the family.
 func (s *Service) Update(ctx context.Context, c auth.Caller, id uuid.UUID, in Input) (*Application, error) {
@@ -210,7 +207,11 @@ func (s *Service) onOwn(ctx context.Context, c auth.Caller, id uuid.UUID,
 		if err != nil {
 			return err
 		}
-		a, _, err := load(ctx, tx, c.Tenant, id, true, ofFamily, fam.ID)
+		cond, args, err := ofFamily(ctx, tx, c.Tenant.ID, fam.ID)
+		if err != nil {
+			return err
+		}
+		a, _, err := load(ctx, tx, c.Tenant, id, true, cond, args...)
 		if err != nil {
 			return err
 		}
@@ -391,7 +392,11 @@ func (s *Service) Get(ctx context.Context, c auth.Caller, id uuid.UUID) (*Applic
 		if fam == nil {
 			return ErrNotFound
 		}
-		out, _, err = load(ctx, tx, c.Tenant, id, false, ofFamily, fam.ID)
+		cond, args, err := ofFamily(ctx, tx, c.Tenant.ID, fam.ID)
+		if err != nil {
+			return err
+		}
+		out, _, err = load(ctx, tx, c.Tenant, id, false, cond, args...)
 		return err
 	})
 	if err != nil {

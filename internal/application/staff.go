@@ -2,6 +2,7 @@ package application
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/database"
 	"kitaportal/internal/platform/date"
+	"kitaportal/internal/provider"
 	"kitaportal/internal/tenant"
 )
 
@@ -63,7 +65,7 @@ var sorts = map[string]string{
 	"points":    "", // in Go, after the points are known
 	"submitted": "a.submitted_at, a.id",
 	"start":     "a.start_date, a.submitted_at, a.id",
-	"name":      "ch.last_name, ch.first_name, a.id",
+	"name":      "n.last_name, n.first_name, a.id",
 }
 
 // MaxRequestRows caps one list (and its CSV); filters narrow further.
@@ -151,38 +153,63 @@ const (
 	ActionRequestDecided   = "request.decided"
 )
 
+// requestRows reads the list: the requests' choices of the facilities in the caller's
+// scope (provider), with the children's names and birth dates and whether a possible
+// duplicate is open (family).
 func requestRows(ctx context.Context, tx bun.IDB, c auth.Caller, f Filter) ([]RequestRow, error) {
-	scope, scopeArgs := authz.FacilityScope(c.Principal, "fac")
-	q := `SELECT a.id AS application_id, coalesce(a.reference, '') AS reference, ch.id AS child_id, ch.first_name, ch.last_name,
-			coalesce(ch.birth_date, ch.expected_birth_date) AS birth_date, a.start_date, a.care_hours, c.rank, fac.id AS facility_id,
-			fac.name AS facility, c.status AS choice_status, a.status, a.source, a.submitted_at, a.criteria,
-			EXISTS (SELECT 1 FROM child_duplicate d WHERE d.tenant_id = ch.tenant_id AND d.status = 'open'
-			        AND (d.child_id = ch.id OR d.other_child_id = ch.id)) AS duplicate
-		FROM application a
-		JOIN child ch ON ch.tenant_id = a.tenant_id AND ch.id = a.child_id
-		JOIN application_choice c ON c.tenant_id = a.tenant_id AND c.application_id = a.id
-		JOIN facility fac ON fac.tenant_id = c.tenant_id AND fac.id = c.facility_id
-		WHERE a.tenant_id = ? AND a.status = ANY(?::text[]) AND ` + scope
-	args := append([]any{c.Tenant.ID, pgdialect.Array(Filed)}, scopeArgs...)
-	if f.Facility != uuid.Nil {
-		q += ` AND fac.id = ?`
-		args = append(args, f.Facility)
+	rows := []RequestRow{}
+	scoped, err := provider.FacilitiesInScope(ctx, tx, c, 0)
+	if err != nil {
+		return nil, err
 	}
+	facility := map[uuid.UUID]string{}
+	ids := []uuid.UUID{}
+	for _, fa := range scoped {
+		if f.Facility == uuid.Nil || fa.ID == f.Facility {
+			facility[fa.ID] = fa.Name
+			ids = append(ids, fa.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return rows, nil
+	}
+	from := ` FROM application a JOIN application_choice c ON c.tenant_id = a.tenant_id AND c.application_id = a.id`
+	where := ` WHERE a.tenant_id = ? AND a.status = ANY(?::text[]) AND c.facility_id = ANY(?::uuid[])`
+	args := []any{c.Tenant.ID, pgdialect.Array(Filed), pgdialect.Array(ids)}
 	if f.Status != "" {
-		q += ` AND a.status = ?`
+		where += ` AND a.status = ?`
 		args = append(args, f.Status)
 	}
 	if !f.StartFrom.IsZero() {
-		q += ` AND a.start_date >= ?`
+		where += ` AND a.start_date >= ?`
 		args = append(args, f.StartFrom)
 	}
 	if !f.StartTo.IsZero() {
-		q += ` AND a.start_date <= ?`
+		where += ` AND a.start_date <= ?`
 		args = append(args, f.StartTo)
 	}
 	if f.CareHours > 0 {
-		q += ` AND a.care_hours = ?`
+		where += ` AND a.care_hours = ?`
 		args = append(args, f.CareHours)
+	}
+	var cards map[uuid.UUID]family.ChildCard
+	join, joinArgs := "", []any{}
+	if f.Sort == "name" {
+		// The database orders by name (its collation), so the names of every child the
+		// list may show go into the query as a table.
+		var kids []uuid.UUID
+		if err := tx.NewRaw(`SELECT DISTINCT a.child_id`+from+where, args...).Scan(ctx, &kids); err != nil {
+			return nil, err
+		}
+		if cards, err = family.ChildCards(ctx, tx, c.Tenant.ID, kids); err != nil {
+			return nil, err
+		}
+		var last, first []string
+		for _, id := range kids {
+			last, first = append(last, cards[id].LastName), append(first, cards[id].FirstName)
+		}
+		join = ` JOIN unnest(?::uuid[], ?::text[], ?::text[]) AS n(child_id, last_name, first_name) ON n.child_id = a.child_id`
+		joinArgs = []any{pgdialect.Array(kids), pgdialect.Array(last), pgdialect.Array(first)}
 	}
 	order := sorts[f.Sort]
 	if order == "" {
@@ -192,14 +219,29 @@ func requestRows(ctx context.Context, tx bun.IDB, c auth.Caller, f Filter) ([]Re
 	if limit <= 0 || limit > MaxRequestRows {
 		limit = MaxRequestRows
 	}
-	q += ` ORDER BY ` + order + `, c.rank LIMIT ?`
-	args = append(args, limit)
-	rows := []RequestRow{}
+	q := `SELECT a.id AS application_id, coalesce(a.reference, '') AS reference, a.child_id, a.start_date, a.care_hours, c.rank,
+			c.facility_id, c.status AS choice_status, a.status, a.source, a.submitted_at, a.criteria` + from + join + where +
+		` ORDER BY ` + order + `, c.rank LIMIT ?`
+	args = append(append(joinArgs, args...), limit)
 	if err := tx.NewRaw(q, args...).Scan(ctx, &rows); err != nil {
 		return nil, err
 	}
+	kids := childIDs(rows)
+	if cards == nil {
+		if cards, err = family.ChildCards(ctx, tx, c.Tenant.ID, kids); err != nil {
+			return nil, err
+		}
+	}
+	dup, err := family.WithOpenDuplicate(ctx, tx, c.Tenant.ID, kids)
+	if err != nil {
+		return nil, err
+	}
 	for i := range rows {
-		rows[i].Points = PointsAt(c.Tenant.Rules, rows[i].Criteria)
+		r := &rows[i]
+		ch := cards[r.ChildID]
+		r.FirstName, r.LastName, r.BirthDate = ch.FirstName, ch.LastName, ch.Birth()
+		r.Facility, r.Duplicate = facility[r.FacilityID], dup[r.ChildID]
+		r.Points = PointsAt(c.Tenant.Rules, r.Criteria)
 	}
 	if f.Sort == "points" {
 		sortByPoints(rows)
@@ -265,11 +307,12 @@ type Consent struct {
 	RecordedAt time.Time `bun:"recorded_at" json:"recorded_at"`
 }
 
-// inScope is the condition "one of the application's choices is in the caller's scope".
-func inScope(c auth.Caller) (string, []any) {
-	scope, args := authz.FacilityScope(c.Principal, "fac")
-	return `a.status = ANY(?::text[]) AND EXISTS (SELECT 1 FROM application_choice sc JOIN facility fac ON fac.tenant_id = sc.tenant_id AND fac.id = sc.facility_id
-		WHERE sc.tenant_id = a.tenant_id AND sc.application_id = a.id AND ` + scope + `)`, append([]any{pgdialect.Array(Filed)}, args...)
+// inScope is the condition "the application was filed and one of its choices names a
+// facility of scoped" (the facilities in the caller's scope).
+func inScope(scoped []uuid.UUID) (string, []any) {
+	return `a.status = ANY(?::text[]) AND EXISTS (SELECT 1 FROM application_choice sc
+		WHERE sc.tenant_id = a.tenant_id AND sc.application_id = a.id AND sc.facility_id = ANY(?::uuid[]))`,
+		[]any{pgdialect.Array(Filed), pgdialect.Array(scoped)}
 }
 
 // Request shows one request to staff in scope (audited as a read of the child's data).
@@ -288,7 +331,11 @@ func (s *Service) Request(ctx context.Context, c auth.Caller, id uuid.UUID) (*St
 }
 
 func (s *Service) staffView(ctx context.Context, tx bun.IDB, c auth.Caller, id uuid.UUID, lock bool) (*StaffView, error) {
-	cond, args := inScope(c)
+	scoped, err := provider.FacilityIDsInScope(ctx, tx, c)
+	if err != nil {
+		return nil, err
+	}
+	cond, args := inScope(scoped)
 	a, familyID, err := load(ctx, tx, c.Tenant, id, lock, cond, args...)
 	if err != nil {
 		return nil, err
@@ -314,10 +361,7 @@ func (s *Service) staffView(ctx context.Context, tx bun.IDB, c auth.Caller, id u
 	if err != nil {
 		return nil, err
 	}
-	visible, err := choicesInScope(ctx, tx, c, id)
-	if err != nil {
-		return nil, err
-	}
+	visible := choicesInScope(a, scoped)
 	if !wide && !c.Tenant.Rules.Allocation.FacilitiesSeeOtherChoices {
 		kept := a.Choices[:0]
 		for _, ch := range a.Choices {
@@ -344,19 +388,15 @@ func (s *Service) staffView(ctx context.Context, tx bun.IDB, c auth.Caller, id u
 	return out, nil
 }
 
-// choicesInScope is the set of ranks whose facility is in the caller's scope.
-func choicesInScope(ctx context.Context, tx bun.IDB, c auth.Caller, id uuid.UUID) (map[int]bool, error) {
-	scope, args := authz.FacilityScope(c.Principal, "fac")
-	var ranks []int
-	if err := tx.NewRaw(`SELECT sc.rank FROM application_choice sc JOIN facility fac ON fac.tenant_id = sc.tenant_id AND fac.id = sc.facility_id
-		WHERE sc.tenant_id = ? AND sc.application_id = ? AND `+scope, append([]any{c.Tenant.ID, id}, args...)...).Scan(ctx, &ranks); err != nil {
-		return nil, err
-	}
+// choicesInScope is the set of ranks of a whose facility is one of scoped.
+func choicesInScope(a *Application, scoped []uuid.UUID) map[int]bool {
 	out := map[int]bool{}
-	for _, r := range ranks {
-		out[r] = true
+	for _, ch := range a.Choices {
+		if slices.Contains(scoped, ch.Facility.ID) {
+			out[ch.Rank] = true
+		}
 	}
-	return out, nil
+	return out
 }
 
 // Decisions a facility takes on a choice in decentral mode.

@@ -29,7 +29,6 @@ import (
 type appRow struct {
 	ID          uuid.UUID       `bun:"id"`
 	ChildID     uuid.UUID       `bun:"child_id"`
-	FamilyID    uuid.UUID       `bun:"family_id"`
 	Reference   *string         `bun:"reference"`
 	Status      Status          `bun:"status"`
 	StartDate   date.Date       `bun:"start_date"`
@@ -42,31 +41,26 @@ type appRow struct {
 	Version     int             `bun:"version"`
 	CreatedAt   time.Time       `bun:"created_at"`
 	UpdatedAt   time.Time       `bun:"updated_at"`
-	FirstName   string          `bun:"first_name"`
-	LastName    string          `bun:"last_name"`
-	BirthDate   *date.Date      `bun:"birth_date"`
-	Expected    *date.Date      `bun:"expected_birth_date"`
 	Choices     json.RawMessage `bun:"choices_json,type:jsonb"`
 	History     json.RawMessage `bun:"history_json,type:jsonb"`
 }
 
-// appColumns reads an application with its child, its ranked choices and its history
-// in one round trip (the choices and events as JSON arrays).
-const appColumns = `a.id, a.child_id, ch.family_id, a.reference, a.status, a.start_date, a.care_hours, a.criteria, a.source,
+// appColumns reads an application with its ranked choices and its history in one round
+// trip (the choices and events as JSON arrays); complete adds the child and the
+// facilities' names.
+const appColumns = `a.id, a.child_id, a.reference, a.status, a.start_date, a.care_hours, a.criteria, a.source,
 	a.submitted_at, a.declared_at, a.ticket_id, a.version, a.created_at, a.updated_at,
-	ch.first_name, ch.last_name, ch.birth_date, ch.expected_birth_date,
-	coalesce((SELECT jsonb_agg(jsonb_build_object('rank', c.rank, 'id', c.facility_id, 'name', f.name, 'type', f.type,
-		'district', coalesce(f.district_key, ''), 'status', c.status, 'note', c.note, 'updated_at', c.updated_at) ORDER BY c.rank)
-		FROM application_choice c JOIN facility f ON f.tenant_id = c.tenant_id AND f.id = c.facility_id
-		WHERE c.tenant_id = a.tenant_id AND c.application_id = a.id), '[]') AS choices_json,
+	coalesce((SELECT jsonb_agg(jsonb_build_object('rank', c.rank, 'id', c.facility_id, 'status', c.status, 'note', c.note,
+		'updated_at', c.updated_at) ORDER BY c.rank)
+		FROM application_choice c WHERE c.tenant_id = a.tenant_id AND c.application_id = a.id), '[]') AS choices_json,
 	coalesce((SELECT jsonb_agg(jsonb_build_object('at', e.at, 'actor', e.actor_kind, 'from_status', coalesce(e.from_status, ''),
 		'to_status', e.to_status, 'note', e.note) ORDER BY e.at, e.id)
 		FROM application_event e WHERE e.tenant_id = a.tenant_id AND e.application_id = a.id), '[]') AS history_json`
 
-const appFrom = ` FROM application a JOIN child ch ON ch.tenant_id = a.tenant_id AND ch.id = a.child_id `
+const appFrom = ` FROM application a `
 
 // load reads application id with its choices and history; cond narrows who may see it
-// (the family's, or staff scope), with its arguments.
+// (the family's, or staff scope), with its arguments. It answers the child's family too.
 func load(ctx context.Context, tx bun.IDB, t *tenant.Tenant, id uuid.UUID, lock bool, cond string, condArgs ...any) (*Application, uuid.UUID, error) {
 	q := `SELECT ` + appColumns + appFrom + ` WHERE a.tenant_id = ? AND a.id = ?`
 	if cond != "" {
@@ -83,11 +77,64 @@ func load(ctx context.Context, tx bun.IDB, t *tenant.Tenant, id uuid.UUID, lock 
 	if err != nil {
 		return nil, uuid.Nil, fmt.Errorf("read application: %w", err)
 	}
-	a, err := fromRow(t, row)
-	return a, row.FamilyID, err
+	apps, families, err := complete(ctx, tx, t, []appRow{row})
+	if err != nil {
+		return nil, uuid.Nil, err
+	}
+	return apps[0], families[0], nil
 }
 
-func fromRow(t *tenant.Tenant, row appRow) (*Application, error) {
+// ofFamily is the condition "the application's child belongs to family familyID".
+func ofFamily(ctx context.Context, tx bun.IDB, tenantID, familyID uuid.UUID) (string, []any, error) {
+	kids, err := family.ChildIDsOf(ctx, tx, tenantID, familyID)
+	return `a.child_id = ANY(?::uuid[])`, []any{pgdialect.Array(kids)}, err
+}
+
+// choiceJSON is a choice as appColumns reads it.
+type choiceJSON struct {
+	Rank    int          `json:"rank"`
+	ID      uuid.UUID    `json:"id"`
+	Status  ChoiceStatus `json:"status"`
+	Note    string       `json:"note"`
+	Updated time.Time    `json:"updated_at"`
+}
+
+// complete makes applications of rows, with their children (family) and the names of
+// the facilities chosen (provider), one call each for all rows; it answers the family
+// of each row's child too.
+func complete(ctx context.Context, tx bun.IDB, t *tenant.Tenant, rows []appRow) ([]*Application, []uuid.UUID, error) {
+	choices := make([][]choiceJSON, len(rows))
+	var kids, facs []uuid.UUID
+	for i, r := range rows {
+		if err := json.Unmarshal(r.Choices, &choices[i]); err != nil {
+			return nil, nil, fmt.Errorf("read choices: %w", err)
+		}
+		kids = append(kids, r.ChildID)
+		for _, c := range choices[i] {
+			facs = append(facs, c.ID)
+		}
+	}
+	cards, err := family.ChildCards(ctx, tx, t.ID, kids)
+	if err != nil {
+		return nil, nil, err
+	}
+	names, err := provider.Summaries(ctx, tx, t.ID, facs)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]*Application, len(rows))
+	families := make([]uuid.UUID, len(rows))
+	for i, r := range rows {
+		ch := cards[r.ChildID]
+		if out[i], err = fromRow(t, r, ch, choices[i], names); err != nil {
+			return nil, nil, err
+		}
+		families[i] = ch.FamilyID
+	}
+	return out, families, nil
+}
+
+func fromRow(t *tenant.Tenant, row appRow, ch family.ChildCard, choices []choiceJSON, names map[uuid.UUID]provider.Summary) (*Application, error) {
 	a := &Application{ID: row.ID, ChildID: row.ChildID, Status: row.Status, StartDate: row.StartDate, CareHours: row.CareHours,
 		Source: row.Source, SubmittedAt: row.SubmittedAt, DeclaredAt: row.DeclaredAt, TicketID: row.TicketID, Version: row.Version,
 		CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt, Criteria: map[string]string{}, Choices: []Choice{}, History: []HistoryEntry{}}
@@ -96,30 +143,13 @@ func fromRow(t *tenant.Tenant, row appRow) (*Application, error) {
 	}
 	_ = json.Unmarshal(row.Criteria, &a.Criteria)
 	a.Points = Points(t.Rules, a.Criteria)
-	a.Child = ChildSummary{FirstName: row.FirstName, LastName: row.LastName, Born: row.BirthDate != nil}
-	if row.BirthDate != nil {
-		a.Child.BirthDate = *row.BirthDate
-	} else if row.Expected != nil {
-		a.Child.BirthDate = *row.Expected
-	}
-	var choices []struct {
-		Rank     int          `json:"rank"`
-		ID       uuid.UUID    `json:"id"`
-		Name     string       `json:"name"`
-		Type     string       `json:"type"`
-		District string       `json:"district"`
-		Status   ChoiceStatus `json:"status"`
-		Note     string       `json:"note"`
-		Updated  time.Time    `json:"updated_at"`
-	}
-	if err := json.Unmarshal(row.Choices, &choices); err != nil {
-		return nil, fmt.Errorf("read choices: %w", err)
-	}
+	a.Child = ChildSummary{FirstName: ch.FirstName, LastName: ch.LastName, BirthDate: ch.Birth(), Born: ch.Born()}
 	for _, c := range choices {
-		a.Choices = append(a.Choices, Choice{Rank: c.Rank, Facility: Facility{ID: c.ID, Name: c.Name, Type: c.Type, District: c.District},
+		f := names[c.ID]
+		a.Choices = append(a.Choices, Choice{Rank: c.Rank, Facility: Facility{ID: c.ID, Name: f.Name, Type: f.Type, District: f.District},
 			Status: c.Status, Note: c.Note, Updated: c.Updated})
-		if d, ok := t.Rules.District(c.District); ok && care.IsTagespflege(c.Type) {
-			a.Tagespflege = append(a.Tagespflege, Routing{Facility: c.Name, District: d.Name, Fachberatung: d.Fachberatung})
+		if d, ok := t.Rules.District(f.District); ok && care.IsTagespflege(f.Type) {
+			a.Tagespflege = append(a.Tagespflege, Routing{Facility: f.Name, District: d.Name, Fachberatung: d.Fachberatung})
 		}
 	}
 	if err := json.Unmarshal(row.History, &a.History); err != nil {
@@ -130,20 +160,17 @@ func fromRow(t *tenant.Tenant, row appRow) (*Application, error) {
 
 // listOfFamily lists the applications of a family's children, newest first.
 func listOfFamily(ctx context.Context, tx bun.IDB, t *tenant.Tenant, familyID uuid.UUID) ([]*Application, error) {
+	cond, args, err := ofFamily(ctx, tx, t.ID, familyID)
+	if err != nil {
+		return nil, err
+	}
 	var rows []appRow
-	if err := tx.NewRaw(`SELECT `+appColumns+appFrom+` WHERE a.tenant_id = ? AND ch.family_id = ? ORDER BY a.created_at DESC, a.id LIMIT 200`,
-		t.ID, familyID).Scan(ctx, &rows); err != nil {
+	if err := tx.NewRaw(`SELECT `+appColumns+appFrom+` WHERE a.tenant_id = ? AND `+cond+` ORDER BY a.created_at DESC, a.id LIMIT 200`,
+		append([]any{t.ID}, args...)...).Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("list applications: %w", err)
 	}
-	out := make([]*Application, 0, len(rows))
-	for _, r := range rows {
-		a, err := fromRow(t, r)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, nil
+	out, _, err := complete(ctx, tx, t, rows)
+	return out, err
 }
 
 // facts gathers what the rules need about the child, the family and the chosen
