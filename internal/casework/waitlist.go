@@ -79,6 +79,14 @@ type RefusedRow struct {
 	Args  map[string]any `json:"args,omitempty"`
 }
 
+// Statuses of an import job.
+const (
+	JobQueued  = "queued"
+	JobRunning = "running"
+	JobDone    = "done"
+	JobFailed  = "failed"
+)
+
 // ImportJob is an import's state.
 type ImportJob struct {
 	ID         uuid.UUID    `bun:"id" json:"id"`
@@ -97,7 +105,7 @@ type ImportJob struct {
 // Percent is the progress for the page's bar.
 func (j *ImportJob) Percent() int {
 	if j.Total == 0 {
-		if j.Status == "done" {
+		if j.Status == JobDone {
 			return 100
 		}
 		return 0
@@ -164,8 +172,8 @@ func (s *Service) RunAgain(ctx context.Context, c auth.Caller, id uuid.UUID) (*I
 	var name string
 	var content []byte
 	err := database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT file_name, content FROM import_job WHERE tenant_id = ? AND id = ? AND dry_run AND status = 'done'`,
-			c.Tenant.ID, id).Scan(&name, &content)
+		err := tx.QueryRowContext(ctx, `SELECT file_name, content FROM import_job WHERE tenant_id = ? AND id = ? AND dry_run AND status = ?`,
+			c.Tenant.ID, id, JobDone).Scan(&name, &content)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -273,7 +281,7 @@ func (im *Importer) Run(ctx context.Context, t *tenant.Tenant, id uuid.UUID) err
 		return tx.NewRaw(`SELECT dry_run, status, content, created_by, processed FROM import_job WHERE tenant_id = ? AND id = ? FOR UPDATE`,
 			t.ID, id).Scan(ctx, &job)
 	})
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && job.Status == "done") {
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && job.Status == JobDone) {
 		return nil // gone, or finished by an earlier delivery
 	}
 	if err != nil {
@@ -281,7 +289,7 @@ func (im *Importer) Run(ctx context.Context, t *tenant.Tenant, id uuid.UUID) err
 	}
 	rd, err := csvfile.Open(bytes.NewReader(job.Content), MaxImportBytes)
 	if err != nil {
-		return im.finish(ctx, t, id, "failed", "csv_unreadable")
+		return im.finish(ctx, t, id, JobFailed, "csv_unreadable")
 	}
 	staff := job.CreatedBy
 	var rows []csvfile.Row
@@ -308,14 +316,14 @@ func (im *Importer) Run(ctx context.Context, t *tenant.Tenant, id uuid.UUID) err
 		}
 		refusedJSON, _ := json.Marshal(refused)
 		if err := database.InTenantTx(ctx, im.s.db, t.ID, func(ctx context.Context, tx bun.Tx) error {
-			_, err := tx.ExecContext(ctx, `UPDATE import_job SET status = 'running', processed = ?, imported = imported + ?,
-				refused = refused || ?::jsonb WHERE tenant_id = ? AND id = ?`, to, imported, string(refusedJSON), t.ID, id)
+			_, err := tx.ExecContext(ctx, `UPDATE import_job SET status = ?, processed = ?, imported = imported + ?,
+				refused = refused || ?::jsonb WHERE tenant_id = ? AND id = ?`, JobRunning, to, imported, string(refusedJSON), t.ID, id)
 			return err
 		}); err != nil {
 			return err
 		}
 	}
-	return im.finish(ctx, t, id, "done", "")
+	return im.finish(ctx, t, id, JobDone, "")
 }
 
 func (im *Importer) finish(ctx context.Context, t *tenant.Tenant, id uuid.UUID, status, msg string) error {
