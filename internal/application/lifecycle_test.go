@@ -387,6 +387,40 @@ func TestSpellsRequestStatus(t *testing.T) {
 // constants and sets of lifecycle.go as parameters, so the statuses live in one place.
 func TestNoSQLSpellsARequestStatus(t *testing.T) {
 	t.Parallel()
+	eachLiteral(t, func(pos token.Position, rel, s string) {
+		if rel != "internal/application/lifecycle.go" && spellsRequestStatus(s) {
+			t.Errorf("%s: SQL spells a request status (%s): pass application's constants or sets as parameters", pos, requestStatus.FindString(s))
+		}
+	})
+}
+
+// statusWrite finds SQL that sets the status of a request or a choice.
+var statusWrite = regexp.MustCompile(`(?is)\bUPDATE\s+(?:ONLY\s+)?application(?:_choice)?\b(?:\s+[a-z]+)?\s+SET\s+(.*?)(?:\bWHERE\b|\bFROM\b|$)`)
+
+// Every status change goes through the lifecycle: no other SQL sets a status.
+func TestOnlyTheLifecycleWritesStatuses(t *testing.T) {
+	t.Parallel()
+	assignsStatus := regexp.MustCompile(`(?i)(?:^|[\s,.])status\s*=`)
+	eachLiteral(t, func(pos token.Position, rel, s string) {
+		if rel == "internal/application/lifecycle.go" {
+			return
+		}
+		for _, m := range statusWrite.FindAllStringSubmatch(s, -1) {
+			if assignsStatus.MatchString(m[1]) {
+				t.Errorf("%s: SQL sets a request's or choice's status outside the lifecycle: use Transition or TransitionChoice", pos)
+			}
+		}
+	})
+	if !statusWrite.MatchString("UPDATE application_choice c SET status = m.to_status, updated_at = ? FROM unnest") ||
+		statusWrite.FindStringSubmatch("UPDATE application SET child_id = ? WHERE status = ?")[1] != "child_id = ? " {
+		t.Error("statusWrite no longer finds what it should")
+	}
+}
+
+// eachLiteral calls fn with every string literal of the tree's Go code but tests and the
+// demo seeder (it builds data), with the file's path from the module root.
+func eachLiteral(t *testing.T, fn func(pos token.Position, rel, lit string)) {
+	t.Helper()
 	root := filepath.Join("..", "..")
 	fset := token.NewFileSet()
 	for _, dir := range []string{"internal", "cmd"} {
@@ -396,8 +430,8 @@ func TestNoSQLSpellsARequestStatus(t *testing.T) {
 			}
 			rel, _ := filepath.Rel(root, path)
 			rel = filepath.ToSlash(rel)
-			if strings.HasPrefix(rel, "internal/demo/") || rel == "internal/application/lifecycle.go" {
-				return nil // the seeder builds data; the lifecycle is where statuses live
+			if strings.HasPrefix(rel, "internal/demo/") {
+				return nil
 			}
 			f, err := parser.ParseFile(fset, path, nil, 0)
 			if err != nil {
@@ -405,9 +439,8 @@ func TestNoSQLSpellsARequestStatus(t *testing.T) {
 			}
 			ast.Inspect(f, func(n ast.Node) bool {
 				if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
-					if s, err := strconv.Unquote(lit.Value); err == nil && spellsRequestStatus(s) {
-						t.Errorf("%s: SQL spells a request status (%s): pass application's constants or sets as parameters",
-							fset.Position(lit.Pos()), requestStatus.FindString(s))
+					if s, err := strconv.Unquote(lit.Value); err == nil {
+						fn(fset.Position(lit.Pos()), rel, s)
 					}
 				}
 				return true
