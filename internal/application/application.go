@@ -8,7 +8,7 @@
 //
 // The statuses already carry the offer and contract flow that follows: an application
 // is draft → submitted → in_review → offered → accepted → contracted, or ends refused,
-// withdrawn, expired or closed.
+// withdrawn, expired or closed (lifecycle.go has the table every change goes through).
 package application
 
 import (
@@ -23,33 +23,6 @@ import (
 	"kitaportal/internal/tenant"
 )
 
-// Application statuses.
-const (
-	StatusDraft      = "draft"
-	StatusSubmitted  = "submitted"
-	StatusInReview   = "in_review"
-	StatusOffered    = "offered"
-	StatusAccepted   = "accepted"
-	StatusContracted = "contracted"
-	StatusRefused    = "refused"
-	StatusWithdrawn  = "withdrawn"
-	StatusExpired    = "expired"
-	StatusClosed     = "closed"
-)
-
-// Choice statuses.
-const (
-	ChoicePending   = "pending"
-	ChoiceInReview  = "in_review"
-	ChoiceProposed  = "proposed" // decentral: the facility proposes a place; the offer follows
-	ChoicePaused    = "paused"
-	ChoiceRefused   = "refused"
-	ChoiceOffered   = "offered"
-	ChoiceAccepted  = "accepted"
-	ChoiceDeclined  = "declined"
-	ChoiceWithdrawn = "withdrawn"
-)
-
 // Sources of an application.
 const (
 	SourceOnline = "online"
@@ -61,7 +34,7 @@ const (
 type Application struct {
 	ID           uuid.UUID         `json:"id"`
 	Reference    string            `json:"reference,omitempty"`
-	Status       string            `json:"status"`
+	Status       Status            `json:"status"`
 	ChildID      uuid.UUID         `json:"child_id"`
 	Child        ChildSummary      `json:"child"`
 	StartDate    date.Date         `json:"start_date"`
@@ -76,7 +49,7 @@ type Application struct {
 	CreatedAt    time.Time         `json:"created_at"`
 	UpdatedAt    time.Time         `json:"updated_at"`
 	Choices      []Choice          `json:"choices"`
-	History      []Event           `json:"history"`
+	History      []HistoryEntry    `json:"history"`
 	Editable     bool              `json:"editable"`
 	Withdrawable bool              `json:"withdrawable"`
 	// Tagespflege lists the Fachberatung each Kindertagespflege choice went to.
@@ -93,11 +66,11 @@ type ChildSummary struct {
 
 // Choice is one ranked facility of an application.
 type Choice struct {
-	Rank     int       `json:"rank"`
-	Facility Facility  `json:"facility"`
-	Status   string    `json:"status"`
-	Note     string    `json:"note,omitempty"`
-	Updated  time.Time `json:"updated_at"`
+	Rank     int          `json:"rank"`
+	Facility Facility     `json:"facility"`
+	Status   ChoiceStatus `json:"status"`
+	Note     string       `json:"note,omitempty"`
+	Updated  time.Time    `json:"updated_at"`
 }
 
 // Facility names a chosen facility.
@@ -108,12 +81,12 @@ type Facility struct {
 	District string    `json:"district,omitempty"`
 }
 
-// Event is one entry of an application's history.
-type Event struct {
+// HistoryEntry is one entry of an application's history.
+type HistoryEntry struct {
 	At        time.Time `json:"at"`
 	ActorKind string    `json:"actor"`
-	From      string    `json:"from_status,omitempty"`
-	To        string    `json:"to_status"`
+	From      Status    `json:"from_status,omitempty"`
+	To        Status    `json:"to_status"`
 	Note      string    `json:"note,omitempty"`
 }
 
@@ -122,16 +95,6 @@ type Routing struct {
 	Facility     string         `json:"facility"`
 	District     string         `json:"district"`
 	Fachberatung tenant.Contact `json:"fachberatung"`
-}
-
-// Active tells whether status still holds the child's place in the queue (one active
-// application per child and start period).
-func Active(status string) bool {
-	switch status {
-	case StatusDraft, StatusSubmitted, StatusInReview, StatusOffered, StatusAccepted:
-		return true
-	}
-	return false
 }
 
 // editable: a draft always; a submitted request until processing starts (no choice is
@@ -154,11 +117,8 @@ func editable(a *Application, r *tenant.Rules, today date.Date) bool {
 
 // withdrawable: until a place was accepted, a family may take its request back.
 func withdrawable(a *Application) bool {
-	switch a.Status {
-	case StatusDraft, StatusSubmitted, StatusInReview, StatusOffered:
-		return true
-	}
-	return false
+	_, ok := Next(a.Status, EventWithdraw)
+	return ok
 }
 
 // Input is an application as the family (or staff entering it) types it.

@@ -78,12 +78,11 @@ func (s *Service) FileImported(ctx context.Context, tx bun.IDB, t *tenant.Tenant
 	if err != nil {
 		return nil, err
 	}
-	submitted := registered.Time()
-	if _, err := tx.ExecContext(ctx, `UPDATE application SET status = 'submitted', reference = ?, submitted_at = ?, updated_at = ?
-		WHERE tenant_id = ? AND id = ?`, ref, submitted, now, t.ID, id); err != nil {
+	if _, _, err := Transition(ctx, tx, t.ID, id, EventImport, actor, "imported", now); err != nil {
 		return nil, err
 	}
-	if err := AddEvent(ctx, tx, t.ID, id, actor, StatusDraft, StatusSubmitted, "imported", now); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE application SET reference = ?, submitted_at = ? WHERE tenant_id = ? AND id = ?`,
+		ref, registered.Time(), t.ID, id); err != nil {
 		return nil, err
 	}
 	a, _, err := load(ctx, tx, t, id, false, "")

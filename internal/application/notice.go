@@ -10,6 +10,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
+	"kitaportal/internal/account"
+	"kitaportal/internal/authz"
 	"kitaportal/internal/care"
 	"kitaportal/internal/family"
 	"kitaportal/internal/notify"
@@ -108,7 +110,7 @@ func (s *Service) familyNotice(t *tenant.Tenant, lang string, a *Application, ki
 		notify.Fact{Label: tr("application.field.child"), Value: child},
 		notify.Fact{Label: tr("application.field.start_date"), Value: a.StartDate.FormatIn(lang)},
 		notify.Fact{Label: tr("application.field.care_hours"), Value: tr("application.hours", "hours", a.CareHours)},
-		notify.Fact{Label: tr("application.field.status"), Value: tr("application.status." + a.Status)})
+		notify.Fact{Label: tr("application.field.status"), Value: tr("application.status." + string(a.Status))})
 	for _, c := range a.Choices {
 		n.Facts = append(n.Facts, notify.Fact{Label: tr("application.choice.rank", "rank", c.Rank), Value: c.Facility.Name})
 	}
@@ -166,10 +168,12 @@ func (s *Service) routeTagespflege(ctx context.Context, tx bun.IDB, t *tenant.Te
 				return err
 			}
 		}
-		var counsellors []uuid.UUID
-		if err := tx.NewRaw(`SELECT DISTINCT r.account_id FROM staff_role r JOIN account acc ON acc.tenant_id = r.tenant_id AND acc.id = r.account_id
-			WHERE r.tenant_id = ? AND r.role = 'tagespflege_counsellor' AND r.district_key = ? AND acc.status = 'active'`,
-			t.ID, d.Key).Scan(ctx, &counsellors); err != nil {
+		holders, err := authz.HoldersInDistrict(ctx, tx, t.ID, authz.RoleCounsellor, d.Key)
+		if err != nil {
+			return err
+		}
+		counsellors, err := account.ActiveAmong(ctx, tx, t.ID, holders)
+		if err != nil {
 			return err
 		}
 		for _, id := range counsellors {

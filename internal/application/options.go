@@ -8,10 +8,10 @@ import (
 	"github.com/uptrace/bun"
 
 	"kitaportal/internal/auth"
-	"kitaportal/internal/authz"
 	"kitaportal/internal/care"
 	"kitaportal/internal/family"
 	"kitaportal/internal/platform/database"
+	"kitaportal/internal/provider"
 )
 
 // What the application form offers: the family's children and the city's facilities,
@@ -19,12 +19,12 @@ import (
 
 // FacilityOption is a facility a family can choose.
 type FacilityOption struct {
-	ID          uuid.UUID `bun:"id"`
-	Name        string    `bun:"name"`
-	Type        string    `bun:"type"`
-	City        string    `bun:"city"`
-	Favourite   bool      `bun:"-"`
-	Tagespflege bool      `bun:"-"`
+	ID          uuid.UUID
+	Name        string
+	Type        string
+	City        string
+	Favourite   bool
+	Tagespflege bool
 }
 
 // FormOptions is what the form's selects list.
@@ -79,24 +79,28 @@ func (s *Service) CityFacilities(ctx context.Context, c auth.Caller) ([]Facility
 
 // activeFacilities lists the city's facilities that take requests, by name.
 func activeFacilities(ctx context.Context, tx bun.IDB, tenantID uuid.UUID) ([]FacilityOption, error) {
-	var out []FacilityOption
-	if err := tx.NewRaw(`SELECT id, name, type, city FROM facility WHERE tenant_id = ? AND status = 'active' ORDER BY name, id`,
-		tenantID).Scan(ctx, &out); err != nil {
+	fs, err := provider.ActiveFacilities(ctx, tx, tenantID)
+	if err != nil {
 		return nil, err
 	}
-	for i := range out {
-		out[i].Tagespflege = care.IsTagespflege(out[i].Type)
-	}
-	return out, nil
+	return options(fs), nil
 }
 
 // StaffFacilities lists the facilities in the caller's scope (the request list's filter).
 func (s *Service) StaffFacilities(ctx context.Context, c auth.Caller) ([]FacilityOption, error) {
-	scope, args := authz.FacilityScope(c.Principal, "f")
 	var out []FacilityOption
 	err := database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
-		return tx.NewRaw(`SELECT f.id, f.name, f.type, f.city FROM facility f WHERE f.tenant_id = ? AND `+scope+` ORDER BY f.name, f.id LIMIT 2000`,
-			append([]any{c.Tenant.ID}, args...)...).Scan(ctx, &out)
+		fs, err := provider.FacilitiesInScope(ctx, tx, c, 2000)
+		out = options(fs)
+		return err
 	})
 	return out, database.Classify(err)
+}
+
+func options(fs []provider.Listed) []FacilityOption {
+	var out []FacilityOption
+	for _, f := range fs {
+		out = append(out, FacilityOption{ID: f.ID, Name: f.Name, Type: f.Type, City: f.City, Tagespflege: care.IsTagespflege(f.Type)})
+	}
+	return out
 }

@@ -151,9 +151,6 @@ func ownFamily(ctx context.Context, tx bun.IDB, c auth.Caller, me uuid.UUID) (*f
 	return f, err
 }
 
-// ofFamily is the condition "the application's child belongs to family".
-const ofFamily = "ch.family_id = ?"
-
 // Update changes an application while it is editable; the rules run again. A change of
 // a submitted request is recorded in its history and reported to the family.
 func (s *Service) Update(ctx context.Context, c auth.Caller, id uuid.UUID, in Input) (*Application, error) {
@@ -183,7 +180,7 @@ func (s *Service) Update(ctx context.Context, c auth.Caller, id uuid.UUID, in In
 		if a.Status != StatusSubmitted {
 			return reload(ctx, tx, c.Tenant, id)
 		}
-		if err := AddEvent(ctx, tx, c.Tenant.ID, a.ID, parentActor(c), a.Status, a.Status, "changed", now); err != nil {
+		if err := record(ctx, tx, c.Tenant.ID, a.ID, parentActor(c), a.Status, "changed", now); err != nil {
 			return nil, err
 		}
 		out, err := reload(ctx, tx, c.Tenant, id)
@@ -210,7 +207,11 @@ func (s *Service) onOwn(ctx context.Context, c auth.Caller, id uuid.UUID,
 		if err != nil {
 			return err
 		}
-		a, _, err := load(ctx, tx, c.Tenant, id, true, ofFamily, fam.ID)
+		cond, args, err := ofFamily(ctx, tx, c.Tenant.ID, fam.ID)
+		if err != nil {
+			return err
+		}
+		a, _, err := load(ctx, tx, c.Tenant, id, true, cond, args...)
 		if err != nil {
 			return err
 		}
@@ -297,7 +298,7 @@ func (s *Service) file(ctx context.Context, tx bun.IDB, t *tenant.Tenant, fam *f
 	}
 	a.Status, a.Reference, a.SubmittedAt, a.TicketID, a.UpdatedAt = StatusSubmitted, ref, &now, ticket, now
 	a.Version++
-	a.History = append(a.History, Event{At: now, ActorKind: actor.Kind, From: StatusDraft, To: StatusSubmitted})
+	a.History = append(a.History, HistoryEntry{At: now, ActorKind: actor.Kind, From: StatusDraft, To: StatusSubmitted})
 	return nil
 }
 
@@ -318,7 +319,7 @@ func draftOf(t *tenant.Tenant, id uuid.UUID, ch *family.Child, in Input, start d
 	a := &Application{ID: id, Status: StatusDraft, ChildID: ch.ID, StartDate: start, CareHours: in.CareHours, Criteria: orEmpty(in.Criteria),
 		Source: SourceOnline, Version: 1, CreatedAt: now, UpdatedAt: now,
 		Child:   ChildSummary{FirstName: ch.FirstName, LastName: ch.LastName, BirthDate: ch.Birth(), Born: ch.Born()},
-		History: []Event{{At: now, ActorKind: "parent", To: StatusDraft}}}
+		History: []HistoryEntry{{At: now, ActorKind: "parent", To: StatusDraft}}}
 	a.Points = Points(t.Rules, a.Criteria)
 	if in.Declared {
 		a.DeclaredAt = &now
@@ -365,16 +366,15 @@ func (s *Service) Withdraw(ctx context.Context, c auth.Caller, id uuid.UUID, rea
 	})
 }
 
+// withdraw takes request a back with reason; its open choices end with it.
 func withdraw(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, a *Application, actor Actor, reason string, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE application SET status = 'withdrawn', withdrawn_reason = ?, version = version + 1, updated_at = ?
-		WHERE tenant_id = ? AND id = ?`, reason, now, tenantID, a.ID); err != nil {
+	if _, _, err := Transition(ctx, tx, tenantID, a.ID, EventWithdraw, actor, reason, now); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE application_choice SET status = 'withdrawn', updated_at = ?
-		WHERE tenant_id = ? AND application_id = ? AND status IN ('pending', 'in_review', 'proposed', 'paused')`, now, tenantID, a.ID); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE application SET withdrawn_reason = ? WHERE tenant_id = ? AND id = ?`, reason, tenantID, a.ID); err != nil {
 		return err
 	}
-	return AddEvent(ctx, tx, tenantID, a.ID, actor, a.Status, StatusWithdrawn, reason, now)
+	return transitionChoices(ctx, tx, tenantID, a.ID, EventWithdraw, now)
 }
 
 // Get returns one application of the caller's family.
@@ -392,7 +392,11 @@ func (s *Service) Get(ctx context.Context, c auth.Caller, id uuid.UUID) (*Applic
 		if fam == nil {
 			return ErrNotFound
 		}
-		out, _, err = load(ctx, tx, c.Tenant, id, false, ofFamily, fam.ID)
+		cond, args, err := ofFamily(ctx, tx, c.Tenant.ID, fam.ID)
+		if err != nil {
+			return err
+		}
+		out, _, err = load(ctx, tx, c.Tenant, id, false, cond, args...)
 		return err
 	})
 	if err != nil {

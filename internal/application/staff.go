@@ -2,12 +2,14 @@ package application
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"kitaportal/internal/audit"
 	"kitaportal/internal/auth"
@@ -16,6 +18,7 @@ import (
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/database"
 	"kitaportal/internal/platform/date"
+	"kitaportal/internal/provider"
 	"kitaportal/internal/tenant"
 )
 
@@ -26,30 +29,30 @@ import (
 
 // RequestRow is one (application, choice) pair in a staff list.
 type RequestRow struct {
-	ApplicationID uuid.UUID  `bun:"application_id" json:"application_id"`
-	Reference     string     `bun:"reference" json:"reference"`
-	ChildID       uuid.UUID  `bun:"child_id" json:"child_id"`
-	FirstName     string     `bun:"first_name" json:"first_name"`
-	LastName      string     `bun:"last_name" json:"last_name"`
-	BirthDate     date.Date  `bun:"birth_date" json:"birth_date"`
-	StartDate     date.Date  `bun:"start_date" json:"start_date"`
-	CareHours     int        `bun:"care_hours" json:"care_hours"`
-	Rank          int        `bun:"rank" json:"rank"`
-	FacilityID    uuid.UUID  `bun:"facility_id" json:"facility_id"`
-	Facility      string     `bun:"facility" json:"facility"`
-	ChoiceStatus  string     `bun:"choice_status" json:"choice_status"`
-	Status        string     `bun:"status" json:"status"`
-	Source        string     `bun:"source" json:"source"`
-	SubmittedAt   *time.Time `bun:"submitted_at" json:"submitted_at"`
-	Criteria      Criteria   `bun:"criteria,type:jsonb" json:"-"`
-	Points        int        `bun:"-" json:"points"`
-	Duplicate     bool       `bun:"duplicate" json:"possible_duplicate"`
+	ApplicationID uuid.UUID    `bun:"application_id" json:"application_id"`
+	Reference     string       `bun:"reference" json:"reference"`
+	ChildID       uuid.UUID    `bun:"child_id" json:"child_id"`
+	FirstName     string       `bun:"first_name" json:"first_name"`
+	LastName      string       `bun:"last_name" json:"last_name"`
+	BirthDate     date.Date    `bun:"birth_date" json:"birth_date"`
+	StartDate     date.Date    `bun:"start_date" json:"start_date"`
+	CareHours     int          `bun:"care_hours" json:"care_hours"`
+	Rank          int          `bun:"rank" json:"rank"`
+	FacilityID    uuid.UUID    `bun:"facility_id" json:"facility_id"`
+	Facility      string       `bun:"facility" json:"facility"`
+	ChoiceStatus  ChoiceStatus `bun:"choice_status" json:"choice_status"`
+	Status        Status       `bun:"status" json:"status"`
+	Source        string       `bun:"source" json:"source"`
+	SubmittedAt   *time.Time   `bun:"submitted_at" json:"submitted_at"`
+	Criteria      Criteria     `bun:"criteria,type:jsonb" json:"-"`
+	Points        int          `bun:"-" json:"points"`
+	Duplicate     bool         `bun:"duplicate" json:"possible_duplicate"`
 }
 
 // Filter narrows and orders a staff list.
 type Filter struct {
 	Facility  uuid.UUID
-	Status    string // an application status; "" = every filed one
+	Status    Status // an application status; "" = every filed one
 	StartFrom date.Date
 	StartTo   date.Date
 	CareHours int
@@ -62,7 +65,7 @@ var sorts = map[string]string{
 	"points":    "", // in Go, after the points are known
 	"submitted": "a.submitted_at, a.id",
 	"start":     "a.start_date, a.submitted_at, a.id",
-	"name":      "ch.last_name, ch.first_name, a.id",
+	"name":      "n.last_name, n.first_name, a.id",
 }
 
 // MaxRequestRows caps one list (and its CSV); filters narrow further.
@@ -80,10 +83,9 @@ func ParseFilter(get func(string) string) (Filter, error) {
 		f.Facility = id
 	}
 	if s := get("status"); s != "" {
-		switch s {
-		case StatusSubmitted, StatusInReview, StatusOffered, StatusAccepted, StatusContracted, StatusRefused, StatusWithdrawn, StatusExpired, StatusClosed:
-			f.Status = s
-		default:
+		if st := Status(s); st.In(Filed) {
+			f.Status = st
+		} else {
 			errs = append(errs, apperr.Invalid("status", "status_unknown", nil))
 		}
 	}
@@ -126,10 +128,7 @@ func cityWide(ctx context.Context, tx bun.IDB, c auth.Caller) (bool, error) {
 	if c.Principal.Kind == auth.KindSupport {
 		return true, nil
 	}
-	var ok bool
-	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM staff_role WHERE tenant_id = ? AND account_id = ?
-		AND role IN ('tenant_admin', 'case_worker'))`, c.Tenant.ID, c.Principal.ID).Scan(&ok)
-	return ok, err
+	return authz.HoldsAnyRole(ctx, tx, c.Tenant.ID, c.Principal.ID, authz.RoleTenantAdmin, authz.RoleCaseWorker)
 }
 
 // Requests lists the filed requests naming a facility in the caller's scope.
@@ -154,38 +153,63 @@ const (
 	ActionRequestDecided   = "request.decided"
 )
 
+// requestRows reads the list: the requests' choices of the facilities in the caller's
+// scope (provider), with the children's names and birth dates and whether a possible
+// duplicate is open (family).
 func requestRows(ctx context.Context, tx bun.IDB, c auth.Caller, f Filter) ([]RequestRow, error) {
-	scope, scopeArgs := authz.FacilityScope(c.Principal, "fac")
-	q := `SELECT a.id AS application_id, coalesce(a.reference, '') AS reference, ch.id AS child_id, ch.first_name, ch.last_name,
-			coalesce(ch.birth_date, ch.expected_birth_date) AS birth_date, a.start_date, a.care_hours, c.rank, fac.id AS facility_id,
-			fac.name AS facility, c.status AS choice_status, a.status, a.source, a.submitted_at, a.criteria,
-			EXISTS (SELECT 1 FROM child_duplicate d WHERE d.tenant_id = ch.tenant_id AND d.status = 'open'
-			        AND (d.child_id = ch.id OR d.other_child_id = ch.id)) AS duplicate
-		FROM application a
-		JOIN child ch ON ch.tenant_id = a.tenant_id AND ch.id = a.child_id
-		JOIN application_choice c ON c.tenant_id = a.tenant_id AND c.application_id = a.id
-		JOIN facility fac ON fac.tenant_id = c.tenant_id AND fac.id = c.facility_id
-		WHERE a.tenant_id = ? AND a.status <> 'draft' AND ` + scope
-	args := append([]any{c.Tenant.ID}, scopeArgs...)
-	if f.Facility != uuid.Nil {
-		q += ` AND fac.id = ?`
-		args = append(args, f.Facility)
+	rows := []RequestRow{}
+	scoped, err := provider.FacilitiesInScope(ctx, tx, c, 0)
+	if err != nil {
+		return nil, err
 	}
+	facility := map[uuid.UUID]string{}
+	ids := []uuid.UUID{}
+	for _, fa := range scoped {
+		if f.Facility == uuid.Nil || fa.ID == f.Facility {
+			facility[fa.ID] = fa.Name
+			ids = append(ids, fa.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return rows, nil
+	}
+	from := ` FROM application a JOIN application_choice c ON c.tenant_id = a.tenant_id AND c.application_id = a.id`
+	where := ` WHERE a.tenant_id = ? AND a.status = ANY(?::text[]) AND c.facility_id = ANY(?::uuid[])`
+	args := []any{c.Tenant.ID, pgdialect.Array(Filed), pgdialect.Array(ids)}
 	if f.Status != "" {
-		q += ` AND a.status = ?`
+		where += ` AND a.status = ?`
 		args = append(args, f.Status)
 	}
 	if !f.StartFrom.IsZero() {
-		q += ` AND a.start_date >= ?`
+		where += ` AND a.start_date >= ?`
 		args = append(args, f.StartFrom)
 	}
 	if !f.StartTo.IsZero() {
-		q += ` AND a.start_date <= ?`
+		where += ` AND a.start_date <= ?`
 		args = append(args, f.StartTo)
 	}
 	if f.CareHours > 0 {
-		q += ` AND a.care_hours = ?`
+		where += ` AND a.care_hours = ?`
 		args = append(args, f.CareHours)
+	}
+	var cards map[uuid.UUID]family.ChildCard
+	join, joinArgs := "", []any{}
+	if f.Sort == "name" {
+		// The database orders by name (its collation), so the names of every child the
+		// list may show go into the query as a table.
+		var kids []uuid.UUID
+		if err := tx.NewRaw(`SELECT DISTINCT a.child_id`+from+where, args...).Scan(ctx, &kids); err != nil {
+			return nil, err
+		}
+		if cards, err = family.ChildCards(ctx, tx, c.Tenant.ID, kids); err != nil {
+			return nil, err
+		}
+		var last, first []string
+		for _, id := range kids {
+			last, first = append(last, cards[id].LastName), append(first, cards[id].FirstName)
+		}
+		join = ` JOIN unnest(?::uuid[], ?::text[], ?::text[]) AS n(child_id, last_name, first_name) ON n.child_id = a.child_id`
+		joinArgs = []any{pgdialect.Array(kids), pgdialect.Array(last), pgdialect.Array(first)}
 	}
 	order := sorts[f.Sort]
 	if order == "" {
@@ -195,14 +219,29 @@ func requestRows(ctx context.Context, tx bun.IDB, c auth.Caller, f Filter) ([]Re
 	if limit <= 0 || limit > MaxRequestRows {
 		limit = MaxRequestRows
 	}
-	q += ` ORDER BY ` + order + `, c.rank LIMIT ?`
-	args = append(args, limit)
-	rows := []RequestRow{}
+	q := `SELECT a.id AS application_id, coalesce(a.reference, '') AS reference, a.child_id, a.start_date, a.care_hours, c.rank,
+			c.facility_id, c.status AS choice_status, a.status, a.source, a.submitted_at, a.criteria` + from + join + where +
+		` ORDER BY ` + order + `, c.rank LIMIT ?`
+	args = append(append(joinArgs, args...), limit)
 	if err := tx.NewRaw(q, args...).Scan(ctx, &rows); err != nil {
 		return nil, err
 	}
+	kids := childIDs(rows)
+	if cards == nil {
+		if cards, err = family.ChildCards(ctx, tx, c.Tenant.ID, kids); err != nil {
+			return nil, err
+		}
+	}
+	dup, err := family.WithOpenDuplicate(ctx, tx, c.Tenant.ID, kids)
+	if err != nil {
+		return nil, err
+	}
 	for i := range rows {
-		rows[i].Points = PointsAt(c.Tenant.Rules, rows[i].Criteria)
+		r := &rows[i]
+		ch := cards[r.ChildID]
+		r.FirstName, r.LastName, r.BirthDate = ch.FirstName, ch.LastName, ch.Birth()
+		r.Facility, r.Duplicate = facility[r.FacilityID], dup[r.ChildID]
+		r.Points = PointsAt(c.Tenant.Rules, r.Criteria)
 	}
 	if f.Sort == "points" {
 		sortByPoints(rows)
@@ -268,11 +307,12 @@ type Consent struct {
 	RecordedAt time.Time `bun:"recorded_at" json:"recorded_at"`
 }
 
-// inScope is the condition "one of the application's choices is in the caller's scope".
-func inScope(c auth.Caller) (string, []any) {
-	scope, args := authz.FacilityScope(c.Principal, "fac")
-	return `a.status <> 'draft' AND EXISTS (SELECT 1 FROM application_choice sc JOIN facility fac ON fac.tenant_id = sc.tenant_id AND fac.id = sc.facility_id
-		WHERE sc.tenant_id = a.tenant_id AND sc.application_id = a.id AND ` + scope + `)`, args
+// inScope is the condition "the application was filed and one of its choices names a
+// facility of scoped" (the facilities in the caller's scope).
+func inScope(scoped []uuid.UUID) (string, []any) {
+	return `a.status = ANY(?::text[]) AND EXISTS (SELECT 1 FROM application_choice sc
+		WHERE sc.tenant_id = a.tenant_id AND sc.application_id = a.id AND sc.facility_id = ANY(?::uuid[]))`,
+		[]any{pgdialect.Array(Filed), pgdialect.Array(scoped)}
 }
 
 // Request shows one request to staff in scope (audited as a read of the child's data).
@@ -291,7 +331,11 @@ func (s *Service) Request(ctx context.Context, c auth.Caller, id uuid.UUID) (*St
 }
 
 func (s *Service) staffView(ctx context.Context, tx bun.IDB, c auth.Caller, id uuid.UUID, lock bool) (*StaffView, error) {
-	cond, args := inScope(c)
+	scoped, err := provider.FacilityIDsInScope(ctx, tx, c)
+	if err != nil {
+		return nil, err
+	}
+	cond, args := inScope(scoped)
 	a, familyID, err := load(ctx, tx, c.Tenant, id, lock, cond, args...)
 	if err != nil {
 		return nil, err
@@ -317,10 +361,7 @@ func (s *Service) staffView(ctx context.Context, tx bun.IDB, c auth.Caller, id u
 	if err != nil {
 		return nil, err
 	}
-	visible, err := choicesInScope(ctx, tx, c, id)
-	if err != nil {
-		return nil, err
-	}
+	visible := choicesInScope(a, scoped)
 	if !wide && !c.Tenant.Rules.Allocation.FacilitiesSeeOtherChoices {
 		kept := a.Choices[:0]
 		for _, ch := range a.Choices {
@@ -347,19 +388,15 @@ func (s *Service) staffView(ctx context.Context, tx bun.IDB, c auth.Caller, id u
 	return out, nil
 }
 
-// choicesInScope is the set of ranks whose facility is in the caller's scope.
-func choicesInScope(ctx context.Context, tx bun.IDB, c auth.Caller, id uuid.UUID) (map[int]bool, error) {
-	scope, args := authz.FacilityScope(c.Principal, "fac")
-	var ranks []int
-	if err := tx.NewRaw(`SELECT sc.rank FROM application_choice sc JOIN facility fac ON fac.tenant_id = sc.tenant_id AND fac.id = sc.facility_id
-		WHERE sc.tenant_id = ? AND sc.application_id = ? AND `+scope, append([]any{c.Tenant.ID, id}, args...)...).Scan(ctx, &ranks); err != nil {
-		return nil, err
-	}
+// choicesInScope is the set of ranks of a whose facility is one of scoped.
+func choicesInScope(a *Application, scoped []uuid.UUID) map[int]bool {
 	out := map[int]bool{}
-	for _, r := range ranks {
-		out[r] = true
+	for _, ch := range a.Choices {
+		if slices.Contains(scoped, ch.Facility.ID) {
+			out[ch.Rank] = true
+		}
 	}
-	return out, nil
+	return out
 }
 
 // Decisions a facility takes on a choice in decentral mode.
@@ -369,20 +406,27 @@ const (
 	DecidePropose = "propose"
 )
 
-// nextChoiceActions lists what may happen to a choice: a pending one may be reviewed,
-// refused or proposed; one in review refused or proposed. Nothing once the application
-// left the facilities' hands.
-func nextChoiceActions(appStatus, choiceStatus string) []string {
-	if appStatus != StatusSubmitted && appStatus != StatusInReview {
+// decisions are what a facility may decide on its choice, in the order offered, and the
+// event of each.
+var decisions = []struct {
+	action string
+	event  Event
+}{{DecideReview, EventReview}, {DecidePropose, EventPropose}, {DecideRefuse, EventRefuse}}
+
+// nextChoiceActions lists what may happen to a choice: the decisions the lifecycle
+// allows from its status (a pending one may be reviewed, proposed or refused; one in
+// review proposed or refused). Nothing once the application left the facilities' hands.
+func nextChoiceActions(appStatus Status, choiceStatus ChoiceStatus) []string {
+	if !appStatus.In(Deciding) {
 		return nil
 	}
-	switch choiceStatus {
-	case ChoicePending:
-		return []string{DecideReview, DecidePropose, DecideRefuse}
-	case ChoiceInReview:
-		return []string{DecidePropose, DecideRefuse}
+	var out []string
+	for _, d := range decisions {
+		if _, ok := NextChoice(choiceStatus, d.event); ok {
+			out = append(out, d.action)
+		}
 	}
-	return nil
+	return out
 }
 
 // Decide records a facility's decision on its choice of a request (decentral cities):
@@ -413,29 +457,35 @@ func (s *Service) Decide(ctx context.Context, c auth.Caller, id uuid.UUID, rank 
 		if !contains(allowed, action) {
 			return apperr.Invalid("action", "decision_unknown", nil)
 		}
-		to := map[string]string{DecideReview: ChoiceInReview, DecideRefuse: ChoiceRefused, DecidePropose: ChoiceProposed}[action]
+		var ev Event
+		for _, d := range decisions {
+			if d.action == action {
+				ev = d.event
+			}
+		}
 		var facility string
 		for _, ch := range v.Choices {
 			if ch.Rank == rank {
 				facility = ch.Facility.Name
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE application_choice SET status = ?, note = ?, updated_at = ?
-			WHERE tenant_id = ? AND application_id = ? AND rank = ?`, to, note, now, c.Tenant.ID, id, rank); err != nil {
-			return err
-		}
-		next, err := derivedStatus(ctx, tx, c.Tenant.ID, id, v.Status)
+		_, to, err := TransitionChoice(ctx, tx, c.Tenant.ID, id, rank, ev, note, now)
 		if err != nil {
 			return err
 		}
-		if next != v.Status {
-			if _, err := tx.ExecContext(ctx, `UPDATE application SET status = ?, version = version + 1, updated_at = ? WHERE tenant_id = ? AND id = ?`,
-				next, now, c.Tenant.ID, id); err != nil {
-				return err
-			}
+		// One history entry records the decision with what became of the request.
+		eventNote := strings.TrimSpace(facility + ": " + string(to) + " " + note)
+		actor := Actor{Kind: "staff", ID: c.Principal.ID}
+		follow, err := derivedEvent(ctx, tx, c.Tenant.ID, id, v.Status)
+		if err != nil {
+			return err
 		}
-		eventNote := strings.TrimSpace(facility + ": " + to + " " + note)
-		if err := AddEvent(ctx, tx, c.Tenant.ID, id, Actor{Kind: "staff", ID: c.Principal.ID}, v.Status, next, eventNote, now); err != nil {
+		if follow != "" {
+			_, _, err = Transition(ctx, tx, c.Tenant.ID, id, follow, actor, eventNote, now)
+		} else {
+			err = record(ctx, tx, c.Tenant.ID, id, actor, v.Status, eventNote, now)
+		}
+		if err != nil {
 			return err
 		}
 		if err := audit.Record(ctx, tx, c.Tenant.ID, audit.By(c), audit.Event{Action: ActionRequestDecided, ObjectKind: "application",
@@ -445,27 +495,28 @@ func (s *Service) Decide(ctx context.Context, c auth.Caller, id uuid.UUID, rank 
 		if out, err = s.staffView(ctx, tx, c, id, false); err != nil {
 			return err
 		}
-		return s.tellFamily(ctx, tx, c.Tenant, out.Family.ID, out.Application, NoticeStatus, statusExtra(to, facility, note))
+		return s.tellFamily(ctx, tx, c.Tenant, out.Family.ID, out.Application, NoticeStatus, statusExtra(string(to), facility, note))
 	})
 	return out, database.Classify(err)
 }
 
-// derivedStatus is the application's status after a choice changed: refused when every
-// choice is refused, in review once a facility works on it, else as it was.
-func derivedStatus(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, current string) (string, error) {
+// derivedEvent is what a change of a choice does to its request: refuse it when every
+// choice is refused, put it in review once a facility works on it, else nothing ("").
+func derivedEvent(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, current Status) (Event, error) {
 	var total, refused, working int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE status = 'refused'),
-		count(*) FILTER (WHERE status IN ('in_review', 'proposed'))
-		FROM application_choice WHERE tenant_id = ? AND application_id = ?`, tenantID, id).Scan(&total, &refused, &working); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE status = ?),
+		count(*) FILTER (WHERE status = ANY(?::text[]))
+		FROM application_choice WHERE tenant_id = ? AND application_id = ?`,
+		ChoiceRefused, pgdialect.Array(WorkedChoices), tenantID, id).Scan(&total, &refused, &working); err != nil {
 		return "", err
 	}
 	switch {
 	case total > 0 && refused == total:
-		return StatusRefused, nil
+		return EventRefuse, nil
 	case working > 0 && current == StatusSubmitted:
-		return StatusInReview, nil
+		return EventReview, nil
 	}
-	return current, nil
+	return "", nil
 }
 
 func contains(xs []string, x string) bool {

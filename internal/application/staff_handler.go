@@ -72,7 +72,7 @@ func writeExport(w *csvfile.Writer, rows []RequestRow) error {
 			submitted = r.SubmittedAt.In(clock.Berlin).Format("2006-01-02 15:04")
 		}
 		_ = w.Write(r.Reference, r.FirstName, r.LastName, r.BirthDate.String(), r.StartDate.String(),
-			strconv.Itoa(r.CareHours), strconv.Itoa(r.Rank), r.Facility, r.ChoiceStatus, r.Status, strconv.Itoa(r.Points),
+			strconv.Itoa(r.CareHours), strconv.Itoa(r.Rank), r.Facility, string(r.ChoiceStatus), string(r.Status), strconv.Itoa(r.Points),
 			submitted, r.Source, strconv.FormatBool(r.Duplicate))
 	}
 	return w.Flush()

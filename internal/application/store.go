@@ -19,7 +19,9 @@ import (
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/database"
 	"kitaportal/internal/platform/date"
+	"kitaportal/internal/provider"
 	"kitaportal/internal/tenant"
+	"kitaportal/internal/ticket"
 )
 
 // The SQL of applications. Functions take the tenant transaction they run in.
@@ -27,9 +29,8 @@ import (
 type appRow struct {
 	ID          uuid.UUID       `bun:"id"`
 	ChildID     uuid.UUID       `bun:"child_id"`
-	FamilyID    uuid.UUID       `bun:"family_id"`
 	Reference   *string         `bun:"reference"`
-	Status      string          `bun:"status"`
+	Status      Status          `bun:"status"`
 	StartDate   date.Date       `bun:"start_date"`
 	CareHours   int             `bun:"care_hours"`
 	Criteria    json.RawMessage `bun:"criteria,type:jsonb"`
@@ -40,31 +41,26 @@ type appRow struct {
 	Version     int             `bun:"version"`
 	CreatedAt   time.Time       `bun:"created_at"`
 	UpdatedAt   time.Time       `bun:"updated_at"`
-	FirstName   string          `bun:"first_name"`
-	LastName    string          `bun:"last_name"`
-	BirthDate   *date.Date      `bun:"birth_date"`
-	Expected    *date.Date      `bun:"expected_birth_date"`
 	Choices     json.RawMessage `bun:"choices_json,type:jsonb"`
 	History     json.RawMessage `bun:"history_json,type:jsonb"`
 }
 
-// appColumns reads an application with its child, its ranked choices and its history
-// in one round trip (the choices and events as JSON arrays).
-const appColumns = `a.id, a.child_id, ch.family_id, a.reference, a.status, a.start_date, a.care_hours, a.criteria, a.source,
+// appColumns reads an application with its ranked choices and its history in one round
+// trip (the choices and events as JSON arrays); complete adds the child and the
+// facilities' names.
+const appColumns = `a.id, a.child_id, a.reference, a.status, a.start_date, a.care_hours, a.criteria, a.source,
 	a.submitted_at, a.declared_at, a.ticket_id, a.version, a.created_at, a.updated_at,
-	ch.first_name, ch.last_name, ch.birth_date, ch.expected_birth_date,
-	coalesce((SELECT jsonb_agg(jsonb_build_object('rank', c.rank, 'id', c.facility_id, 'name', f.name, 'type', f.type,
-		'district', coalesce(f.district_key, ''), 'status', c.status, 'note', c.note, 'updated_at', c.updated_at) ORDER BY c.rank)
-		FROM application_choice c JOIN facility f ON f.tenant_id = c.tenant_id AND f.id = c.facility_id
-		WHERE c.tenant_id = a.tenant_id AND c.application_id = a.id), '[]') AS choices_json,
+	coalesce((SELECT jsonb_agg(jsonb_build_object('rank', c.rank, 'id', c.facility_id, 'status', c.status, 'note', c.note,
+		'updated_at', c.updated_at) ORDER BY c.rank)
+		FROM application_choice c WHERE c.tenant_id = a.tenant_id AND c.application_id = a.id), '[]') AS choices_json,
 	coalesce((SELECT jsonb_agg(jsonb_build_object('at', e.at, 'actor', e.actor_kind, 'from_status', coalesce(e.from_status, ''),
 		'to_status', e.to_status, 'note', e.note) ORDER BY e.at, e.id)
 		FROM application_event e WHERE e.tenant_id = a.tenant_id AND e.application_id = a.id), '[]') AS history_json`
 
-const appFrom = ` FROM application a JOIN child ch ON ch.tenant_id = a.tenant_id AND ch.id = a.child_id `
+const appFrom = ` FROM application a `
 
 // load reads application id with its choices and history; cond narrows who may see it
-// (the family's, or staff scope), with its arguments.
+// (the family's, or staff scope), with its arguments. It answers the child's family too.
 func load(ctx context.Context, tx bun.IDB, t *tenant.Tenant, id uuid.UUID, lock bool, cond string, condArgs ...any) (*Application, uuid.UUID, error) {
 	q := `SELECT ` + appColumns + appFrom + ` WHERE a.tenant_id = ? AND a.id = ?`
 	if cond != "" {
@@ -81,43 +77,79 @@ func load(ctx context.Context, tx bun.IDB, t *tenant.Tenant, id uuid.UUID, lock 
 	if err != nil {
 		return nil, uuid.Nil, fmt.Errorf("read application: %w", err)
 	}
-	a, err := fromRow(t, row)
-	return a, row.FamilyID, err
+	apps, families, err := complete(ctx, tx, t, []appRow{row})
+	if err != nil {
+		return nil, uuid.Nil, err
+	}
+	return apps[0], families[0], nil
 }
 
-func fromRow(t *tenant.Tenant, row appRow) (*Application, error) {
+// ofFamily is the condition "the application's child belongs to family familyID".
+func ofFamily(ctx context.Context, tx bun.IDB, tenantID, familyID uuid.UUID) (string, []any, error) {
+	kids, err := family.ChildIDsOf(ctx, tx, tenantID, familyID)
+	return `a.child_id = ANY(?::uuid[])`, []any{pgdialect.Array(kids)}, err
+}
+
+// choiceJSON is a choice as appColumns reads it.
+type choiceJSON struct {
+	Rank    int          `json:"rank"`
+	ID      uuid.UUID    `json:"id"`
+	Status  ChoiceStatus `json:"status"`
+	Note    string       `json:"note"`
+	Updated time.Time    `json:"updated_at"`
+}
+
+// complete makes applications of rows, with their children (family) and the names of
+// the facilities chosen (provider), one call each for all rows; it answers the family
+// of each row's child too.
+func complete(ctx context.Context, tx bun.IDB, t *tenant.Tenant, rows []appRow) ([]*Application, []uuid.UUID, error) {
+	choices := make([][]choiceJSON, len(rows))
+	var kids, facs []uuid.UUID
+	for i, r := range rows {
+		if err := json.Unmarshal(r.Choices, &choices[i]); err != nil {
+			return nil, nil, fmt.Errorf("read choices: %w", err)
+		}
+		kids = append(kids, r.ChildID)
+		for _, c := range choices[i] {
+			facs = append(facs, c.ID)
+		}
+	}
+	cards, err := family.ChildCards(ctx, tx, t.ID, kids)
+	if err != nil {
+		return nil, nil, err
+	}
+	names, err := provider.Summaries(ctx, tx, t.ID, facs)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]*Application, len(rows))
+	families := make([]uuid.UUID, len(rows))
+	for i, r := range rows {
+		ch := cards[r.ChildID]
+		if out[i], err = fromRow(t, r, ch, choices[i], names); err != nil {
+			return nil, nil, err
+		}
+		families[i] = ch.FamilyID
+	}
+	return out, families, nil
+}
+
+func fromRow(t *tenant.Tenant, row appRow, ch family.ChildCard, choices []choiceJSON, names map[uuid.UUID]provider.Summary) (*Application, error) {
 	a := &Application{ID: row.ID, ChildID: row.ChildID, Status: row.Status, StartDate: row.StartDate, CareHours: row.CareHours,
 		Source: row.Source, SubmittedAt: row.SubmittedAt, DeclaredAt: row.DeclaredAt, TicketID: row.TicketID, Version: row.Version,
-		CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt, Criteria: map[string]string{}, Choices: []Choice{}, History: []Event{}}
+		CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt, Criteria: map[string]string{}, Choices: []Choice{}, History: []HistoryEntry{}}
 	if row.Reference != nil {
 		a.Reference = *row.Reference
 	}
 	_ = json.Unmarshal(row.Criteria, &a.Criteria)
 	a.Points = Points(t.Rules, a.Criteria)
-	a.Child = ChildSummary{FirstName: row.FirstName, LastName: row.LastName, Born: row.BirthDate != nil}
-	if row.BirthDate != nil {
-		a.Child.BirthDate = *row.BirthDate
-	} else if row.Expected != nil {
-		a.Child.BirthDate = *row.Expected
-	}
-	var choices []struct {
-		Rank     int       `json:"rank"`
-		ID       uuid.UUID `json:"id"`
-		Name     string    `json:"name"`
-		Type     string    `json:"type"`
-		District string    `json:"district"`
-		Status   string    `json:"status"`
-		Note     string    `json:"note"`
-		Updated  time.Time `json:"updated_at"`
-	}
-	if err := json.Unmarshal(row.Choices, &choices); err != nil {
-		return nil, fmt.Errorf("read choices: %w", err)
-	}
+	a.Child = ChildSummary{FirstName: ch.FirstName, LastName: ch.LastName, BirthDate: ch.Birth(), Born: ch.Born()}
 	for _, c := range choices {
-		a.Choices = append(a.Choices, Choice{Rank: c.Rank, Facility: Facility{ID: c.ID, Name: c.Name, Type: c.Type, District: c.District},
+		f := names[c.ID]
+		a.Choices = append(a.Choices, Choice{Rank: c.Rank, Facility: Facility{ID: c.ID, Name: f.Name, Type: f.Type, District: f.District},
 			Status: c.Status, Note: c.Note, Updated: c.Updated})
-		if d, ok := t.Rules.District(c.District); ok && care.IsTagespflege(c.Type) {
-			a.Tagespflege = append(a.Tagespflege, Routing{Facility: c.Name, District: d.Name, Fachberatung: d.Fachberatung})
+		if d, ok := t.Rules.District(f.District); ok && care.IsTagespflege(f.Type) {
+			a.Tagespflege = append(a.Tagespflege, Routing{Facility: f.Name, District: d.Name, Fachberatung: d.Fachberatung})
 		}
 	}
 	if err := json.Unmarshal(row.History, &a.History); err != nil {
@@ -128,27 +160,24 @@ func fromRow(t *tenant.Tenant, row appRow) (*Application, error) {
 
 // listOfFamily lists the applications of a family's children, newest first.
 func listOfFamily(ctx context.Context, tx bun.IDB, t *tenant.Tenant, familyID uuid.UUID) ([]*Application, error) {
+	cond, args, err := ofFamily(ctx, tx, t.ID, familyID)
+	if err != nil {
+		return nil, err
+	}
 	var rows []appRow
-	if err := tx.NewRaw(`SELECT `+appColumns+appFrom+` WHERE a.tenant_id = ? AND ch.family_id = ? ORDER BY a.created_at DESC, a.id LIMIT 200`,
-		t.ID, familyID).Scan(ctx, &rows); err != nil {
+	if err := tx.NewRaw(`SELECT `+appColumns+appFrom+` WHERE a.tenant_id = ? AND `+cond+` ORDER BY a.created_at DESC, a.id LIMIT 200`,
+		append([]any{t.ID}, args...)...).Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("list applications: %w", err)
 	}
-	out := make([]*Application, 0, len(rows))
-	for _, r := range rows {
-		a, err := fromRow(t, r)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, nil
+	out, _, err := complete(ctx, tx, t, rows)
+	return out, err
 }
 
 // facts gathers what the rules need about the child, the family and the chosen
-// facilities, in one round trip: whether the child has another active application for
-// the period, a valid ticket, and each chosen facility with the longest care its groups
-// offer per age band. exclude is the application being changed (not "another" one).
-// Ids of other cities are simply not found (row-level security would hide them anyway).
+// facilities: whether the child has another active application for the period, a valid
+// ticket (ticket), and each chosen facility with the longest care its groups offer per
+// age band (provider). exclude is the application being changed (not "another" one). Ids
+// of other cities are simply not found (row-level security would hide them anyway).
 func facts(ctx context.Context, tx bun.IDB, t *tenant.Tenant, fam *family.Family, ch *family.Child, start date.Date, in Input, today date.Date, exclude uuid.UUID) (Facts, error) {
 	f := Facts{Today: today, Child: ChildFacts{BirthDate: ch.Birth(), Born: ch.Born()}, Start: start, CareHours: in.CareHours,
 		Criteria: in.Criteria, Declared: in.Declared, Municipality: fam.Municipality, NoAddress: !fam.HasAddress()}
@@ -156,49 +185,29 @@ func facts(ctx context.Context, tx bun.IDB, t *tenant.Tenant, fam *family.Family
 	if !start.IsZero() {
 		period = t.Rules.Calendar().YearStart(start)
 	}
-	ids := in.Choices
-	if ids == nil {
-		ids = []uuid.UUID{}
-	}
-	var rows []struct {
-		ActiveOther  bool           `bun:"active_other"`
-		Ticket       *uuid.UUID     `bun:"ticket"`
-		ID           *uuid.UUID     `bun:"id"`
-		Name         string         `bun:"name"`
-		Type         string         `bun:"type"`
-		Municipality string         `bun:"municipality_key"`
-		District     string         `bun:"district_key"`
-		Status       string         `bun:"status"`
-		Bands        map[string]int `bun:"bands,type:jsonb"`
-	}
-	err := tx.NewRaw(`SELECT x.active_other, x.ticket, fa.id, coalesce(fa.name, '') AS name, coalesce(fa.type, '') AS type,
-			coalesce(fa.municipality_key, '') AS municipality_key, coalesce(fa.district_key, '') AS district_key,
-			coalesce(fa.status, '') AS status, coalesce(fa.bands, '{}') AS bands
-		FROM (SELECT
-			EXISTS (SELECT 1 FROM application WHERE tenant_id = ?0 AND child_id = ?1 AND start_period = ?2 AND id <> ?3
-			        AND status IN ('draft', 'submitted', 'in_review', 'offered', 'accepted')) AS active_other,
-			(SELECT id FROM access_ticket WHERE tenant_id = ?0 AND child_id = ?1 AND kita_year = ?2 AND status = 'granted'
-			        AND valid_until >= ?4 ORDER BY valid_until DESC LIMIT 1) AS ticket) x
-		LEFT JOIN LATERAL (SELECT f.id, f.name, f.type, f.municipality_key, f.district_key, f.status,
-			(SELECT jsonb_object_agg(g.age_band, g.hours) FROM (SELECT age_band, max(care_hours) AS hours FROM facility_group
-			 WHERE tenant_id = f.tenant_id AND facility_id = f.id GROUP BY age_band) g) AS bands
-			FROM facility f WHERE f.tenant_id = ?0 AND f.id = ANY(?5)) fa ON true`,
-		t.ID, ch.ID, period, exclude, today, pgdialect.Array(ids)).Scan(ctx, &rows)
-	if err != nil {
+	var activeOther bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM application WHERE tenant_id = ? AND child_id = ? AND start_period = ?
+		AND id <> ? AND status = ANY(?::text[]))`, t.ID, ch.ID, period, exclude, pgdialect.Array(Active)).Scan(&activeOther); err != nil {
 		return f, fmt.Errorf("facts: %w", err)
 	}
-	byID := map[uuid.UUID]*ChoiceFacts{}
-	for _, r := range rows {
-		f.ActiveOther = r.ActiveOther && !start.IsZero()
-		f.HasTicket, f.Ticket = r.Ticket != nil, r.Ticket
-		if r.ID != nil {
-			byID[*r.ID] = &ChoiceFacts{FacilityID: *r.ID, Name: r.Name, Type: r.Type, Municipality: r.Municipality, District: r.District,
-				Active: r.Status == "active", Found: true, Bands: r.Bands}
-		}
+	f.ActiveOther = activeOther && !start.IsZero()
+	var err error
+	if f.Ticket, err = ticket.ValidFor(ctx, tx, t.ID, ch.ID, period, today); err != nil {
+		return f, err
+	}
+	f.HasTicket = f.Ticket != nil
+	facs, err := provider.Choosables(ctx, tx, t.ID, in.Choices)
+	if err != nil {
+		return f, err
+	}
+	byID := map[uuid.UUID]provider.Choosable{}
+	for _, fa := range facs {
+		byID[fa.ID] = fa
 	}
 	for _, id := range in.Choices {
-		if c := byID[id]; c != nil {
-			f.Choices = append(f.Choices, *c)
+		if c, ok := byID[id]; ok {
+			f.Choices = append(f.Choices, ChoiceFacts{FacilityID: id, Name: c.Name, Type: c.Type, Municipality: c.Municipality,
+				District: c.District, Active: c.Active(), Found: true, Bands: c.Bands})
 		} else {
 			f.Choices = append(f.Choices, ChoiceFacts{FacilityID: id})
 		}
@@ -207,7 +216,7 @@ func facts(ctx context.Context, tx bun.IDB, t *tenant.Tenant, fam *family.Family
 }
 
 // insert writes a new application with its choices and first history entry, in one
-// statement.
+// statement: a draft, its choices pending.
 func insert(ctx context.Context, tx bun.IDB, t *tenant.Tenant, id uuid.UUID, in Input, start date.Date, source string, staff *uuid.UUID, actor Actor, now time.Time) error {
 	crit, _ := json.Marshal(orEmpty(in.Criteria))
 	var declared *time.Time
@@ -220,13 +229,13 @@ func insert(ctx context.Context, tx bun.IDB, t *tenant.Tenant, id uuid.UUID, in 
 	}
 	_, err := tx.ExecContext(ctx, `WITH a AS (
 			INSERT INTO application (tenant_id, id, child_id, status, start_date, start_period, care_hours, criteria, source, declared_at,
-				created_by_staff, created_at, updated_at) VALUES (?0, ?1, ?2, 'draft', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) RETURNING id),
-		c AS (INSERT INTO application_choice (tenant_id, application_id, rank, facility_id, updated_at)
-			SELECT ?0, a.id, c.rank, c.facility_id, ?10 FROM a, unnest(?11::uuid[]) WITH ORDINALITY AS c(facility_id, rank))
+				created_by_staff, created_at, updated_at) VALUES (?0, ?1, ?2, ?15, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) RETURNING id),
+		c AS (INSERT INTO application_choice (tenant_id, application_id, rank, facility_id, status, updated_at)
+			SELECT ?0, a.id, c.rank, c.facility_id, ?16, ?10 FROM a, unnest(?11::uuid[]) WITH ORDINALITY AS c(facility_id, rank))
 		INSERT INTO application_event (tenant_id, id, application_id, at, actor_kind, actor_id, to_status)
-			SELECT ?0, ?12, a.id, ?10, ?13, ?14, 'draft' FROM a`,
+			SELECT ?0, ?12, a.id, ?10, ?13, ?14, ?15 FROM a`,
 		t.ID, id, in.ChildID, start, t.Rules.Calendar().YearStart(start), in.CareHours, string(crit), source, declared, staff, now,
-		pgdialect.Array(choices), uuid.Must(uuid.NewV7()), actor.Kind, actorRef(actor))
+		pgdialect.Array(choices), uuid.Must(uuid.NewV7()), actor.Kind, actorRef(actor), StatusDraft, ChoicePending)
 	if database.IsUniqueViolation(err, "application_one_active") {
 		return apperr.Invalid("start_date", "application_exists_for_period", nil)
 	}
@@ -251,9 +260,9 @@ func writeChoices(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, choic
 	if len(choices) == 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO application_choice (tenant_id, application_id, rank, facility_id, updated_at)
-		SELECT ?, ?, c.rank, c.facility_id, ? FROM unnest(?::uuid[]) WITH ORDINALITY AS c(facility_id, rank)`,
-		tenantID, id, now, pgdialect.Array(choices)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO application_choice (tenant_id, application_id, rank, facility_id, status, updated_at)
+		SELECT ?, ?, c.rank, c.facility_id, ?, ? FROM unnest(?::uuid[]) WITH ORDINALITY AS c(facility_id, rank)`,
+		tenantID, id, ChoicePending, now, pgdialect.Array(choices)); err != nil {
 		return fmt.Errorf("insert choices: %w", err)
 	}
 	return nil
@@ -263,20 +272,6 @@ func writeChoices(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, choic
 type Actor struct {
 	Kind string // parent, staff, system
 	ID   uuid.UUID
-}
-
-// AddEvent writes an entry of application id's history.
-func AddEvent(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, a Actor, from, to, note string, now time.Time) error {
-	var fromPtr *string
-	if from != "" {
-		fromPtr = &from
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO application_event (tenant_id, id, application_id, at, actor_kind, actor_id, from_status, to_status, note)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, tenantID, uuid.Must(uuid.NewV7()), id, now, a.Kind, actorRef(a), fromPtr, to, note)
-	if err != nil {
-		return fmt.Errorf("history: %w", err)
-	}
-	return nil
 }
 
 // nextReference numbers a submitted application: LEI-2026-000042, the number from the
@@ -294,20 +289,19 @@ func formatReference(t *tenant.Tenant, year int, n int64) string {
 	return fmt.Sprintf("%s-%d-%06d", ReferencePrefix(t.Slug), year, n) // %06d widens past a million
 }
 
-// markSubmitted files application id: a reference number, the status and its history
-// entry, in one statement; it returns the reference.
+// markSubmitted files draft id (Transition: the status and its history entry), then
+// gives it its reference number, the moment of filing and the ticket; it returns the
+// reference.
 func markSubmitted(ctx context.Context, tx bun.IDB, t *tenant.Tenant, id uuid.UUID, ticket *uuid.UUID, actor Actor, now time.Time) (string, error) {
+	if _, _, err := Transition(ctx, tx, t.ID, id, EventSubmit, actor, "", now); err != nil {
+		return "", err
+	}
 	var ref string
-	err := tx.QueryRowContext(ctx, `WITH u AS (
-			UPDATE application SET status = 'submitted', submitted_at = ?2, ticket_id = ?3, version = version + 1, updated_at = ?2,
-				reference = ?4 || (SELECT CASE WHEN n < 1000000 THEN lpad(n::text, 6, '0') ELSE n::text END
-				                   FROM (SELECT kitaportal_next_reference() AS n) seq)
-			WHERE tenant_id = ?0 AND id = ?1 RETURNING reference),
-		e AS (INSERT INTO application_event (tenant_id, id, application_id, at, actor_kind, actor_id, from_status, to_status)
-			SELECT ?0, ?5, ?1, ?2, ?6, ?7, 'draft', 'submitted' FROM u)
-		SELECT reference FROM u`,
-		t.ID, id, now, ticket, ReferencePrefix(t.Slug)+"-"+strconv.Itoa(date.In(now).Year())+"-", uuid.Must(uuid.NewV7()),
-		actor.Kind, actorRef(actor)).Scan(&ref)
+	err := tx.QueryRowContext(ctx, `UPDATE application SET submitted_at = ?2, ticket_id = ?3,
+			reference = ?4 || (SELECT CASE WHEN n < 1000000 THEN lpad(n::text, 6, '0') ELSE n::text END
+			                   FROM (SELECT kitaportal_next_reference() AS n) seq)
+		WHERE tenant_id = ?0 AND id = ?1 RETURNING reference`,
+		t.ID, id, now, ticket, ReferencePrefix(t.Slug)+"-"+strconv.Itoa(date.In(now).Year())+"-").Scan(&ref)
 	if err != nil {
 		return "", fmt.Errorf("submit: %w", err)
 	}

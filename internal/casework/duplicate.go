@@ -2,8 +2,6 @@ package casework
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/google/uuid"
@@ -12,9 +10,13 @@ import (
 	"kitaportal/internal/application"
 	"kitaportal/internal/audit"
 	"kitaportal/internal/auth"
+	"kitaportal/internal/contract"
+	"kitaportal/internal/family"
+	"kitaportal/internal/offer"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/database"
 	"kitaportal/internal/platform/date"
+	"kitaportal/internal/ticket"
 )
 
 // Duplicate children: the same child entered twice (online and at a facility, or by
@@ -43,119 +45,106 @@ type Duplicate struct {
 	Existing   DuplicateSide `json:"existing"`
 }
 
-const sideQuery = `SELECT ch.id AS child_id, ch.first_name, ch.last_name, coalesce(ch.birth_date, ch.expected_birth_date) AS birth_date,
-	f.source, f.plz, (SELECT count(*) FROM application a WHERE a.tenant_id = ch.tenant_id AND a.child_id = ch.id) AS applications
-	FROM child ch JOIN family f ON f.tenant_id = ch.tenant_id AND f.id = ch.family_id WHERE ch.tenant_id = ? AND ch.id = ?`
-
 // Duplicates lists the open flags, oldest first.
 func (s *Service) Duplicates(ctx context.Context, c auth.Caller) ([]Duplicate, error) {
 	out := []Duplicate{}
 	err := database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
-		var flags []struct {
-			ID         uuid.UUID `bun:"id"`
-			Child      uuid.UUID `bun:"child_id"`
-			Other      uuid.UUID `bun:"other_child_id"`
-			DetectedAt time.Time `bun:"detected_at"`
-		}
-		if err := tx.NewRaw(`SELECT id, child_id, other_child_id, detected_at FROM child_duplicate WHERE tenant_id = ? AND status = 'open'
-			ORDER BY detected_at, id LIMIT 200`, c.Tenant.ID).Scan(ctx, &flags); err != nil {
+		flags, err := family.OpenDuplicates(ctx, tx, c.Tenant.ID, 200)
+		if err != nil {
 			return err
 		}
 		var ids []uuid.UUID
 		for _, f := range flags {
-			d := Duplicate{ID: f.ID, DetectedAt: f.DetectedAt}
-			if err := tx.NewRaw(sideQuery, c.Tenant.ID, f.Child).Scan(ctx, &d.New); err != nil {
-				return err
-			}
-			if err := tx.NewRaw(sideQuery, c.Tenant.ID, f.Other).Scan(ctx, &d.Existing); err != nil {
-				return err
-			}
-			out = append(out, d)
-			ids = append(ids, f.Child, f.Other)
+			ids = append(ids, f.ChildID, f.OtherChildID)
+		}
+		sides, err := duplicateSides(ctx, tx, c.Tenant.ID, ids)
+		if err != nil {
+			return err
+		}
+		for _, f := range flags {
+			out = append(out, Duplicate{ID: f.ID, DetectedAt: f.DetectedAt, New: sides[f.ChildID], Existing: sides[f.OtherChildID]})
 		}
 		return audit.Record(ctx, tx, c.Tenant.ID, audit.By(c), audit.Event{Action: "duplicates.listed", ObjectKind: "child", ChildIDs: ids})
 	})
 	return out, database.Classify(err)
 }
 
+// duplicateSides describes the children ids: names and birth, their family's source and
+// postcode (family), how many requests they have (application).
+func duplicateSides(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]DuplicateSide, error) {
+	cards, err := family.ChildCards(ctx, tx, tenantID, ids)
+	if err != nil {
+		return nil, err
+	}
+	var famIDs []uuid.UUID
+	for _, ch := range cards {
+		famIDs = append(famIDs, ch.FamilyID)
+	}
+	fams, err := family.FamilyCards(ctx, tx, tenantID, famIDs)
+	if err != nil {
+		return nil, err
+	}
+	counts, err := application.CountByChild(ctx, tx, tenantID, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := map[uuid.UUID]DuplicateSide{}
+	for id, ch := range cards {
+		f := fams[ch.FamilyID]
+		out[id] = DuplicateSide{ChildID: id, FirstName: ch.FirstName, LastName: ch.LastName, BirthDate: ch.Birth(), Source: f.Source,
+			PLZ: f.PLZ, Applications: counts[id]}
+	}
+	return out, nil
+}
+
 // ResolveDuplicate merges (keep names the record that stays) or dismisses a flag.
 func (s *Service) ResolveDuplicate(ctx context.Context, c auth.Caller, id uuid.UUID, merge bool, keep uuid.UUID) error {
 	now := s.now()
 	return database.Classify(database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
-		var flag struct {
-			Child uuid.UUID `bun:"child_id"`
-			Other uuid.UUID `bun:"other_child_id"`
-		}
-		err := tx.NewRaw(`SELECT child_id, other_child_id FROM child_duplicate WHERE tenant_id = ? AND id = ? AND status = 'open' FOR UPDATE`,
-			c.Tenant.ID, id).Scan(ctx, &flag)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
+		flag, err := family.LockOpenDuplicate(ctx, tx, c.Tenant.ID, id)
 		if err != nil {
 			return err
 		}
-		status, action := "dismissed", ActionDuplicateKept
+		if flag == nil {
+			return ErrNotFound
+		}
+		status, action := family.DuplicateDismissed, ActionDuplicateKept
 		if merge {
-			drop := flag.Child
+			drop := flag.ChildID
 			switch keep {
-			case flag.Child:
-				drop = flag.Other
-			case flag.Other:
+			case flag.ChildID:
+				drop = flag.OtherChildID
+			case flag.OtherChildID:
 			default:
 				return apperr.Invalid("keep", "merge_keep_unknown", nil)
 			}
 			if err := mergeChild(ctx, tx, c.Tenant.ID, keep, drop, application.Actor{Kind: "staff", ID: c.Principal.ID}, now); err != nil {
 				return err
 			}
-			status, action = "merged", ActionDuplicateMerged
+			status, action = family.DuplicateMerged, ActionDuplicateMerged
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE child_duplicate SET status = ?, resolved_at = ?, resolved_by = ? WHERE tenant_id = ? AND id = ?`,
-			status, now, c.Principal.ID, c.Tenant.ID, id); err != nil {
+		if err := family.ResolveDuplicate(ctx, tx, c.Tenant.ID, id, status, c.Principal.ID, now); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, c.Tenant.ID, audit.By(c), audit.Event{Action: action, ObjectKind: "child", ObjectID: keep.String(),
-			ChildIDs: []uuid.UUID{flag.Child, flag.Other}})
+			ChildIDs: []uuid.UUID{flag.ChildID, flag.OtherChildID}})
 	}))
 }
 
-// mergeChild folds record drop into keep. Requests of drop move to keep where keep has
-// none active for that period; the others are closed with a note. Contracts and offers
-// move too (a clash with keep's own contracts is refused by the database and reported).
+// mergeChild folds record drop into keep, each owner moving what it holds: requests of
+// drop move to keep where keep has none active for that period, the others are closed
+// with a note (application); offers, contracts and decided tickets move too (a clash with
+// keep's own contracts is refused by the database and reported); drop points to keep and
+// its open flags are settled (family).
 func mergeChild(ctx context.Context, tx bun.IDB, tenantID, keep, drop uuid.UUID, actor application.Actor, now time.Time) error {
-	var apps []struct {
-		ID     uuid.UUID `bun:"id"`
-		Status string    `bun:"status"`
-		Period date.Date `bun:"start_period"`
-		Clash  bool      `bun:"clash"`
-	}
-	if err := tx.NewRaw(`SELECT a.id, a.status, a.start_period, EXISTS (SELECT 1 FROM application k WHERE k.tenant_id = a.tenant_id
-			AND k.child_id = ? AND k.start_period = a.start_period AND k.status IN ('draft', 'submitted', 'in_review', 'offered', 'accepted')) AS clash
-		FROM application a WHERE a.tenant_id = ? AND a.child_id = ? FOR UPDATE OF a`, keep, tenantID, drop).Scan(ctx, &apps); err != nil {
-		return err
-	}
-	for _, a := range apps {
-		if a.Clash && application.Active(a.Status) {
-			if _, err := tx.ExecContext(ctx, `UPDATE application SET status = 'closed', updated_at = ? WHERE tenant_id = ? AND id = ?`, now, tenantID, a.ID); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE application_choice SET status = 'withdrawn', updated_at = ? WHERE tenant_id = ? AND application_id = ?
-				AND status IN ('pending', 'in_review', 'proposed', 'paused')`, now, tenantID, a.ID); err != nil {
-				return err
-			}
-			if err := application.AddEvent(ctx, tx, tenantID, a.ID, actor, a.Status, application.StatusClosed, "merged_duplicate", now); err != nil {
-				return err
-			}
-		}
-	}
-	for _, q := range []string{
-		`UPDATE application SET child_id = ?0, updated_at = ?3 WHERE tenant_id = ?1 AND child_id = ?2`,
-		`UPDATE offer SET child_id = ?0, updated_at = ?3 WHERE tenant_id = ?1 AND child_id = ?2`,
-		`UPDATE contract SET child_id = ?0, updated_at = ?3 WHERE tenant_id = ?1 AND child_id = ?2`,
-		`UPDATE access_ticket SET child_id = ?0 WHERE tenant_id = ?1 AND child_id = ?2 AND status NOT IN ('requested', 'granted')`,
-		`UPDATE child SET merged_into = ?0, updated_at = ?3 WHERE tenant_id = ?1 AND id = ?2`,
-		`UPDATE child_duplicate SET status = 'merged', resolved_at = ?3 WHERE tenant_id = ?1 AND status = 'open' AND (child_id = ?2 OR other_child_id = ?2)`,
+	for _, move := range []func() error{
+		func() error { return application.MergeChild(ctx, tx, tenantID, keep, drop, actor, now) },
+		func() error { return offer.MoveChild(ctx, tx, tenantID, drop, keep, now) },
+		func() error { return contract.MoveChild(ctx, tx, tenantID, drop, keep, now) },
+		func() error { return ticket.MoveChild(ctx, tx, tenantID, drop, keep) },
+		func() error { return family.MergeChildInto(ctx, tx, tenantID, drop, keep, now) },
 	} {
-		if _, err := tx.ExecContext(ctx, q, keep, tenantID, drop, now); err != nil {
+		if err := move(); err != nil {
 			if database.IsExclusionViolation(err, "") || database.IsUniqueViolation(err, "") {
 				return apperr.Conflict("merge_conflict")
 			}

@@ -1,7 +1,7 @@
 // Package casework is the staff's case work around requests: duplicate children flagged
-// and merged or dismissed (table child_duplicate), walk-in registration of a family on
-// site with the parents' consent, and the import of the facilities' paper waitlists
-// (table import_job). The requests themselves are filed by application.
+// (by family) and merged or dismissed, walk-in registration of a family on site with the
+// parents' consent, and the import of the facilities' paper waitlists (table
+// import_job). The requests themselves are filed by application.
 package casework
 
 import (

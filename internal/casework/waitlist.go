@@ -26,6 +26,7 @@ import (
 	"kitaportal/internal/platform/database"
 	"kitaportal/internal/platform/date"
 	"kitaportal/internal/platform/outbox"
+	"kitaportal/internal/provider"
 	"kitaportal/internal/tenant"
 )
 
@@ -78,6 +79,14 @@ type RefusedRow struct {
 	Args  map[string]any `json:"args,omitempty"`
 }
 
+// Statuses of an import job.
+const (
+	JobQueued  = "queued"
+	JobRunning = "running"
+	JobDone    = "done"
+	JobFailed  = "failed"
+)
+
 // ImportJob is an import's state.
 type ImportJob struct {
 	ID         uuid.UUID    `bun:"id" json:"id"`
@@ -96,7 +105,7 @@ type ImportJob struct {
 // Percent is the progress for the page's bar.
 func (j *ImportJob) Percent() int {
 	if j.Total == 0 {
-		if j.Status == "done" {
+		if j.Status == JobDone {
 			return 100
 		}
 		return 0
@@ -163,8 +172,8 @@ func (s *Service) RunAgain(ctx context.Context, c auth.Caller, id uuid.UUID) (*I
 	var name string
 	var content []byte
 	err := database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT file_name, content FROM import_job WHERE tenant_id = ? AND id = ? AND dry_run AND status = 'done'`,
-			c.Tenant.ID, id).Scan(&name, &content)
+		err := tx.QueryRowContext(ctx, `SELECT file_name, content FROM import_job WHERE tenant_id = ? AND id = ? AND dry_run AND status = ?`,
+			c.Tenant.ID, id, JobDone).Scan(&name, &content)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -272,7 +281,7 @@ func (im *Importer) Run(ctx context.Context, t *tenant.Tenant, id uuid.UUID) err
 		return tx.NewRaw(`SELECT dry_run, status, content, created_by, processed FROM import_job WHERE tenant_id = ? AND id = ? FOR UPDATE`,
 			t.ID, id).Scan(ctx, &job)
 	})
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && job.Status == "done") {
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && job.Status == JobDone) {
 		return nil // gone, or finished by an earlier delivery
 	}
 	if err != nil {
@@ -280,7 +289,7 @@ func (im *Importer) Run(ctx context.Context, t *tenant.Tenant, id uuid.UUID) err
 	}
 	rd, err := csvfile.Open(bytes.NewReader(job.Content), MaxImportBytes)
 	if err != nil {
-		return im.finish(ctx, t, id, "failed", "csv_unreadable")
+		return im.finish(ctx, t, id, JobFailed, "csv_unreadable")
 	}
 	staff := job.CreatedBy
 	var rows []csvfile.Row
@@ -307,14 +316,14 @@ func (im *Importer) Run(ctx context.Context, t *tenant.Tenant, id uuid.UUID) err
 		}
 		refusedJSON, _ := json.Marshal(refused)
 		if err := database.InTenantTx(ctx, im.s.db, t.ID, func(ctx context.Context, tx bun.Tx) error {
-			_, err := tx.ExecContext(ctx, `UPDATE import_job SET status = 'running', processed = ?, imported = imported + ?,
-				refused = refused || ?::jsonb WHERE tenant_id = ? AND id = ?`, to, imported, string(refusedJSON), t.ID, id)
+			_, err := tx.ExecContext(ctx, `UPDATE import_job SET status = ?, processed = ?, imported = imported + ?,
+				refused = refused || ?::jsonb WHERE tenant_id = ? AND id = ?`, JobRunning, to, imported, string(refusedJSON), t.ID, id)
 			return err
 		}); err != nil {
 			return err
 		}
 	}
-	return im.finish(ctx, t, id, "done", "")
+	return im.finish(ctx, t, id, JobDone, "")
 }
 
 func (im *Importer) finish(ctx context.Context, t *tenant.Tenant, id uuid.UUID, status, msg string) error {
@@ -429,7 +438,7 @@ func (im *Importer) row(ctx context.Context, tx bun.IDB, t *tenant.Tenant, r csv
 		if v == "" {
 			continue
 		}
-		id, err := facilityRef(ctx, tx, t.ID, v)
+		id, err := provider.FacilityByRef(ctx, tx, t.ID, v)
 		if err != nil {
 			errs = append(errs, apperr.Invalid("wunsch"+strconv.Itoa(i), "choice_unknown", map[string]any{"rank": i}))
 			continue
@@ -443,11 +452,12 @@ func (im *Importer) row(ctx context.Context, tx bun.IDB, t *tenant.Tenant, r csv
 		return apperr.Invalid("start_date", "start_in_past", map[string]any{"earliest": today.AddDays(1)})
 	}
 	// The same child with a request for the same period: the row was imported before.
-	var dup bool
-	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM child ch JOIN application a ON a.tenant_id = ch.tenant_id AND a.child_id = ch.id
-		WHERE ch.tenant_id = ? AND ch.dedupe_key = ? AND ch.merged_into IS NULL AND a.start_period = ?
-		AND a.status IN ('submitted', 'in_review', 'offered', 'accepted'))`,
-		t.ID, family.DedupeKey(nc.Input.FirstName, nc.Input.LastName, *nc.Birth), t.Rules.Calendar().YearStart(start)).Scan(&dup); err != nil {
+	same, err := family.ChildIDsWithKey(ctx, tx, t.ID, family.DedupeKey(nc.Input.FirstName, nc.Input.LastName, *nc.Birth))
+	if err != nil {
+		return err
+	}
+	dup, err := application.QueuedFor(ctx, tx, t.ID, same, t.Rules.Calendar().YearStart(start))
+	if err != nil {
 		return err
 	}
 	if dup {
@@ -483,21 +493,4 @@ func isoDate(s string) string {
 		}
 	}
 	return s
-}
-
-// facilityRef finds a facility by id or by its exact name (case-insensitive).
-func facilityRef(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, ref string) (uuid.UUID, error) {
-	var id uuid.UUID
-	if parsed, err := uuid.Parse(ref); err == nil {
-		err := tx.QueryRowContext(ctx, `SELECT id FROM facility WHERE tenant_id = ? AND id = ?`, tenantID, parsed).Scan(&id)
-		return id, err
-	}
-	var ids []uuid.UUID
-	if err := tx.NewRaw(`SELECT id FROM facility WHERE tenant_id = ? AND lower(name) = lower(?) LIMIT 2`, tenantID, ref).Scan(ctx, &ids); err != nil {
-		return uuid.Nil, err
-	}
-	if len(ids) != 1 {
-		return uuid.Nil, sql.ErrNoRows
-	}
-	return ids[0], nil
 }

@@ -101,8 +101,9 @@ const (
 type Ticket struct {
 	ID           uuid.UUID  `bun:"id" json:"id"`
 	ChildID      uuid.UUID  `bun:"child_id" json:"child_id"`
-	FirstName    string     `bun:"first_name" json:"child_first_name"`
-	LastName     string     `bun:"last_name" json:"child_last_name"`
+	FamilyID     uuid.UUID  `bun:"family_id" json:"-"`
+	FirstName    string     `bun:"-" json:"child_first_name"`
+	LastName     string     `bun:"-" json:"child_last_name"`
 	KitaYear     date.Date  `bun:"kita_year" json:"kita_year"`
 	AgeBand      string     `bun:"age_band" json:"age_band"`
 	Reason       string     `bun:"reason" json:"reason"`
@@ -113,8 +114,8 @@ type Ticket struct {
 	DecisionNote string     `bun:"decision_note" json:"decision_note,omitempty"`
 	ValidUntil   *date.Date `bun:"valid_until" json:"valid_until,omitempty"`
 	Expired      bool       `bun:"-" json:"expired"`
-	FamilyPLZ    string     `bun:"plz" json:"-"`
-	FamilyCity   string     `bun:"city" json:"-"`
+	FamilyPLZ    string     `bun:"-" json:"-"`
+	FamilyCity   string     `bun:"-" json:"-"`
 }
 
 // TicketInput is a family's request for a ticket.
@@ -125,11 +126,31 @@ type TicketInput struct {
 	PlannedMove string    `json:"planned_move_date"`
 }
 
-const ticketColumns = `t.id, t.child_id, ch.first_name, ch.last_name, t.kita_year, t.age_band, t.reason, t.planned_move_date, t.status,
-	t.requested_at, t.decided_at, t.decision_note, t.valid_until, f.plz, f.city`
+const ticketColumns = `t.id, t.child_id, t.family_id, t.kita_year, t.age_band, t.reason, t.planned_move_date, t.status,
+	t.requested_at, t.decided_at, t.decision_note, t.valid_until`
 
-const ticketFrom = ` FROM access_ticket t JOIN child ch ON ch.tenant_id = t.tenant_id AND ch.id = t.child_id
-	JOIN family f ON f.tenant_id = t.tenant_id AND f.id = t.family_id `
+const ticketFrom = ` FROM access_ticket t `
+
+// withNames adds the children's names and their families' postcode and town (family).
+func withNames(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, ts []Ticket) error {
+	var kids, fams []uuid.UUID
+	for _, t := range ts {
+		kids, fams = append(kids, t.ChildID), append(fams, t.FamilyID)
+	}
+	cards, err := family.ChildCards(ctx, tx, tenantID, kids)
+	if err != nil {
+		return err
+	}
+	places, err := family.FamilyCards(ctx, tx, tenantID, fams)
+	if err != nil {
+		return err
+	}
+	for i := range ts {
+		ch, f := cards[ts[i].ChildID], places[ts[i].FamilyID]
+		ts[i].FirstName, ts[i].LastName, ts[i].FamilyPLZ, ts[i].FamilyCity = ch.FirstName, ch.LastName, f.PLZ, f.City
+	}
+	return nil
+}
 
 // RequestTicket files a family's ticket request.
 func (s *Service) RequestTicket(ctx context.Context, c auth.Caller, in TicketInput) (*Ticket, error) {
@@ -215,7 +236,14 @@ func ticketByID(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, lock bo
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
-	return &t, err
+	if err != nil {
+		return nil, err
+	}
+	ts := []Ticket{t}
+	if err := withNames(ctx, tx, tenantID, ts); err != nil {
+		return nil, err
+	}
+	return &ts[0], nil
 }
 
 // MyTickets lists the tickets of the caller's family.
@@ -230,8 +258,11 @@ func (s *Service) MyTickets(ctx context.Context, c auth.Caller) ([]Ticket, error
 		if err != nil || fam == nil {
 			return err
 		}
-		return tx.NewRaw(`SELECT `+ticketColumns+ticketFrom+` WHERE t.tenant_id = ? AND t.family_id = ? ORDER BY t.requested_at DESC`,
-			c.Tenant.ID, fam.ID).Scan(ctx, &out)
+		if err := tx.NewRaw(`SELECT `+ticketColumns+ticketFrom+` WHERE t.tenant_id = ? AND t.family_id = ? ORDER BY t.requested_at DESC`,
+			c.Tenant.ID, fam.ID).Scan(ctx, &out); err != nil {
+			return err
+		}
+		return withNames(ctx, tx, c.Tenant.ID, out)
 	})
 	s.markExpired(out)
 	return out, database.Classify(err)
@@ -267,13 +298,18 @@ func (s *Service) TicketQueue(ctx context.Context, c auth.Caller, status string)
 			q += ` AND t.status = ?`
 			args = append(args, status)
 		}
-		q += ` ORDER BY t.status <> 'requested', t.requested_at LIMIT 1000`
+		q += ` ORDER BY t.status <> ?, t.requested_at LIMIT 1000`
+		args = append(args, TicketRequested)
 		if err := tx.NewRaw(q, args...).Scan(ctx, &tickets); err != nil {
 			return err
 		}
-		if err := tx.NewRaw(`SELECT kita_year, age_band, count(*) FILTER (WHERE status = 'granted') AS granted,
-			count(*) FILTER (WHERE status = 'requested') AS waiting
-			FROM access_ticket WHERE tenant_id = ? GROUP BY kita_year, age_band ORDER BY kita_year, age_band`, c.Tenant.ID).Scan(ctx, &use); err != nil {
+		if err := withNames(ctx, tx, c.Tenant.ID, tickets); err != nil {
+			return err
+		}
+		if err := tx.NewRaw(`SELECT kita_year, age_band, count(*) FILTER (WHERE status = ?) AS granted,
+			count(*) FILTER (WHERE status = ?) AS waiting
+			FROM access_ticket WHERE tenant_id = ? GROUP BY kita_year, age_band ORDER BY kita_year, age_band`,
+			TicketGranted, TicketRequested, c.Tenant.ID).Scan(ctx, &use); err != nil {
 			return err
 		}
 		ids := make([]uuid.UUID, len(tickets))
@@ -319,8 +355,8 @@ func (s *Service) DecideTicket(ctx context.Context, c auth.Caller, id uuid.UUID,
 				return err
 			}
 			var granted int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM access_ticket WHERE tenant_id = ? AND kita_year = ? AND age_band = ? AND status = 'granted'`,
-				c.Tenant.ID, t.KitaYear, t.AgeBand).Scan(&granted); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM access_ticket WHERE tenant_id = ? AND kita_year = ? AND age_band = ? AND status = ?`,
+				c.Tenant.ID, t.KitaYear, t.AgeBand, TicketGranted).Scan(&granted); err != nil {
 				return err
 			}
 			if quota := r.Tickets.Quota[t.AgeBand]; granted >= quota {
@@ -351,11 +387,7 @@ func (s *Service) DecideTicket(ctx context.Context, c auth.Caller, id uuid.UUID,
 
 // tellTicket tells the family about the decision on its ticket.
 func (s *Service) tellTicket(ctx context.Context, tx bun.IDB, c auth.Caller, t *Ticket) error {
-	var familyID uuid.UUID
-	if err := tx.QueryRowContext(ctx, `SELECT family_id FROM access_ticket WHERE tenant_id = ? AND id = ?`, c.Tenant.ID, t.ID).Scan(&familyID); err != nil {
-		return err
-	}
-	rs, err := family.Recipients(ctx, tx, c.Tenant.ID, familyID)
+	rs, err := family.Recipients(ctx, tx, c.Tenant.ID, t.FamilyID)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,294 @@
+package application
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+
+	"kitaportal/internal/platform/apperr"
+)
+
+// The lifecycle of a request and of its ranked choices: the statuses, the one table of
+// allowed transitions with the event that causes each, and the status sets other code
+// asks about. Every status change goes through Transition (a request) or
+// TransitionChoice / transitionChoices (its choices), which lock the row, check the
+// table and write the status in the caller's transaction; SQL elsewhere never spells a
+// status but takes these sets and constants as parameters.
+
+// Status is where a request stands.
+type Status string
+
+// Request statuses.
+const (
+	StatusDraft      Status = "draft"
+	StatusSubmitted  Status = "submitted"
+	StatusInReview   Status = "in_review"
+	StatusOffered    Status = "offered"
+	StatusAccepted   Status = "accepted"
+	StatusContracted Status = "contracted"
+	StatusRefused    Status = "refused"
+	StatusWithdrawn  Status = "withdrawn"
+	StatusExpired    Status = "expired"
+	StatusClosed     Status = "closed"
+)
+
+// Statuses are all request statuses, in the order of the flow.
+var Statuses = []Status{StatusDraft, StatusSubmitted, StatusInReview, StatusOffered, StatusAccepted, StatusContracted,
+	StatusRefused, StatusWithdrawn, StatusExpired, StatusClosed}
+
+// ChoiceStatus is where one ranked choice of a request stands.
+type ChoiceStatus string
+
+// Choice statuses.
+const (
+	ChoicePending   ChoiceStatus = "pending"
+	ChoiceInReview  ChoiceStatus = "in_review"
+	ChoiceProposed  ChoiceStatus = "proposed" // decentral: the facility proposes a place; the offer follows
+	ChoicePaused    ChoiceStatus = "paused"
+	ChoiceRefused   ChoiceStatus = "refused"
+	ChoiceOffered   ChoiceStatus = "offered"
+	ChoiceAccepted  ChoiceStatus = "accepted"
+	ChoiceDeclined  ChoiceStatus = "declined"
+	ChoiceWithdrawn ChoiceStatus = "withdrawn"
+)
+
+// ChoiceStatuses are all choice statuses.
+var ChoiceStatuses = []ChoiceStatus{ChoicePending, ChoiceInReview, ChoiceProposed, ChoicePaused, ChoiceRefused, ChoiceOffered,
+	ChoiceAccepted, ChoiceDeclined, ChoiceWithdrawn}
+
+// Event is what moves a request or a choice on.
+type Event string
+
+// Events of the lifecycle.
+const (
+	EventSubmit   Event = "submit"   // the family, or staff for them, files the draft
+	EventImport   Event = "import"   // a request of a paper waitlist is filed at its date on paper
+	EventReview   Event = "review"   // a facility starts working on it
+	EventPropose  Event = "propose"  // a facility proposes a place on its choice; the offer follows
+	EventRefuse   Event = "refuse"   // a facility refuses its choice; the request when every choice is refused
+	EventOffer    Event = "offer"    // a binding offer is made
+	EventAccept   Event = "accept"   // the family accepts the offer
+	EventDecline  Event = "decline"  // the family declines the offer: the request is back in review
+	EventLapse    Event = "lapse"    // the offer ran out unanswered: the request is back in review
+	EventContract Event = "contract" // the accepted place became a contract
+	EventExpire   Event = "expire"   // the request itself ran out
+	EventWithdraw Event = "withdraw" // the family takes it back; open choices end with it
+	EventClose    Event = "close"    // staff close it (its child's record was merged into another)
+)
+
+// Events are all events of the lifecycle.
+var Events = []Event{EventSubmit, EventImport, EventReview, EventPropose, EventRefuse, EventOffer, EventAccept, EventDecline,
+	EventLapse, EventContract, EventExpire, EventWithdraw, EventClose}
+
+// requestTable is every allowed transition of a request: from → event → to. A status
+// without a row is final.
+var requestTable = map[Status]map[Event]Status{
+	StatusDraft: {
+		EventSubmit: StatusSubmitted, EventImport: StatusSubmitted,
+		EventWithdraw: StatusWithdrawn, EventClose: StatusClosed,
+	},
+	StatusSubmitted: {
+		EventReview: StatusInReview, EventRefuse: StatusRefused, EventExpire: StatusExpired,
+		EventWithdraw: StatusWithdrawn, EventClose: StatusClosed,
+	},
+	StatusInReview: {
+		EventOffer: StatusOffered, EventRefuse: StatusRefused, EventExpire: StatusExpired,
+		EventWithdraw: StatusWithdrawn, EventClose: StatusClosed,
+	},
+	StatusOffered: {
+		EventAccept: StatusAccepted, EventDecline: StatusInReview, EventLapse: StatusInReview,
+		EventWithdraw: StatusWithdrawn, EventClose: StatusClosed,
+	},
+	StatusAccepted: {
+		EventContract: StatusContracted, EventClose: StatusClosed,
+	},
+}
+
+// choiceTable is every allowed transition of a choice. A status without a row is final;
+// nothing pauses a choice yet (the offer flow will), but a paused one ends with its
+// request.
+var choiceTable = map[ChoiceStatus]map[Event]ChoiceStatus{
+	ChoicePending: {
+		EventReview: ChoiceInReview, EventPropose: ChoiceProposed, EventRefuse: ChoiceRefused,
+		EventWithdraw: ChoiceWithdrawn,
+	},
+	ChoiceInReview: {
+		EventPropose: ChoiceProposed, EventRefuse: ChoiceRefused,
+		EventWithdraw: ChoiceWithdrawn,
+	},
+	ChoiceProposed: {
+		EventOffer: ChoiceOffered, EventWithdraw: ChoiceWithdrawn,
+	},
+	ChoicePaused: {
+		EventWithdraw: ChoiceWithdrawn,
+	},
+	ChoiceOffered: {
+		EventAccept: ChoiceAccepted, EventDecline: ChoiceDeclined, EventLapse: ChoiceDeclined,
+	},
+}
+
+// Next is the status event ev moves a request in status from to; ok is false when the
+// table does not allow it.
+func Next(from Status, ev Event) (to Status, ok bool) {
+	to, ok = requestTable[from][ev]
+	return to, ok
+}
+
+// NextChoice is the status event ev moves a choice in status from to.
+func NextChoice(from ChoiceStatus, ev Event) (to ChoiceStatus, ok bool) {
+	to, ok = choiceTable[from][ev]
+	return to, ok
+}
+
+// From lists the request statuses event ev may move on, in the order of Statuses.
+func From(ev Event) []Status {
+	var out []Status
+	for _, s := range Statuses {
+		if _, ok := Next(s, ev); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// ChoicesFrom lists the choice statuses event ev may move on.
+func ChoicesFrom(ev Event) []ChoiceStatus {
+	var out []ChoiceStatus
+	for _, s := range ChoiceStatuses {
+		if _, ok := NextChoice(s, ev); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// The status sets the rest of the code asks about. SQL takes them as parameters
+// (pgdialect.Array), never spelled out.
+var (
+	// Active requests hold the child's place in the queue: one per child and start period
+	// (the database's unique index application_one_active lists the same).
+	Active = []Status{StatusDraft, StatusSubmitted, StatusInReview, StatusOffered, StatusAccepted}
+	// Queued are the filed requests that are still active.
+	Queued = []Status{StatusSubmitted, StatusInReview, StatusOffered, StatusAccepted}
+	// Filed is every status but draft: the request was handed in, staff see it.
+	Filed = []Status{StatusSubmitted, StatusInReview, StatusOffered, StatusAccepted, StatusContracted,
+		StatusRefused, StatusWithdrawn, StatusExpired, StatusClosed}
+	// Editable requests may still be changed by the family (a submitted one only until
+	// processing starts and until the city's cut-off, see editable).
+	Editable = []Status{StatusDraft, StatusSubmitted}
+	// Withdrawable requests may be taken back: until a place was accepted.
+	Withdrawable = From(EventWithdraw)
+	// Deciding: while a request is in one of these, facilities decide on its choices.
+	Deciding = []Status{StatusSubmitted, StatusInReview}
+	// OpenChoices are still in play; they end when their request is withdrawn or closed.
+	OpenChoices = ChoicesFrom(EventWithdraw)
+	// WorkedChoices are those a facility works on: their request is in review.
+	WorkedChoices = []ChoiceStatus{ChoiceInReview, ChoiceProposed}
+)
+
+// In tells whether s is one of set.
+func (s Status) In(set []Status) bool { return slices.Contains(set, s) }
+
+// In tells whether s is one of set.
+func (s ChoiceStatus) In(set []ChoiceStatus) bool { return slices.Contains(set, s) }
+
+// ErrTransition answers an event the lifecycle does not allow from the current status.
+var ErrTransition = apperr.Conflict("request_transition_not_allowed")
+
+// ErrChoiceTransition answers an event the lifecycle does not allow on a choice.
+var ErrChoiceTransition = apperr.Conflict("choice_transition_not_allowed")
+
+func notAllowed[S ~string](e *apperr.Error, from S, ev Event) error {
+	return e.Wrap(fmt.Errorf("%s from %s", ev, from))
+}
+
+// Transition moves request id on by event ev: it locks the row, checks the table, writes
+// the new status (a new version) and one entry of the history with actor and note, in the
+// caller's transaction. An event the table does not allow changes nothing and answers
+// ErrTransition; an unknown id ErrNotFound.
+func Transition(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, ev Event, actor Actor, note string, now time.Time) (from, to Status, err error) {
+	err = tx.QueryRowContext(ctx, `SELECT status FROM application WHERE tenant_id = ? AND id = ? FOR UPDATE`, tenantID, id).Scan(&from)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", ErrNotFound
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("transition: %w", err)
+	}
+	to, ok := Next(from, ev)
+	if !ok {
+		return from, from, notAllowed(ErrTransition, from, ev)
+	}
+	_, err = tx.ExecContext(ctx, `WITH u AS (
+			UPDATE application SET status = ?2, version = version + 1, updated_at = ?3 WHERE tenant_id = ?0 AND id = ?1 RETURNING id)
+		INSERT INTO application_event (tenant_id, id, application_id, at, actor_kind, actor_id, from_status, to_status, note)
+			SELECT ?0, ?4, u.id, ?3, ?5, ?6, ?7, ?2, ?8 FROM u`,
+		tenantID, id, to, now, uuid.Must(uuid.NewV7()), actor.Kind, actorRef(actor), from, note)
+	if err != nil {
+		return from, to, fmt.Errorf("transition %s: %w", ev, err)
+	}
+	return from, to, nil
+}
+
+// TransitionChoice moves choice rank of request id on by event ev: it locks the choice,
+// checks the table and writes the new status with note (the reason of the decision). The
+// request's history entry is the caller's: it records the choice together with what
+// became of the request (Transition, or record when the request stays as it is).
+func TransitionChoice(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, rank int, ev Event, note string, now time.Time) (from, to ChoiceStatus, err error) {
+	err = tx.QueryRowContext(ctx, `SELECT status FROM application_choice WHERE tenant_id = ? AND application_id = ? AND rank = ? FOR UPDATE`,
+		tenantID, id, rank).Scan(&from)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", ErrNotFound
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("choice transition: %w", err)
+	}
+	to, ok := NextChoice(from, ev)
+	if !ok {
+		return from, from, notAllowed(ErrChoiceTransition, from, ev)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE application_choice SET status = ?, note = ?, updated_at = ?
+		WHERE tenant_id = ? AND application_id = ? AND rank = ?`, to, note, now, tenantID, id, rank); err != nil {
+		return from, to, fmt.Errorf("choice transition %s: %w", ev, err)
+	}
+	return from, to, nil
+}
+
+// transitionChoices moves every choice of request id that event ev may move, in one
+// statement: the table's pairs for ev are its parameters; choices the table does not let
+// ev move stay as they are (a request's end does not undo a refusal).
+func transitionChoices(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, ev Event, now time.Time) error {
+	var from, to []string
+	for _, s := range ChoicesFrom(ev) {
+		next, _ := NextChoice(s, ev)
+		from, to = append(from, string(s)), append(to, string(next))
+	}
+	if len(from) == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE application_choice c SET status = m.to_status, updated_at = ?
+		FROM unnest(?::text[], ?::text[]) AS m(from_status, to_status)
+		WHERE c.tenant_id = ? AND c.application_id = ? AND c.status = m.from_status`,
+		now, pgdialect.Array(from), pgdialect.Array(to), tenantID, id); err != nil {
+		return fmt.Errorf("choices %s: %w", ev, err)
+	}
+	return nil
+}
+
+// record writes an entry of request id's history that changes no status (a family's
+// change of a submitted request, a facility's decision the request's status does not
+// follow).
+func record(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, a Actor, status Status, note string, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO application_event (tenant_id, id, application_id, at, actor_kind, actor_id, from_status, to_status, note)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, tenantID, uuid.Must(uuid.NewV7()), id, now, a.Kind, actorRef(a), status, status, note)
+	if err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	return nil
+}
