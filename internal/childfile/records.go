@@ -249,9 +249,14 @@ type ApplicationRow struct {
 func (s *Service) Child(ctx context.Context, c auth.Caller, id uuid.UUID) (*ChildRecord, error) {
 	out := &ChildRecord{}
 	err := database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
-		scope, err := provider.ScopeFacilityIDs(ctx, tx, c)
+		facilities, err := provider.ScopedFacilityNames(ctx, tx, c)
 		if err != nil {
 			return err
+		}
+		scope := make([]uuid.UUID, len(facilities))
+		names := make(map[uuid.UUID]string, len(facilities))
+		for i, f := range facilities {
+			scope[i], names[f.ID] = f.ID, f.Name
 		}
 		known, err := contract.ChildrenKnownAt(ctx, tx, c.Tenant.ID, scope, []uuid.UUID{id})
 		if err != nil {
@@ -284,18 +289,6 @@ func (s *Service) Child(ctx context.Context, c auth.Caller, id uuid.UUID) (*Chil
 			return err
 		}
 		if contracts != nil {
-			facilityIDs := make([]uuid.UUID, len(contracts))
-			for i, k := range contracts {
-				facilityIDs[i] = k.FacilityID
-			}
-			facilities, err := provider.FacilityNames(ctx, tx, c.Tenant.ID, facilityIDs)
-			if err != nil {
-				return err
-			}
-			names := make(map[uuid.UUID]string, len(facilities))
-			for _, f := range facilities {
-				names[f.ID] = f.Name
-			}
 			out.Contracts = make([]ContractRow, len(contracts))
 			for i, k := range contracts {
 				out.Contracts[i] = ContractRow{Facility: names[k.FacilityID], CareHours: k.CareHours, Start: k.Start, End: k.End, Status: k.Status}

@@ -35,8 +35,8 @@ func AccountFamilies(ctx context.Context, tx bun.IDB, tenantID, accountID uuid.U
 	return out, nil
 }
 
-// ChildIDsOf are all children of the families ids.
-func ChildIDsOf(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, ids []uuid.UUID) ([]uuid.UUID, error) {
+// ChildIDsOfFamilies are all children of the families ids.
+func ChildIDsOfFamilies(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, ids []uuid.UUID) ([]uuid.UUID, error) {
 	out := []uuid.UUID{}
 	if len(ids) == 0 {
 		return out, nil

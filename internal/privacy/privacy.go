@@ -110,7 +110,7 @@ func eraseFamilies(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, ids []uu
 	if len(ids) == 0 {
 		return nil
 	}
-	children, err := family.ChildIDsOf(ctx, tx, tenantID, ids)
+	children, err := family.ChildIDsOfFamilies(ctx, tx, tenantID, ids)
 	if err != nil {
 		return err
 	}

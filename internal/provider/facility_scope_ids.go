@@ -23,6 +23,12 @@ func ScopeFacilityIDs(ctx context.Context, tx bun.IDB, c auth.Caller) ([]uuid.UU
 	return ids, nil
 }
 
+// FacilityName is a facility's id and name.
+type FacilityName struct {
+	ID   uuid.UUID `bun:"id"`
+	Name string    `bun:"name"`
+}
+
 // ScopedFacilityNames are the names of every facility the caller's roles reach, by name
 // and id.
 func ScopedFacilityNames(ctx context.Context, tx bun.IDB, c auth.Caller) ([]FacilityName, error) {

@@ -11,26 +11,6 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
-// FacilityName is a facility's id and name.
-type FacilityName struct {
-	ID   uuid.UUID `bun:"id"`
-	Name string    `bun:"name"`
-}
-
-// FacilityNames are the names of the facilities ids, by name and id (the order lists of
-// other owners' rows sort their facilities in).
-func FacilityNames(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, ids []uuid.UUID) ([]FacilityName, error) {
-	out := []FacilityName{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	if err := tx.NewRaw(`SELECT id, name FROM facility WHERE tenant_id = ? AND id = ANY(?::uuid[]) ORDER BY name, id`,
-		tenantID, pgdialect.Array(ids)).Scan(ctx, &out); err != nil {
-		return nil, fmt.Errorf("provider: facility names: %w", err)
-	}
-	return out, nil
-}
-
 // GroupName is a group's id and name.
 type GroupName struct {
 	ID   uuid.UUID `bun:"id"`
