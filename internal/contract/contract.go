@@ -97,8 +97,8 @@ func (s *Service) inTx(ctx context.Context, c auth.Caller, fn func(ctx context.C
 }
 
 // load reads contract id when its facility is in the caller's scope, locked for update
-// when lock is set (the lock ends with the transaction, which a contract out of scope
-// ends at once with ErrNotFound).
+// when lock is set. The lock is taken before the scope is checked: out of scope, the
+// caller's transaction ends at once with ErrNotFound, and the lock with it.
 func load(ctx context.Context, tx bun.Tx, c auth.Caller, id uuid.UUID, lock bool) (*Contract, error) {
 	q := `SELECT ` + contractColumns + ` FROM contract k WHERE k.tenant_id = ? AND k.id = ?`
 	if lock {
