@@ -1,7 +1,8 @@
 // Package account is the parents' accounts of a city and the sign-in core staff accounts
 // share: registration with e-mail verification, sign-in and sign-out, password reset,
-// changes of e-mail address, password and profile, and deletion (DSGVO). An account
-// belongs to one tenant: the same e-mail in two cities is two accounts.
+// changes of e-mail address, password and profile, and the account's part of its deletion
+// (DSGVO; internal/privacy erases the family's data around it). An account belongs to one
+// tenant: the same e-mail in two cities is two accounts.
 //
 // Messages never tell whether an address has an account: registration, sign-in and reset
 // answer alike (and take about as long) for known and unknown addresses.

@@ -201,22 +201,3 @@ func (h *Handler) APIReset(c *fiber.Ctx) error {
 	}
 	return c.JSON(fiber.Map{"status": "password_reset"})
 }
-
-// APIDelete handles DELETE /api/v1/me (body: current_password).
-func (h *Handler) APIDelete(c *fiber.Ctx) error {
-	var b passwordBody
-	if err := httpserver.DecodeJSON(c, &b); err != nil {
-		return err
-	}
-	call := auth.CallerOf(c)
-	res, err := h.s.Delete(c.UserContext(), call, b.CurrentPassword)
-	if err != nil {
-		return err
-	}
-	text := "account.deleted.text"
-	if res.FamiliesKept > 0 {
-		text = "account.deleted.text_kept"
-	}
-	return c.JSON(fiber.Map{"status": "deleted", "families_deleted": res.FamiliesDeleted, "families_kept": res.FamiliesKept,
-		"message": h.views.Catalogue().T(call.Lang, text, nil)})
-}

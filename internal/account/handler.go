@@ -228,25 +228,6 @@ func (h *Handler) ConfirmEmail(c *fiber.Ctx) error {
 	return c.Redirect("/login?done=email_changed", fiber.StatusSeeOther)
 }
 
-// DeleteForm explains what deleting the account removes and keeps.
-func (h *Handler) DeleteForm(c *fiber.Ctx) error {
-	return h.forms.Show(c, fiber.StatusOK, "account_delete", "account.delete.title", nil, nil)
-}
-
-// Delete deletes the account after the password check.
-func (h *Handler) Delete(c *fiber.Ctx) error {
-	res, err := h.s.Delete(c.UserContext(), auth.CallerOf(c), c.FormValue("current_password"))
-	if err != nil {
-		return h.forms.Failed(c, err, "account_delete", "account.delete.title", view.NewForm(nil), nil)
-	}
-	h.authn.ClearSessionCookie(c)
-	text := "account.deleted.text"
-	if res.FamiliesKept > 0 {
-		text = "account.deleted.text_kept"
-	}
-	return h.message(c, "account.deleted.title", text, "/", "error.page.home")
-}
-
 // safeNext allows only a local path as the place to return to after sign-in.
 func safeNext(next string) string {
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") || len(next) > 500 {

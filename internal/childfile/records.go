@@ -4,27 +4,31 @@
 package childfile
 
 import (
+	"cmp"
 	"context"
-	"database/sql"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
+	"kitaportal/internal/application"
 	"kitaportal/internal/audit"
 	"kitaportal/internal/auth"
-	"kitaportal/internal/authz"
+	"kitaportal/internal/contract"
+	"kitaportal/internal/family"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/platform/database"
 	"kitaportal/internal/platform/date"
+	"kitaportal/internal/provider"
 )
 
-// The records staff see. Every query carries the caller's object scope
-// (authz.FacilityScope), so a facility lead's query cannot return another facility's
-// children, and every read of child or family data writes an audit entry naming the
-// children, in the same transaction.
+// The records staff see. Every read reaches only the facilities of the caller's object
+// scope (authz.FacilityScope, through provider), so a facility lead cannot see another
+// facility's children, and every read of child or family data writes an audit entry
+// naming the children, in the same transaction.
 
 // Service reads the records. Every method is one tenant transaction.
 type Service struct {
@@ -49,20 +53,40 @@ type FacilitySummary struct {
 	Children int       `bun:"children" json:"children"`
 }
 
+// maxFacilities bounds the facilities listed.
+const maxFacilities = 1000
+
 // Facilities lists the facilities the caller's roles reach, with how many children have
 // a running or future contract there (a number, not child data).
 func (s *Service) Facilities(ctx context.Context, c auth.Caller) ([]FacilitySummary, error) {
-	scope, args := authz.FacilityScope(c.Principal, "f")
 	today := date.Today(s.clock)
 	var out []FacilitySummary
 	err := database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
-		return tx.NewRaw(`SELECT f.id, f.name, f.type, f.city, coalesce(f.district_key, '') AS district_key,
-			(SELECT count(DISTINCT k.child_id) FROM contract k WHERE k.tenant_id = f.tenant_id AND k.facility_id = f.id
-			   AND k.status <> 'cancelled' AND (k.end_date IS NULL OR k.end_date > ?)) AS children
-			FROM facility f WHERE f.tenant_id = ? AND `+scope+` ORDER BY f.name, f.id LIMIT 1000`,
-			append([]any{today, c.Tenant.ID}, args...)...).Scan(ctx, &out)
+		var fs []provider.Ref
+		if err := provider.ScopedFacilities(ctx, tx, c, &fs); err != nil {
+			return err
+		}
+		fs = fs[:min(len(fs), maxFacilities)]
+		ids := make([]uuid.UUID, len(fs))
+		for i, f := range fs {
+			ids[i] = f.ID
+		}
+		counts, err := contract.ChildCountsAt(ctx, tx, c.Tenant.ID, ids, today)
+		if err != nil {
+			return err
+		}
+		for _, f := range fs {
+			sum := summaryOf(f)
+			sum.Children = counts[f.ID]
+			out = append(out, sum)
+		}
+		return nil
 	})
 	return out, err
+}
+
+func summaryOf(f provider.Ref) FacilitySummary {
+	return FacilitySummary{ID: f.ID, Name: f.Name, Type: f.Type, City: f.City, District: f.District}
 }
 
 // ChildRow is a child as a facility's list shows it.
@@ -83,29 +107,25 @@ type FacilityView struct {
 	Children []ChildRow      `json:"children"`
 }
 
+// maxChildren bounds the children of a facility listed.
+const maxChildren = 2000
+
 // Facility shows one facility in the caller's scope with the children under contract
 // there. Unknown ids, other cities' ids and facilities outside the scope are all "not
 // found". The list is audited with every child it shows.
 func (s *Service) Facility(ctx context.Context, c auth.Caller, id uuid.UUID) (*FacilityView, error) {
-	scope, args := authz.FacilityScope(c.Principal, "f")
 	today := date.Today(s.clock)
 	out := &FacilityView{}
 	err := database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
-		err := tx.NewRaw(`SELECT f.id, f.name, f.type, f.city, coalesce(f.district_key, '') AS district_key, 0 AS children
-			FROM facility f WHERE f.tenant_id = ? AND f.id = ? AND `+scope, append([]any{c.Tenant.ID, id}, args...)...).Scan(ctx, &out.Facility)
-		if errors.Is(err, sql.ErrNoRows) {
+		f, err := provider.InScope(ctx, tx, c, id, false)
+		if errors.Is(err, provider.ErrNotFound) {
 			return ErrNotFound
 		}
 		if err != nil {
 			return err
 		}
-		if err := tx.NewRaw(`SELECT ch.id, ch.first_name, ch.last_name, coalesce(ch.birth_date, ch.expected_birth_date) AS birth_date,
-			coalesce(g.name, '') AS group_name, k.care_hours, k.start_date, k.end_date
-			FROM contract k
-			JOIN child ch ON ch.tenant_id = k.tenant_id AND ch.id = k.child_id
-			LEFT JOIN facility_group g ON g.tenant_id = k.tenant_id AND g.id = k.group_id
-			WHERE k.tenant_id = ? AND k.facility_id = ? AND k.status <> 'cancelled' AND (k.end_date IS NULL OR k.end_date > ?)
-			ORDER BY g.name NULLS LAST, ch.last_name, ch.first_name, ch.id LIMIT 2000`, c.Tenant.ID, id, today).Scan(ctx, &out.Children); err != nil {
+		out.Facility = summaryOf(*f)
+		if out.Children, err = childrenAt(ctx, tx, c.Tenant.ID, id, today); err != nil {
 			return err
 		}
 		out.Facility.Children = len(out.Children)
@@ -118,6 +138,64 @@ func (s *Service) Facility(ctx context.Context, c auth.Caller, id uuid.UUID) (*F
 	})
 	if err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// childrenAt lists the contracts at facility id running on day today or later with their
+// children, by group name (groupless last), the child's last and first name and id; the
+// names' order is their owners' (their places in ChildNames and GroupNames).
+func childrenAt(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, today date.Date) ([]ChildRow, error) {
+	placed, err := contract.PlacementsAt(ctx, tx, tenantID, id, today)
+	if err != nil || len(placed) == 0 {
+		return nil, err
+	}
+	childIDs := make([]uuid.UUID, len(placed))
+	var groupIDs []uuid.UUID
+	for i, p := range placed {
+		childIDs[i] = p.ChildID
+		if p.GroupID != nil {
+			groupIDs = append(groupIDs, *p.GroupID)
+		}
+	}
+	children, err := family.ChildNames(ctx, tx, tenantID, childIDs)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := provider.GroupNames(ctx, tx, tenantID, groupIDs)
+	if err != nil {
+		return nil, err
+	}
+	childRank := make(map[uuid.UUID]int, len(children))
+	names := make(map[uuid.UUID]family.ChildName, len(children))
+	for i, ch := range children {
+		childRank[ch.ID], names[ch.ID] = i, ch
+	}
+	groupRank := make(map[uuid.UUID]int, len(groups)) // groups of one name share a rank
+	groupName := make(map[uuid.UUID]string, len(groups))
+	for i, g := range groups {
+		if groupRank[g.ID], groupName[g.ID] = i, g.Name; i > 0 && g.Name == groups[i-1].Name {
+			groupRank[g.ID] = groupRank[groups[i-1].ID]
+		}
+	}
+	rankOf := func(p contract.Placement) int {
+		if p.GroupID == nil {
+			return len(groups)
+		}
+		return groupRank[*p.GroupID]
+	}
+	slices.SortStableFunc(placed, func(a, b contract.Placement) int {
+		return cmp.Or(cmp.Compare(rankOf(a), rankOf(b)), cmp.Compare(childRank[a.ChildID], childRank[b.ChildID]))
+	})
+	out := make([]ChildRow, 0, min(len(placed), maxChildren))
+	for _, p := range placed[:min(len(placed), maxChildren)] {
+		ch := names[p.ChildID]
+		row := ChildRow{ID: p.ChildID, FirstName: ch.FirstName, LastName: ch.LastName, BirthDate: ch.Birth,
+			CareHours: p.CareHours, Start: p.Start, End: p.End}
+		if p.GroupID != nil {
+			row.Group = groupName[*p.GroupID]
+		}
+		out = append(out, row)
 	}
 	return out, nil
 }
@@ -166,44 +244,65 @@ type ApplicationRow struct {
 }
 
 // Child shows a child's record if the child has a contract at, or a request for, a
-// facility in the caller's scope; otherwise (other city, unknown, out of scope) it is
-// "not found". The read is audited.
+// facility in the caller's scope (contract.ChildrenKnownAt); otherwise (other city,
+// unknown, out of scope) it is "not found". The read is audited.
 func (s *Service) Child(ctx context.Context, c auth.Caller, id uuid.UUID) (*ChildRecord, error) {
-	scope, args := authz.FacilityScope(c.Principal, "f")
 	out := &ChildRecord{}
 	err := database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
-		inScope := `(EXISTS (SELECT 1 FROM contract k JOIN facility f ON f.tenant_id = k.tenant_id AND f.id = k.facility_id
-		               WHERE k.tenant_id = ch.tenant_id AND k.child_id = ch.id AND ` + scope + `)
-		         OR EXISTS (SELECT 1 FROM application a JOIN application_choice ac ON ac.tenant_id = a.tenant_id AND ac.application_id = a.id
-		               JOIN facility f ON f.tenant_id = ac.tenant_id AND f.id = ac.facility_id
-		               WHERE a.tenant_id = ch.tenant_id AND a.child_id = ch.id AND a.status <> 'draft' AND ` + scope + `))`
-		qargs := append(append([]any{c.Tenant.ID, id}, args...), args...)
-		err := tx.NewRaw(`SELECT ch.id, ch.first_name, ch.last_name, ch.birth_date, ch.expected_birth_date, ch.family_id,
-			fam.street, fam.house_number, fam.plz, fam.city
-			FROM child ch JOIN family fam ON fam.tenant_id = ch.tenant_id AND fam.id = ch.family_id
-			WHERE ch.tenant_id = ? AND ch.id = ? AND `+inScope, qargs...).Scan(ctx, out)
-		if errors.Is(err, sql.ErrNoRows) {
+		facilities, err := provider.ScopedFacilityNames(ctx, tx, c)
+		if err != nil {
+			return err
+		}
+		scope := make([]uuid.UUID, len(facilities))
+		names := make(map[uuid.UUID]string, len(facilities))
+		for i, f := range facilities {
+			scope[i], names[f.ID] = f.ID, f.Name
+		}
+		known, err := contract.ChildrenKnownAt(ctx, tx, c.Tenant.ID, scope, []uuid.UUID{id})
+		if err != nil {
+			return err
+		}
+		if len(known) == 0 {
+			return ErrNotFound
+		}
+		ch, err := family.ChildWithAddress(ctx, tx, c.Tenant.ID, id)
+		if errors.Is(err, family.ErrNotFound) {
 			return ErrNotFound
 		}
 		if err != nil {
 			return err
 		}
-		if err := tx.NewRaw(`SELECT first_name, last_name, email, phone FROM guardian WHERE tenant_id = ? AND family_id = ? ORDER BY last_name, first_name`,
-			c.Tenant.ID, out.FamilyID).Scan(ctx, &out.Guardians); err != nil {
+		*out = ChildRecord{ID: ch.ID, FirstName: ch.FirstName, LastName: ch.LastName, BirthDate: ch.BirthDate, Expected: ch.Expected,
+			FamilyID: ch.FamilyID, Street: ch.Street, House: ch.HouseNumber, PLZ: ch.PLZ, City: ch.City}
+		guardians, err := family.GuardianContacts(ctx, tx, c.Tenant.ID, out.FamilyID)
+		if err != nil {
 			return err
 		}
-		if err := tx.NewRaw(`SELECT f.name AS facility, k.care_hours, k.start_date, k.end_date, k.status
-			FROM contract k JOIN facility f ON f.tenant_id = k.tenant_id AND f.id = k.facility_id
-			WHERE k.tenant_id = ? AND k.child_id = ? AND `+scope+` ORDER BY k.start_date DESC`,
-			append([]any{c.Tenant.ID, id}, args...)...).Scan(ctx, &out.Contracts); err != nil {
+		if guardians != nil {
+			out.Guardians = make([]GuardianRow, len(guardians))
+			for i, g := range guardians {
+				out.Guardians[i] = GuardianRow(g)
+			}
+		}
+		contracts, err := contract.OfChildAt(ctx, tx, c.Tenant.ID, id, scope)
+		if err != nil {
 			return err
 		}
-		if err := tx.NewRaw(`SELECT DISTINCT coalesce(a.reference, '') AS reference, a.status, a.start_date, a.care_hours
-			FROM application a JOIN application_choice ac ON ac.tenant_id = a.tenant_id AND ac.application_id = a.id
-			JOIN facility f ON f.tenant_id = ac.tenant_id AND f.id = ac.facility_id
-			WHERE a.tenant_id = ? AND a.child_id = ? AND a.status <> 'draft' AND `+scope+` ORDER BY a.start_date DESC`,
-			append([]any{c.Tenant.ID, id}, args...)...).Scan(ctx, &out.Requests); err != nil {
+		if contracts != nil {
+			out.Contracts = make([]ContractRow, len(contracts))
+			for i, k := range contracts {
+				out.Contracts[i] = ContractRow{Facility: names[k.FacilityID], CareHours: k.CareHours, Start: k.Start, End: k.End, Status: k.Status}
+			}
+		}
+		requests, err := application.RequestsNaming(ctx, tx, c.Tenant.ID, id, scope)
+		if err != nil {
 			return err
+		}
+		if requests != nil {
+			out.Requests = make([]ApplicationRow, len(requests))
+			for i, r := range requests {
+				out.Requests[i] = ApplicationRow(r)
+			}
 		}
 		out.ReadAt = s.clock.Now()
 		return audit.Record(ctx, tx, c.Tenant.ID, audit.By(c), audit.Event{Action: audit.ActionChildRead,

@@ -19,7 +19,7 @@ import (
 
 	"kitaportal/internal/audit"
 	"kitaportal/internal/auth"
-	"kitaportal/internal/authz"
+	"kitaportal/internal/family"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/platform/database"
@@ -75,14 +75,10 @@ func (k Contract) Running(d date.Date) bool {
 	return k.Status != StatusCancelled && !d.Before(k.Start) && (k.End.IsZero() || d.Before(k.End))
 }
 
-const contractColumns = `k.id, k.facility_id, f.name AS facility, k.group_id, coalesce(g.name, '') AS group_name, k.child_id,
-	ch.first_name, ch.last_name, coalesce(ch.birth_date, ch.expected_birth_date) AS birth_date, k.care_hours, k.start_date,
-	k.end_date, k.status, k.source, coalesce(k.reference, '') AS reference, k.replaces_id`
-
-const contractJoins = ` FROM contract k
-	JOIN facility f ON f.tenant_id = k.tenant_id AND f.id = k.facility_id
-	JOIN child ch ON ch.tenant_id = k.tenant_id AND ch.id = k.child_id
-	LEFT JOIN facility_group g ON g.tenant_id = k.tenant_id AND g.id = k.group_id`
+// contractColumns are the register's own columns of a contract; the facility's and
+// group's names and the child's come from their owners (decorate).
+const contractColumns = `k.id, k.facility_id, k.group_id, k.child_id, k.care_hours, k.start_date, k.end_date, k.status, k.source,
+	coalesce(k.reference, '') AS reference, k.replaces_id`
 
 // Service runs the register.
 type Service struct {
@@ -101,22 +97,72 @@ func (s *Service) inTx(ctx context.Context, c auth.Caller, fn func(ctx context.C
 }
 
 // load reads contract id when its facility is in the caller's scope, locked for update
-// when lock is set.
+// when lock is set. The lock is taken before the scope is checked: out of scope, the
+// caller's transaction ends at once with ErrNotFound, and the lock with it.
 func load(ctx context.Context, tx bun.Tx, c auth.Caller, id uuid.UUID, lock bool) (*Contract, error) {
-	scope, args := authz.FacilityScope(c.Principal, "f")
-	q := `SELECT ` + contractColumns + contractJoins + ` WHERE k.tenant_id = ? AND k.id = ? AND ` + scope
+	q := `SELECT ` + contractColumns + ` FROM contract k WHERE k.tenant_id = ? AND k.id = ?`
 	if lock {
 		q += ` FOR NO KEY UPDATE OF k`
 	}
 	var k Contract
-	err := tx.NewRaw(q, append([]any{c.Tenant.ID, id}, args...)...).Scan(ctx, &k)
+	err := tx.NewRaw(q, c.Tenant.ID, id).Scan(ctx, &k)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("contract: load: %w", err)
 	}
-	return &k, nil
+	f, err := provider.InScope(ctx, tx, c, k.FacilityID, false)
+	if errors.Is(err, provider.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	ks := []Contract{k}
+	if err := decorate(ctx, tx, c.Tenant.ID, ks, map[uuid.UUID]string{f.ID: f.Name}); err != nil {
+		return nil, err
+	}
+	return &ks[0], nil
+}
+
+// decorate fills in the names of the contracts' facilities (from facilities), groups and
+// children.
+func decorate(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, ks []Contract, facilities map[uuid.UUID]string) error {
+	childIDs := make([]uuid.UUID, 0, len(ks))
+	var groupIDs []uuid.UUID
+	for _, k := range ks {
+		childIDs = append(childIDs, k.ChildID)
+		if k.GroupID != nil {
+			groupIDs = append(groupIDs, *k.GroupID)
+		}
+	}
+	children, err := family.ChildNames(ctx, tx, tenantID, childIDs)
+	if err != nil {
+		return err
+	}
+	names := make(map[uuid.UUID]family.ChildName, len(children))
+	for _, ch := range children {
+		names[ch.ID] = ch
+	}
+	groups, err := provider.GroupNames(ctx, tx, tenantID, groupIDs)
+	if err != nil {
+		return err
+	}
+	groupNames := make(map[uuid.UUID]string, len(groups))
+	for _, g := range groups {
+		groupNames[g.ID] = g.Name
+	}
+	for i := range ks {
+		k := &ks[i]
+		k.Facility = facilities[k.FacilityID]
+		ch := names[k.ChildID]
+		k.FirstName, k.LastName, k.BirthDate = ch.FirstName, ch.LastName, ch.Birth
+		if k.GroupID != nil {
+			k.Group = groupNames[*k.GroupID]
+		}
+	}
+	return nil
 }
 
 // record writes the audit entry of an action on a contract, naming its child.
@@ -191,11 +237,12 @@ func facilityTerms(ctx context.Context, tx bun.Tx, c auth.Caller, facilityID, gr
 	if groupID == uuid.Nil {
 		return f, 0, nil
 	}
-	var hours int
-	err = tx.QueryRowContext(ctx, `SELECT care_hours FROM facility_group WHERE tenant_id = ? AND facility_id = ? AND id = ?`,
-		c.Tenant.ID, f.ID, groupID).Scan(&hours)
-	if errors.Is(err, sql.ErrNoRows) {
+	hours, found, err := provider.GroupHours(ctx, tx, c.Tenant.ID, f.ID, groupID)
+	if err != nil {
+		return nil, 0, err
+	}
+	if !found {
 		return nil, 0, apperr.Invalid("group_id", "contract_group_unknown", nil)
 	}
-	return f, hours, err
+	return f, hours, nil
 }

@@ -2,8 +2,6 @@ package contract
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"net/mail"
 	"regexp"
@@ -12,9 +10,9 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"kitaportal/internal/auth"
-	"kitaportal/internal/authz"
 	"kitaportal/internal/availability"
 	"kitaportal/internal/family"
 	"kitaportal/internal/platform/apperr"
@@ -187,22 +185,26 @@ func writeError(err error) error {
 	return fmt.Errorf("contract: write: %w", err)
 }
 
-// childInScope fills the child of k when the caller may see it: it has a contract at, or
-// a request for, a facility of the caller's scope (the rule of the staff's child view).
+// childInScope fills the child of k when the caller may see it (ChildInScope): it has a
+// contract at, or a request for, a facility of the caller's scope.
 func childInScope(ctx context.Context, tx bun.Tx, c auth.Caller, k *Contract) error {
-	scope, args := authz.FacilityScope(c.Principal, "f")
-	err := tx.QueryRowContext(ctx, `SELECT ch.first_name, ch.last_name, coalesce(ch.birth_date, ch.expected_birth_date)
-		FROM child ch WHERE ch.tenant_id = ? AND ch.id = ? AND (
-		  EXISTS (SELECT 1 FROM contract k JOIN facility f ON f.tenant_id = k.tenant_id AND f.id = k.facility_id
-		          WHERE k.tenant_id = ch.tenant_id AND k.child_id = ch.id AND `+scope+`)
-		  OR EXISTS (SELECT 1 FROM application a JOIN application_choice ac ON ac.tenant_id = a.tenant_id AND ac.application_id = a.id
-		          JOIN facility f ON f.tenant_id = ac.tenant_id AND f.id = ac.facility_id
-		          WHERE a.tenant_id = ch.tenant_id AND a.child_id = ch.id AND a.status <> 'draft' AND `+scope+`))`,
-		append(append([]any{c.Tenant.ID, k.ChildID}, args...), args...)...).Scan(&k.FirstName, &k.LastName, &k.BirthDate)
-	if errors.Is(err, sql.ErrNoRows) {
-		return apperr.NotFound("not_found").WithField("child_id")
+	notFound := apperr.NotFound("not_found").WithField("child_id")
+	ok, err := ChildInScope(ctx, tx, c, k.ChildID)
+	if err != nil {
+		return err
 	}
-	return err
+	if !ok {
+		return notFound
+	}
+	names, err := family.ChildNames(ctx, tx, c.Tenant.ID, []uuid.UUID{k.ChildID})
+	if err != nil {
+		return err
+	}
+	if len(names) == 0 {
+		return notFound
+	}
+	k.FirstName, k.LastName, k.BirthDate = names[0].FirstName, names[0].LastName, names[0].Birth
+	return nil
 }
 
 // insertChild writes a new child with its family and one guardian. The same child
@@ -214,36 +216,39 @@ func insertChild(ctx context.Context, tx bun.Tx, c auth.Caller, n *NewChild, sta
 	if err := family.LockChildIdentity(ctx, tx, c.Tenant.ID, n.FirstName, n.LastName, n.BirthDate); err != nil {
 		return uuid.Nil, err
 	}
-	var twin bool
-	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM child ch JOIN contract k ON k.tenant_id = ch.tenant_id AND k.child_id = ch.id
-		WHERE ch.tenant_id = ? AND lower(ch.first_name) = lower(?) AND lower(ch.last_name) = lower(?) AND ch.birth_date = ?
-		  AND k.status <> 'cancelled' AND k.period && daterange(?::date, ?::date))`,
-		c.Tenant.ID, n.FirstName, n.LastName, n.BirthDate, start, end).Scan(&twin)
+	same, err := family.ChildIDsNamed(ctx, tx, c.Tenant.ID, n.FirstName, n.LastName, n.BirthDate)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	twin, err := contractedWithin(ctx, tx, c.Tenant.ID, same, start, end)
 	if err != nil {
 		return uuid.Nil, err
 	}
 	if twin {
 		return uuid.Nil, apperr.Invalid("child_first_name", "contract_child_already_contracted", nil)
 	}
-	family, child := uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())
-	municipality := any(nil)
-	if n.PLZ != "" {
-		var key string
-		if err := tx.QueryRowContext(ctx, `SELECT municipality_key FROM postcode WHERE tenant_id = ? AND plz = ?`, c.Tenant.ID, n.PLZ).Scan(&key); err == nil {
-			municipality = key
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO family (tenant_id, id, street, house_number, plz, city, municipality_key) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		c.Tenant.ID, family, n.Street, n.HouseNumber, n.PLZ, n.City, municipality); err != nil {
+	// The register's families are written as the portal's own (source online) and by
+	// no one in particular, as they always were.
+	familyID, err := family.Create(ctx, tx, c.Tenant, family.Input{
+		Address: family.AddressInput{Street: n.Street, HouseNumber: n.HouseNumber, PLZ: n.PLZ, City: n.City},
+		Guardians: []family.GuardianInput{{FirstName: n.GuardianFirstName, LastName: n.GuardianLastName,
+			Email: n.GuardianEmail, Phone: n.GuardianPhone}},
+	}, family.SourceOnline, nil, nil)
+	if err != nil {
 		return uuid.Nil, fmt.Errorf("contract: family: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO guardian (tenant_id, family_id, first_name, last_name, email, phone) VALUES (?, ?, ?, ?, nullif(?, ''), nullif(?, ''))`,
-		c.Tenant.ID, family, n.GuardianFirstName, n.GuardianLastName, n.GuardianEmail, n.GuardianPhone); err != nil {
-		return uuid.Nil, fmt.Errorf("contract: guardian: %w", err)
+	return family.CreateRegisterChild(ctx, tx, c.Tenant.ID, familyID, n.FirstName, n.LastName, n.BirthDate)
+}
+
+// contractedWithin tells whether any of the children has a contract, not cancelled, in
+// the period [start, end).
+func contractedWithin(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, childIDs []uuid.UUID, start, end date.Date) (bool, error) {
+	if len(childIDs) == 0 {
+		return false, nil
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO child (tenant_id, id, family_id, first_name, last_name, birth_date) VALUES (?, ?, ?, ?, ?, ?)`,
-		c.Tenant.ID, child, family, n.FirstName, n.LastName, n.BirthDate); err != nil {
-		return uuid.Nil, fmt.Errorf("contract: child: %w", err)
-	}
-	return child, nil
+	var found bool
+	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM contract WHERE tenant_id = ? AND child_id = ANY(?::uuid[])
+		AND status <> ? AND period && daterange(?::date, ?::date))`,
+		tenantID, pgdialect.Array(childIDs), StatusCancelled, start, end).Scan(&found)
+	return found, err
 }

@@ -127,9 +127,8 @@ func (imp *contractImport) group(ctx context.Context, tx bun.Tx, facilityID uuid
 	if id, ok := imp.groups[key]; ok {
 		return id, nil
 	}
-	var ids []uuid.UUID
-	if err := tx.NewRaw(`SELECT id FROM facility_group WHERE tenant_id = ? AND facility_id = ? AND lower(name) = lower(?)`,
-		imp.c.Tenant.ID, facilityID, name).Scan(ctx, &ids); err != nil {
+	ids, err := provider.GroupIDsNamed(ctx, tx, imp.c.Tenant.ID, facilityID, name)
+	if err != nil {
 		return uuid.Nil, err
 	}
 	if len(ids) != 1 {

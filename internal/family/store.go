@@ -179,22 +179,11 @@ func ChildOf(ctx context.Context, tx bun.IDB, tenantID, familyID, id uuid.UUID) 
 	return &ch, nil
 }
 
-// MunicipalityOf is the municipality a postcode of the city belongs to; "" for a
-// postcode outside the city's area.
-func MunicipalityOf(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, plz string) (string, error) {
-	var key string
-	err := tx.QueryRowContext(ctx, `SELECT municipality_key FROM postcode WHERE tenant_id = ? AND plz = ?`, tenantID, plz).Scan(&key)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	return key, err
-}
-
 // Create writes a new family with its guardians. accountID links the first guardian to
 // a parent account (nil for a walk-in or imported family); staffID names who entered it.
 func Create(ctx context.Context, tx bun.IDB, t *tenant.Tenant, in Input, source string, accountID, staffID *uuid.UUID) (uuid.UUID, error) {
 	id := uuid.Must(uuid.NewV7())
-	muni, err := MunicipalityOf(ctx, tx, t.ID, in.Address.PLZ)
+	muni, err := tenant.MunicipalityOfPostcode(ctx, tx, t.ID, in.Address.PLZ)
 	if err != nil {
 		return uuid.Nil, err
 	}
@@ -232,7 +221,7 @@ func insertGuardian(ctx context.Context, tx bun.IDB, tenantID, familyID uuid.UUI
 // linked to account keeps its link; a second guardian is added, changed or removed
 // (unless they have an account of their own: then only they can leave).
 func update(ctx context.Context, tx bun.IDB, t *tenant.Tenant, f *Family, in Input, accountID uuid.UUID, now time.Time) error {
-	muni, err := MunicipalityOf(ctx, tx, t.ID, in.Address.PLZ)
+	muni, err := tenant.MunicipalityOfPostcode(ctx, tx, t.ID, in.Address.PLZ)
 	if err != nil {
 		return err
 	}

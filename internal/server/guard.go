@@ -21,6 +21,7 @@ import (
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/httpserver"
 	"kitaportal/internal/platform/storage"
+	"kitaportal/internal/privacy"
 	"kitaportal/internal/staff"
 	"kitaportal/internal/tenant"
 	"kitaportal/internal/ticket"
@@ -33,6 +34,7 @@ type components struct {
 	authn        *auth.Authenticator
 	authz        *authz.Enforcer
 	accounts     *account.Service
+	privacy      *privacy.Service
 	staff        *staff.Service
 	families     *family.Service
 	tickets      *ticket.Service
@@ -79,6 +81,7 @@ func newComponents(d Deps) (*components, error) {
 		authn:        authn,
 		authz:        d.Authz,
 		accounts:     accounts,
+		privacy:      privacy.NewService(privacy.Deps{DB: d.DB, Clock: d.Clock, Accounts: accounts}),
 		staff:        staffSvc,
 		families:     family.NewService(family.Deps{DB: d.DB, Clock: d.Clock, Limiter: limiter, Mails: mails, Links: links}),
 		applications: apps,

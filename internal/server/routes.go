@@ -19,6 +19,7 @@ import (
 	"kitaportal/internal/operator"
 	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/portal"
+	"kitaportal/internal/privacy"
 	"kitaportal/internal/provider"
 	"kitaportal/internal/search"
 	"kitaportal/internal/staff"
@@ -69,6 +70,7 @@ func routes(d Deps, parts *components) []Route {
 	vendor := operator.NewHandler(d.Views, d.Registry, d.Config.TenantURL, d.MailSink)
 	stripeHooks := billing.NewHandler(billing.NewService(d.DB, d.Log), d.Config.StripeWebhookSecret.Value())
 	acc := account.NewHandler(parts.accounts, d.Views, parts.authn)
+	rights := privacy.NewHandler(parts.privacy, d.Views, parts.authn)
 	st := staff.NewHandler(parts.staff, parts.records, d.Views, parts.authn)
 	records := childfile.NewHandler(parts.records, d.Views, parts.authn)
 	auditLog := audit.NewHandler(audit.NewService(d.DB), d.Views, parts.authn)
@@ -121,8 +123,8 @@ func routes(d Deps, parts *components) []Route {
 		{"POST", "/account/email", T, "account.change_email", acc.ChangeEmail},
 		{"GET", "/account/email/confirm", T, PermPublic, acc.ConfirmEmailForm},
 		{"POST", "/account/email/confirm", T, PermPublic, acc.ConfirmEmail},
-		{"GET", "/account/delete", T, "account.delete", acc.DeleteForm},
-		{"POST", "/account/delete", T, "account.delete", acc.Delete},
+		{"GET", "/account/delete", T, "account.delete", rights.DeleteForm},
+		{"POST", "/account/delete", T, "account.delete", rights.Delete},
 
 		// Account API (API.md).
 		{"POST", "/api/v1/auth/register", T, PermPublic, acc.APIRegister},
@@ -134,7 +136,7 @@ func routes(d Deps, parts *components) []Route {
 		{"POST", "/api/v1/auth/email/confirm", T, PermPublic, acc.APIConfirmEmail},
 		{"GET", "/api/v1/me", T, "auth.whoami", acc.APIMe},
 		{"PATCH", "/api/v1/me", T, "account.update", acc.APIUpdateMe},
-		{"DELETE", "/api/v1/me", T, "account.delete", acc.APIDelete},
+		{"DELETE", "/api/v1/me", T, "account.delete", rights.APIDelete},
 		{"POST", "/api/v1/me/password", T, "account.change_password", acc.APIChangePassword},
 		{"POST", "/api/v1/me/email", T, "account.change_email", acc.APIChangeEmail},
 
