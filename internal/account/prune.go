@@ -5,24 +5,21 @@ import (
 	"fmt"
 
 	"github.com/uptrace/bun"
+
+	"kitaportal/internal/platform/database"
 )
 
 // PruneLinksAndRegistrations deletes, in every tenant, mail links used or expired for a
 // day, and parents' registrations nobody confirmed within a week whose link has run out
 // (data minimisation). It returns how many rows went.
 func PruneLinksAndRegistrations(ctx context.Context, db bun.IDB) (int64, error) {
-	var total int64
-	for _, q := range []string{
+	n, err := database.ExecEach(ctx, db,
 		`DELETE FROM account_token WHERE (used_at IS NOT NULL OR expires_at < now()) AND created_at < now() - interval '1 day'`,
 		`DELETE FROM account a WHERE a.kind = 'parent' AND a.status = 'pending' AND a.created_at < now() - interval '7 days'
 		   AND NOT EXISTS (SELECT 1 FROM account_token t WHERE t.tenant_id = a.tenant_id AND t.account_id = a.id AND t.expires_at > now())`,
-	} {
-		res, err := db.ExecContext(ctx, q)
-		if err != nil {
-			return total, fmt.Errorf("account: prune: %w", err)
-		}
-		n, _ := res.RowsAffected()
-		total += n
+	)
+	if err != nil {
+		return n, fmt.Errorf("account: prune: %w", err)
 	}
-	return total, nil
+	return n, nil
 }

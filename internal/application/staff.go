@@ -331,7 +331,7 @@ func (s *Service) Request(ctx context.Context, c auth.Caller, id uuid.UUID) (*St
 }
 
 func (s *Service) staffView(ctx context.Context, tx bun.IDB, c auth.Caller, id uuid.UUID, lock bool) (*StaffView, error) {
-	scoped, err := provider.FacilityIDsInScope(ctx, tx, c)
+	scoped, err := provider.ScopeFacilityIDs(ctx, tx, c)
 	if err != nil {
 		return nil, err
 	}

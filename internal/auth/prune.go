@@ -5,22 +5,19 @@ import (
 	"fmt"
 
 	"github.com/uptrace/bun"
+
+	"kitaportal/internal/platform/database"
 )
 
 // PruneSessions deletes expired sessions of every tenant and of operators; it runs as the
 // owner of the database, outside any tenant transaction. It returns how many went.
 func PruneSessions(ctx context.Context, db bun.IDB) (int64, error) {
-	var total int64
-	for _, q := range []string{
+	n, err := database.ExecEach(ctx, db,
 		`DELETE FROM auth_session WHERE expires_at < now()`,
 		`DELETE FROM operator_session WHERE expires_at < now()`,
-	} {
-		res, err := db.ExecContext(ctx, q)
-		if err != nil {
-			return total, fmt.Errorf("auth: prune sessions: %w", err)
-		}
-		n, _ := res.RowsAffected()
-		total += n
+	)
+	if err != nil {
+		return n, fmt.Errorf("auth: prune sessions: %w", err)
 	}
-	return total, nil
+	return n, nil
 }

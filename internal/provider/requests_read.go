@@ -55,17 +55,6 @@ func FacilitiesInScope(ctx context.Context, tx bun.IDB, c auth.Caller, limit int
 	return out, nil
 }
 
-// FacilityIDsInScope lists the ids of the facilities the caller's roles reach.
-func FacilityIDsInScope(ctx context.Context, tx bun.IDB, c auth.Caller) ([]uuid.UUID, error) {
-	scope, args := authz.FacilityScope(c.Principal, "f")
-	ids := []uuid.UUID{}
-	if err := tx.NewRaw(`SELECT f.id FROM facility f WHERE f.tenant_id = ? AND `+scope, append([]any{c.Tenant.ID}, args...)...).
-		Scan(ctx, &ids); err != nil {
-		return nil, fmt.Errorf("provider: facilities in scope: %w", err)
-	}
-	return ids, nil
-}
-
 // Summary names a facility beside a request's choice.
 type Summary struct {
 	Name     string `bun:"name"`

@@ -184,3 +184,18 @@ func Classify(err error) error {
 	}
 	return err
 }
+
+// ExecEach runs the statements one after another and returns how many rows they touched
+// together (maintenance: pruning several tables).
+func ExecEach(ctx context.Context, db bun.IDB, statements ...string) (int64, error) {
+	var total int64
+	for _, q := range statements {
+		res, err := db.ExecContext(ctx, q)
+		if err != nil {
+			return total, err
+		}
+		n, _ := res.RowsAffected()
+		total += n
+	}
+	return total, nil
+}
