@@ -213,27 +213,41 @@ func notAllowed[S ~string](e *apperr.Error, from S, ev Event) error {
 // the new status (a new version) and one entry of the history with actor and note, in the
 // caller's transaction. An event the table does not allow changes nothing and answers
 // ErrTransition; an unknown id ErrNotFound.
+//
+// It is one statement (one round trip on the filing path): the table's pairs for ev are
+// its parameters, the UPDATE locks the row and moves it only from a status the table
+// lists, and the current status comes back either way.
 func Transition(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, ev Event, actor Actor, note string, now time.Time) (from, to Status, err error) {
-	err = tx.QueryRowContext(ctx, `SELECT status FROM application WHERE tenant_id = ? AND id = ? FOR UPDATE`, tenantID, id).Scan(&from)
-	if errors.Is(err, sql.ErrNoRows) {
+	var fromSet, toSet []string
+	for _, st := range From(ev) {
+		next, _ := Next(st, ev)
+		fromSet, toSet = append(fromSet, string(st)), append(toSet, string(next))
+	}
+	var current, moved sql.NullString
+	err = tx.QueryRowContext(ctx, `WITH cur AS (
+			SELECT status FROM application WHERE tenant_id = ?0 AND id = ?1 FOR UPDATE),
+		u AS (
+			UPDATE application a SET status = m.to_status, version = a.version + 1, updated_at = ?2
+			FROM unnest(?3::text[], ?4::text[]) AS m(from_status, to_status)
+			WHERE a.tenant_id = ?0 AND a.id = ?1 AND a.status = m.from_status
+			RETURNING a.id, m.from_status, m.to_status),
+		e AS (
+			INSERT INTO application_event (tenant_id, id, application_id, at, actor_kind, actor_id, from_status, to_status, note)
+			SELECT ?0, ?5, u.id, ?2, ?6, ?7, u.from_status, u.to_status, ?8 FROM u)
+		SELECT (SELECT status FROM cur), (SELECT to_status FROM u)`,
+		tenantID, id, now, pgdialect.Array(fromSet), pgdialect.Array(toSet), uuid.Must(uuid.NewV7()), actor.Kind, actorRef(actor), note).
+		Scan(&current, &moved)
+	if err != nil {
+		return "", "", fmt.Errorf("transition %s: %w", ev, err)
+	}
+	if !current.Valid {
 		return "", "", ErrNotFound
 	}
-	if err != nil {
-		return "", "", fmt.Errorf("transition: %w", err)
-	}
-	to, ok := Next(from, ev)
-	if !ok {
+	from = Status(current.String)
+	if !moved.Valid {
 		return from, from, notAllowed(ErrTransition, from, ev)
 	}
-	_, err = tx.ExecContext(ctx, `WITH u AS (
-			UPDATE application SET status = ?2, version = version + 1, updated_at = ?3 WHERE tenant_id = ?0 AND id = ?1 RETURNING id)
-		INSERT INTO application_event (tenant_id, id, application_id, at, actor_kind, actor_id, from_status, to_status, note)
-			SELECT ?0, ?4, u.id, ?3, ?5, ?6, ?7, ?2, ?8 FROM u`,
-		tenantID, id, to, now, uuid.Must(uuid.NewV7()), actor.Kind, actorRef(actor), from, note)
-	if err != nil {
-		return from, to, fmt.Errorf("transition %s: %w", ev, err)
-	}
-	return from, to, nil
+	return from, Status(moved.String), nil
 }
 
 // TransitionChoice moves choice rank of request id on by event ev: it locks the choice,

@@ -192,8 +192,12 @@ func facts(ctx context.Context, tx bun.IDB, t *tenant.Tenant, fam *family.Family
 	}
 	f.ActiveOther = activeOther && !start.IsZero()
 	var err error
-	if f.Ticket, err = ticket.ValidFor(ctx, tx, t.ID, ch.ID, period, today); err != nil {
-		return f, err
+	// Only a family from outside needs a ticket (file drops it for residents), so only
+	// theirs is looked up: most filings are residents', on the registration-day path.
+	if f.Municipality == "" {
+		if f.Ticket, err = ticket.ValidFor(ctx, tx, t.ID, ch.ID, period, today); err != nil {
+			return f, err
+		}
 	}
 	f.HasTicket = f.Ticket != nil
 	facs, err := provider.Choosables(ctx, tx, t.ID, in.Choices)
