@@ -2,6 +2,7 @@ package application
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -74,15 +75,9 @@ func (s *Service) FileImported(ctx context.Context, tx bun.IDB, t *tenant.Tenant
 	if err := insert(ctx, tx, t, id, in, start, SourceImport, &staff, actor, now); err != nil {
 		return nil, err
 	}
-	ref, err := nextReference(ctx, tx, t, today.Year())
-	if err != nil {
-		return nil, err
-	}
-	if _, _, err := Transition(ctx, tx, t.ID, id, EventImport, actor, "imported", now); err != nil {
-		return nil, err
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE application SET reference = ?, submitted_at = ? WHERE tenant_id = ? AND id = ?`,
-		ref, registered.Time(), t.ID, id); err != nil {
+	// Filed at its date on paper, numbered in this year's sequence.
+	prefix := ReferencePrefix(t.Slug) + "-" + strconv.Itoa(today.Year()) + "-"
+	if _, err := TransitionFiling(ctx, tx, t.ID, id, EventImport, Filing{At: registered.Time(), ReferencePrefix: prefix}, actor, "imported", now); err != nil {
 		return nil, err
 	}
 	a, _, err := load(ctx, tx, t, id, false, "")

@@ -213,41 +213,69 @@ func notAllowed[S ~string](e *apperr.Error, from S, ev Event) error {
 // the new status (a new version) and one entry of the history with actor and note, in the
 // caller's transaction. An event the table does not allow changes nothing and answers
 // ErrTransition; an unknown id ErrNotFound.
-//
-// It is one statement (one round trip on the filing path): the table's pairs for ev are
-// its parameters, the UPDATE locks the row and moves it only from a status the table
-// lists, and the current status comes back either way.
 func Transition(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, ev Event, actor Actor, note string, now time.Time) (from, to Status, err error) {
+	from, to, _, err = transition(ctx, tx, tenantID, id, ev, actor, note, now, nil)
+	return from, to, err
+}
+
+// Filing is what the filing of a request writes beside its status: the moment it counts
+// as filed, the ticket that admits a family from outside, and its reference number
+// (LEI-2026-000042): the prefix and the next number of the city's sequence
+// (kitaportal_next_reference), so concurrent filings never wait on each other for it.
+type Filing struct {
+	At              time.Time
+	Ticket          *uuid.UUID
+	ReferencePrefix string
+}
+
+// TransitionFiling is Transition for an event that files a request (submit, import): in
+// the same statement it writes f and returns the new reference.
+func TransitionFiling(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, ev Event, f Filing, actor Actor, note string, now time.Time) (ref string, err error) {
+	_, _, ref, err = transition(ctx, tx, tenantID, id, ev, actor, note, now, &f)
+	return ref, err
+}
+
+// transition is one statement (one round trip on the filing path): the table's pairs for
+// ev are its parameters, the UPDATE locks the row and moves it only from a status the
+// table lists, and the current status comes back either way.
+func transition(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, ev Event, actor Actor, note string, now time.Time, f *Filing) (from, to Status, ref string, err error) {
 	var fromSet, toSet []string
 	for _, st := range From(ev) {
 		next, _ := Next(st, ev)
 		fromSet, toSet = append(fromSet, string(st)), append(toSet, string(next))
 	}
-	var current, moved sql.NullString
+	filing, returning := "", ""
+	args := []any{tenantID, id, now, pgdialect.Array(fromSet), pgdialect.Array(toSet), uuid.Must(uuid.NewV7()), actor.Kind, actorRef(actor), note}
+	if f != nil {
+		filing = `, submitted_at = ?9, ticket_id = ?10, reference = ?11 || (SELECT CASE WHEN n < 1000000 THEN lpad(n::text, 6, '0') ELSE n::text END
+				FROM (SELECT kitaportal_next_reference() AS n) seq)`
+		returning = `, a.reference`
+		args = append(args, f.At, f.Ticket, f.ReferencePrefix)
+	}
+	var current, moved, reference sql.NullString
 	err = tx.QueryRowContext(ctx, `WITH cur AS (
 			SELECT status FROM application WHERE tenant_id = ?0 AND id = ?1 FOR UPDATE),
 		u AS (
-			UPDATE application a SET status = m.to_status, version = a.version + 1, updated_at = ?2
+			UPDATE application a SET status = m.to_status, version = a.version + 1, updated_at = ?2`+filing+`
 			FROM unnest(?3::text[], ?4::text[]) AS m(from_status, to_status)
 			WHERE a.tenant_id = ?0 AND a.id = ?1 AND a.status = m.from_status
-			RETURNING a.id, m.from_status, m.to_status),
+			RETURNING a.id, m.from_status, m.to_status`+returning+`),
 		e AS (
 			INSERT INTO application_event (tenant_id, id, application_id, at, actor_kind, actor_id, from_status, to_status, note)
 			SELECT ?0, ?5, u.id, ?2, ?6, ?7, u.from_status, u.to_status, ?8 FROM u)
-		SELECT (SELECT status FROM cur), (SELECT to_status FROM u)`,
-		tenantID, id, now, pgdialect.Array(fromSet), pgdialect.Array(toSet), uuid.Must(uuid.NewV7()), actor.Kind, actorRef(actor), note).
-		Scan(&current, &moved)
+		SELECT (SELECT status FROM cur), (SELECT to_status FROM u), `+map[bool]string{true: `(SELECT reference FROM u)`, false: `NULL`}[f != nil],
+		args...).Scan(&current, &moved, &reference)
 	if err != nil {
-		return "", "", fmt.Errorf("transition %s: %w", ev, err)
+		return "", "", "", fmt.Errorf("transition %s: %w", ev, err)
 	}
 	if !current.Valid {
-		return "", "", ErrNotFound
+		return "", "", "", ErrNotFound
 	}
 	from = Status(current.String)
 	if !moved.Valid {
-		return from, from, notAllowed(ErrTransition, from, ev)
+		return from, from, "", notAllowed(ErrTransition, from, ev)
 	}
-	return from, Status(moved.String), nil
+	return from, Status(moved.String), reference.String, nil
 }
 
 // TransitionChoice moves choice rank of request id on by event ev: it locks the choice,

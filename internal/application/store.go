@@ -278,38 +278,12 @@ type Actor struct {
 	ID   uuid.UUID
 }
 
-// nextReference numbers a submitted application: LEI-2026-000042, the number from the
-// city's sequence (kitaportal_next_reference), so concurrent submissions never wait on
-// each other for it.
-func nextReference(ctx context.Context, tx bun.IDB, t *tenant.Tenant, year int) (string, error) {
-	var n int64
-	if err := tx.QueryRowContext(ctx, `SELECT kitaportal_next_reference()`).Scan(&n); err != nil {
-		return "", fmt.Errorf("reference: %w", err)
-	}
-	return formatReference(t, year, n), nil
-}
-
-func formatReference(t *tenant.Tenant, year int, n int64) string {
-	return fmt.Sprintf("%s-%d-%06d", ReferencePrefix(t.Slug), year, n) // %06d widens past a million
-}
-
-// markSubmitted files draft id (Transition: the status and its history entry), then
-// gives it its reference number, the moment of filing and the ticket; it returns the
-// reference.
+// markSubmitted files draft id: the status, its history entry, the moment, the ticket
+// and a reference number in one statement; it returns the reference.
 func markSubmitted(ctx context.Context, tx bun.IDB, t *tenant.Tenant, id uuid.UUID, ticket *uuid.UUID, actor Actor, now time.Time) (string, error) {
-	if _, _, err := Transition(ctx, tx, t.ID, id, EventSubmit, actor, "", now); err != nil {
-		return "", err
-	}
-	var ref string
-	err := tx.QueryRowContext(ctx, `UPDATE application SET submitted_at = ?2, ticket_id = ?3,
-			reference = ?4 || (SELECT CASE WHEN n < 1000000 THEN lpad(n::text, 6, '0') ELSE n::text END
-			                   FROM (SELECT kitaportal_next_reference() AS n) seq)
-		WHERE tenant_id = ?0 AND id = ?1 RETURNING reference`,
-		t.ID, id, now, ticket, ReferencePrefix(t.Slug)+"-"+strconv.Itoa(date.In(now).Year())+"-").Scan(&ref)
-	if err != nil {
-		return "", fmt.Errorf("submit: %w", err)
-	}
-	return ref, nil
+	prefix := ReferencePrefix(t.Slug) + "-" + strconv.Itoa(date.In(now).Year()) + "-"
+	ref, err := TransitionFiling(ctx, tx, t.ID, id, EventSubmit, Filing{At: now, Ticket: ticket, ReferencePrefix: prefix}, actor, "", now)
+	return ref, err
 }
 
 // ReferencePrefix is the city part of reference numbers: the slug's first three

@@ -249,7 +249,7 @@ type ApplicationRow struct {
 func (s *Service) Child(ctx context.Context, c auth.Caller, id uuid.UUID) (*ChildRecord, error) {
 	out := &ChildRecord{}
 	err := database.InTenantTx(ctx, s.db, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
-		facilities, err := provider.ScopedFacilityNames(ctx, tx, c)
+		facilities, err := provider.FacilitiesInScope(ctx, tx, c, 0)
 		if err != nil {
 			return err
 		}

@@ -52,16 +52,16 @@ func (s *Service) List(ctx context.Context, c auth.Caller, f Filter) ([]Contract
 	}
 	var out []Contract
 	err := s.inTx(ctx, c, func(ctx context.Context, tx bun.Tx) error {
-		var facilities []provider.FacilityName
+		var facilities []provider.Listed
 		if f.FacilityID != uuid.Nil {
 			r, err := provider.InScope(ctx, tx, c, f.FacilityID, false)
 			if err != nil {
 				return err
 			}
-			facilities = []provider.FacilityName{{ID: r.ID, Name: r.Name}}
+			facilities = []provider.Listed{{ID: r.ID, Name: r.Name}}
 		} else {
 			var err error
-			if facilities, err = provider.ScopedFacilityNames(ctx, tx, c); err != nil {
+			if facilities, err = provider.FacilitiesInScope(ctx, tx, c, 0); err != nil {
 				return err
 			}
 		}
@@ -95,7 +95,7 @@ type listRow struct {
 // and first name, start and id. Facility and child names are their owners', so the
 // contracts are read facility by facility in that order, as far as the first maxListed
 // rows reach, and sorted by the names' places in their owners' order.
-func listAt(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, facilities []provider.FacilityName, where string, args []any) ([]Contract, error) {
+func listAt(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, facilities []provider.Listed, where string, args []any) ([]Contract, error) {
 	if len(facilities) == 0 {
 		return nil, nil
 	}

@@ -22,21 +22,3 @@ func ScopeFacilityIDs(ctx context.Context, tx bun.IDB, c auth.Caller) ([]uuid.UU
 	}
 	return ids, nil
 }
-
-// FacilityName is a facility's id and name.
-type FacilityName struct {
-	ID   uuid.UUID `bun:"id"`
-	Name string    `bun:"name"`
-}
-
-// ScopedFacilityNames are the names of every facility the caller's roles reach, by name
-// and id.
-func ScopedFacilityNames(ctx context.Context, tx bun.IDB, c auth.Caller) ([]FacilityName, error) {
-	scope, args := authz.FacilityScope(c.Principal, "f")
-	out := []FacilityName{}
-	if err := tx.NewRaw(`SELECT f.id, f.name FROM facility f WHERE f.tenant_id = ? AND `+scope+` ORDER BY f.name, f.id`,
-		append([]any{c.Tenant.ID}, args...)...).Scan(ctx, &out); err != nil {
-		return nil, fmt.Errorf("provider: facility names in scope: %w", err)
-	}
-	return out, nil
-}
