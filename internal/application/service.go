@@ -59,18 +59,6 @@ func parentActor(c auth.Caller) Actor { return Actor{Kind: "parent", ID: c.Princ
 // MaxChoicesInput caps the choices read from a form or body before any rule runs.
 const MaxChoicesInput = MaxChoicesStored
 
-// ParseStart reads the desired start ("" stays zero; the rules name it).
-func ParseStart(s string) (date.Date, error) {
-	if s == "" {
-		return date.Date{}, nil
-	}
-	d, err := date.Parse(s)
-	if err != nil {
-		return date.Date{}, apperr.Invalid("start_date", "date_invalid", nil)
-	}
-	return d, nil
-}
-
 // CheckInput refuses what no rule needs to look at: too many choices to store, the same
 // list of criteria too long.
 func CheckInput(in Input) error {
@@ -96,7 +84,7 @@ func (s *Service) Create(ctx context.Context, c auth.Caller, in Input, submit bo
 	if err := CheckInput(in); err != nil {
 		return nil, err
 	}
-	start, err := ParseStart(in.StartDate)
+	start, err := care.ParseStart(in.StartDate)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +149,7 @@ func (s *Service) Update(ctx context.Context, c auth.Caller, id uuid.UUID, in In
 		if err := CheckInput(in); err != nil {
 			return nil, err
 		}
-		start, err := ParseStart(in.StartDate)
+		start, err := care.ParseStart(in.StartDate)
 		if err != nil {
 			return nil, err
 		}

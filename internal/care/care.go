@@ -3,7 +3,11 @@
 // hours, and the names of the city's age bands.
 package care
 
-import "kitaportal/internal/tenant"
+import (
+	"kitaportal/internal/platform/apperr"
+	"kitaportal/internal/platform/date"
+	"kitaportal/internal/tenant"
+)
 
 // Facility types and provider kinds are those of the schema; concepts are the keys
 // facilities may name (and families filter by).
@@ -36,4 +40,17 @@ func BandLabel(r *tenant.Rules, key, lang string) string {
 		return b.Label.In(lang)
 	}
 	return key
+}
+
+// ParseStart reads a desired start of care as a form or API sends it; "" stays the zero
+// date (the rules of the request name what is missing).
+func ParseStart(s string) (date.Date, error) {
+	if s == "" {
+		return date.Date{}, nil
+	}
+	d, err := date.Parse(s)
+	if err != nil {
+		return date.Date{}, apperr.Invalid("start_date", "date_invalid", nil)
+	}
+	return d, nil
 }

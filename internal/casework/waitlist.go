@@ -20,6 +20,7 @@ import (
 	"kitaportal/internal/application"
 	"kitaportal/internal/audit"
 	"kitaportal/internal/auth"
+	"kitaportal/internal/care"
 	"kitaportal/internal/family"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/csvfile"
@@ -416,7 +417,7 @@ func (im *Importer) row(ctx context.Context, tx bun.IDB, t *tenant.Tenant, r csv
 	nc, err := family.CheckChild(family.ChildInput{FirstName: get(r, "child_first_name"), LastName: get(r, "child_last_name"),
 		BirthDate: isoDate(get(r, "birth_date"))}, today)
 	apperr.Collect(&errs, err)
-	start, err := application.ParseStart(isoDate(get(r, "start_date")))
+	start, err := care.ParseStart(isoDate(get(r, "start_date")))
 	apperr.Collect(&errs, err)
 	hours, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(get(r, "care_hours")), "h"))
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"kitaportal/internal/application"
 	"kitaportal/internal/audit"
 	"kitaportal/internal/auth"
+	"kitaportal/internal/care"
 	"kitaportal/internal/family"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/clock"
@@ -103,7 +104,7 @@ func (s *Service) WalkIn(ctx context.Context, c auth.Caller, w WalkIn) (*WalkInR
 	consent, err := checkConsent(w.Consent, now)
 	apperr.Collect(&errs, err)
 	apperr.Collect(&errs, application.CheckInput(w.Request))
-	start, err := application.ParseStart(w.Request.StartDate)
+	start, err := care.ParseStart(w.Request.StartDate)
 	apperr.Collect(&errs, err)
 	if len(errs) > 0 {
 		return nil, errs

@@ -17,6 +17,7 @@ import (
 
 	"kitaportal/internal/audit"
 	"kitaportal/internal/auth"
+	"kitaportal/internal/care"
 	"kitaportal/internal/family"
 	"kitaportal/internal/notify"
 	"kitaportal/internal/platform/apperr"
@@ -76,18 +77,6 @@ func familyOf(ctx context.Context, tx bun.IDB, c auth.Caller, me uuid.UUID) (*fa
 		return nil, family.ErrNoFamily
 	}
 	return f, nil
-}
-
-// parseStart reads the desired start ("" stays zero).
-func parseStart(s string) (date.Date, error) {
-	if s == "" {
-		return date.Date{}, nil
-	}
-	d, err := date.Parse(s)
-	if err != nil {
-		return date.Date{}, apperr.Invalid("start_date", "date_invalid", nil)
-	}
-	return d, nil
 }
 
 // Ticket statuses.
@@ -163,7 +152,7 @@ func (s *Service) RequestTicket(ctx context.Context, c auth.Caller, in TicketInp
 		return nil, apperr.Conflict("tickets_not_offered")
 	}
 	var errs apperr.List
-	start, err := parseStart(in.StartDate)
+	start, err := care.ParseStart(in.StartDate)
 	apperr.Collect(&errs, err)
 	if start.IsZero() && err == nil {
 		errs = append(errs, apperr.Invalid("start_date", "start_date_missing", nil))
