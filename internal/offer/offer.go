@@ -1,7 +1,7 @@
 // Package offer is the binding offer of a place (Zusage): one seat — facility, group,
 // care scope, start — promised to one child's request, with a response deadline. It owns
-// the offer table; "offer expiry", reminders and acceptance live here. Until offers are
-// made, other packages use it to ask whether a child or a group is bound by one.
+// the offer table and its history; its lifecycle (lifecycle.go) is the one way an offer's
+// status changes, and "offer expiry", reminders and acceptance live here.
 package offer
 
 import (
@@ -13,20 +13,6 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 )
-
-// Offer statuses.
-const (
-	StatusOpen       = "open"
-	StatusAccepted   = "accepted"
-	StatusDeclined   = "declined"
-	StatusExpired    = "expired"
-	StatusWithdrawn  = "withdrawn"
-	StatusContracted = "contracted"
-)
-
-// Holding are the statuses in which an offer holds its place: it does until it becomes a
-// contract, is declined, expires or is withdrawn.
-var Holding = []string{StatusOpen, StatusAccepted}
 
 // AnyForGroup tells whether any offer names the group (then the group cannot be deleted).
 func AnyForGroup(ctx context.Context, tx bun.IDB, tenantID, groupID uuid.UUID) (bool, error) {

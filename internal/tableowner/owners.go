@@ -47,6 +47,7 @@ var Owners = map[string]string{
 	"child_duplicate":      "family",
 	"import_job":           "casework",
 	"offer":                "offer",
+	"offer_event":          "offer",
 	"contract":             "contract",
 	"inbox_message":        "notify",
 	"mail_delivery":        "notify",

@@ -1,0 +1,165 @@
+package offer
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+
+	"kitaportal/internal/platform/apperr"
+)
+
+// The lifecycle of an offer: its statuses, the one table of allowed transitions with
+// the event that causes each, and Transition, the one way an offer's status changes.
+
+// Status is where an offer stands.
+type Status string
+
+// Offer statuses.
+const (
+	StatusOpen       Status = "open"
+	StatusAccepted   Status = "accepted"
+	StatusDeclined   Status = "declined"
+	StatusExpired    Status = "expired"
+	StatusWithdrawn  Status = "withdrawn"
+	StatusContracted Status = "contracted"
+)
+
+// Statuses are all offer statuses, in the order of the flow.
+var Statuses = []Status{StatusOpen, StatusAccepted, StatusDeclined, StatusExpired, StatusWithdrawn, StatusContracted}
+
+// Holding are the statuses in which an offer holds its place: it does until it becomes a
+// contract, is declined, expires or is withdrawn. As text, for SQL parameters.
+var Holding = []string{string(StatusOpen), string(StatusAccepted)}
+
+// Event is what moves an offer on.
+type Event string
+
+// Events of the lifecycle.
+const (
+	EventAccept   Event = "accept"   // the family accepts within the deadline
+	EventDecline  Event = "decline"  // the family declines
+	EventExpire   Event = "expire"   // the deadline passed unanswered
+	EventWithdraw Event = "withdraw" // staff take the offer back, with a reason
+	EventContract Event = "contract" // the accepted place became a contract
+)
+
+// Events are all events of the lifecycle.
+var Events = []Event{EventAccept, EventDecline, EventExpire, EventWithdraw, EventContract}
+
+// table is every allowed transition: from → event → to. A status without a row is final.
+var table = map[Status]map[Event]Status{
+	StatusOpen: {
+		EventAccept: StatusAccepted, EventDecline: StatusDeclined, EventExpire: StatusExpired, EventWithdraw: StatusWithdrawn,
+	},
+	StatusAccepted: {
+		EventContract: StatusContracted,
+	},
+}
+
+// Next is the status event ev moves an offer in status from to; ok is false when the
+// table does not allow it.
+func Next(from Status, ev Event) (to Status, ok bool) {
+	to, ok = table[from][ev]
+	return to, ok
+}
+
+// From lists the statuses event ev may move on.
+func From(ev Event) []Status {
+	var out []Status
+	for _, s := range Statuses {
+		if _, ok := Next(s, ev); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// decides tells the events that answer an offer: they set its decided_at.
+func decides(ev Event) bool { return ev != EventContract }
+
+// Actor is who moves an offer on.
+type Actor struct {
+	Kind string // parent, staff, system
+	ID   uuid.UUID
+}
+
+// Errors of a transition.
+var (
+	ErrNotFound      = apperr.NotFound("not_found")
+	ErrTransition    = apperr.Conflict("offer_transition_not_allowed")
+	ErrReasonMissing = apperr.Invalid("reason", "offer_withdraw_reason_required", nil)
+)
+
+// Transition moves offer id on by event ev in the caller's transaction: it locks the row,
+// checks the table, writes the new status (and when the offer was answered) and one entry
+// of its history with actor and note. A withdrawal needs a reason (the note). An event
+// the table does not allow changes nothing and answers ErrTransition.
+//
+// One statement: the table's pairs for ev are its parameters, the UPDATE moves the row
+// only from a status the table lists, and the current status comes back either way.
+func Transition(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, ev Event, actor Actor, note string, now time.Time) (from, to Status, err error) {
+	note = strings.TrimSpace(note)
+	if ev == EventWithdraw && note == "" {
+		return "", "", ErrReasonMissing
+	}
+	var fromSet, toSet []string
+	for _, s := range From(ev) {
+		next, _ := Next(s, ev)
+		fromSet, toSet = append(fromSet, string(s)), append(toSet, string(next))
+	}
+	var actorID *uuid.UUID
+	if actor.ID != uuid.Nil {
+		actorID = &actor.ID
+	}
+	var current, moved sql.NullString
+	err = tx.QueryRowContext(ctx, `WITH cur AS (
+			SELECT status FROM offer WHERE tenant_id = ?0 AND id = ?1 FOR UPDATE),
+		u AS (
+			UPDATE offer o SET status = m.to_status, updated_at = ?2, decided_at = CASE WHEN ?9 THEN ?2 ELSE o.decided_at END
+			FROM unnest(?3::text[], ?4::text[]) AS m(from_status, to_status)
+			WHERE o.tenant_id = ?0 AND o.id = ?1 AND o.status = m.from_status
+			RETURNING o.id, m.from_status, m.to_status),
+		e AS (
+			INSERT INTO offer_event (tenant_id, id, offer_id, at, actor_kind, actor_id, from_status, to_status, note)
+			SELECT ?0, ?5, u.id, ?2, ?6, ?7, u.from_status, u.to_status, ?8 FROM u)
+		SELECT (SELECT status FROM cur), (SELECT to_status FROM u)`,
+		tenantID, id, now, pgdialect.Array(fromSet), pgdialect.Array(toSet), uuid.Must(uuid.NewV7()), actor.Kind, actorID, note, decides(ev)).
+		Scan(&current, &moved)
+	if err != nil {
+		return "", "", fmt.Errorf("offer: %s: %w", ev, err)
+	}
+	if !current.Valid {
+		return "", "", ErrNotFound
+	}
+	from = Status(current.String)
+	if !moved.Valid {
+		return from, from, ErrTransition.Wrap(fmt.Errorf("%s from %s", ev, from))
+	}
+	return from, Status(moved.String), nil
+}
+
+// HistoryEntry is one status change of an offer.
+type HistoryEntry struct {
+	At        time.Time  `bun:"at" json:"at"`
+	ActorKind string     `bun:"actor_kind" json:"actor"`
+	ActorID   *uuid.UUID `bun:"actor_id" json:"-"`
+	From      Status     `bun:"from_status" json:"from_status"`
+	To        Status     `bun:"to_status" json:"to_status"`
+	Note      string     `bun:"note" json:"note,omitempty"`
+}
+
+// History is offer id's status changes, oldest first.
+func History(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID) ([]HistoryEntry, error) {
+	out := []HistoryEntry{}
+	if err := tx.NewRaw(`SELECT at, actor_kind, actor_id, from_status, to_status, note FROM offer_event
+		WHERE tenant_id = ? AND offer_id = ? ORDER BY at, id`, tenantID, id).Scan(ctx, &out); err != nil {
+		return nil, fmt.Errorf("offer: history: %w", err)
+	}
+	return out, nil
+}
