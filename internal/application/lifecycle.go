@@ -13,6 +13,7 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"kitaportal/internal/platform/apperr"
+	"kitaportal/internal/platform/lifecycle"
 )
 
 // The lifecycle of a request and of its ranked choices: the statuses, the one table of
@@ -89,7 +90,7 @@ var Events = []Event{EventSubmit, EventImport, EventReview, EventPropose, EventR
 
 // requestTable is every allowed transition of a request: from → event → to. A status
 // without a row is final.
-var requestTable = map[Status]map[Event]Status{
+var requestTable = lifecycle.New(Statuses, map[Status]map[Event]Status{
 	StatusDraft: {
 		EventSubmit: StatusSubmitted, EventImport: StatusSubmitted,
 		EventWithdraw: StatusWithdrawn, EventClose: StatusClosed,
@@ -109,12 +110,12 @@ var requestTable = map[Status]map[Event]Status{
 	StatusAccepted: {
 		EventContract: StatusContracted, EventClose: StatusClosed,
 	},
-}
+})
 
 // choiceTable is every allowed transition of a choice. A status without a row is final;
 // nothing pauses a choice yet (the offer flow will), but a paused one ends with its
 // request.
-var choiceTable = map[ChoiceStatus]map[Event]ChoiceStatus{
+var choiceTable = lifecycle.New(ChoiceStatuses, map[ChoiceStatus]map[Event]ChoiceStatus{
 	ChoicePending: {
 		EventReview: ChoiceInReview, EventPropose: ChoiceProposed, EventRefuse: ChoiceRefused,
 		EventWithdraw: ChoiceWithdrawn,
@@ -132,42 +133,22 @@ var choiceTable = map[ChoiceStatus]map[Event]ChoiceStatus{
 	ChoiceOffered: {
 		EventAccept: ChoiceAccepted, EventDecline: ChoiceDeclined, EventLapse: ChoiceDeclined,
 	},
-}
+})
 
 // Next is the status event ev moves a request in status from to; ok is false when the
 // table does not allow it.
-func Next(from Status, ev Event) (to Status, ok bool) {
-	to, ok = requestTable[from][ev]
-	return to, ok
-}
+func Next(from Status, ev Event) (to Status, ok bool) { return requestTable.Next(from, ev) }
 
 // NextChoice is the status event ev moves a choice in status from to.
 func NextChoice(from ChoiceStatus, ev Event) (to ChoiceStatus, ok bool) {
-	to, ok = choiceTable[from][ev]
-	return to, ok
+	return choiceTable.Next(from, ev)
 }
 
 // From lists the request statuses event ev may move on, in the order of Statuses.
-func From(ev Event) []Status {
-	var out []Status
-	for _, s := range Statuses {
-		if _, ok := Next(s, ev); ok {
-			out = append(out, s)
-		}
-	}
-	return out
-}
+func From(ev Event) []Status { return requestTable.From(ev) }
 
 // ChoicesFrom lists the choice statuses event ev may move on.
-func ChoicesFrom(ev Event) []ChoiceStatus {
-	var out []ChoiceStatus
-	for _, s := range ChoiceStatuses {
-		if _, ok := NextChoice(s, ev); ok {
-			out = append(out, s)
-		}
-	}
-	return out
-}
+func ChoicesFrom(ev Event) []ChoiceStatus { return choiceTable.From(ev) }
 
 // The status sets the rest of the code asks about. SQL takes them as parameters
 // (pgdialect.Array), never spelled out.
@@ -239,11 +220,7 @@ func TransitionFiling(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, e
 // ev are its parameters, the UPDATE locks the row and moves it only from a status the
 // table lists, and the current status comes back either way.
 func transition(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, ev Event, actor Actor, note string, now time.Time, f *Filing) (from, to Status, ref string, err error) {
-	var fromSet, toSet []string
-	for _, st := range From(ev) {
-		next, _ := Next(st, ev)
-		fromSet, toSet = append(fromSet, string(st)), append(toSet, string(next))
-	}
+	fromSet, toSet := requestTable.Pairs(ev)
 	filing, returning := "", ""
 	args := []any{tenantID, id, now, pgdialect.Array(fromSet), pgdialect.Array(toSet), uuid.Must(uuid.NewV7()), actor.Kind, actorRef(actor), note}
 	if f != nil {
@@ -306,11 +283,7 @@ func TransitionChoice(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, r
 // statement: the table's pairs for ev are its parameters; choices the table does not let
 // ev move stay as they are (a request's end does not undo a refusal).
 func transitionChoices(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, ev Event, now time.Time) error {
-	var from, to []string
-	for _, s := range ChoicesFrom(ev) {
-		next, _ := NextChoice(s, ev)
-		from, to = append(from, string(s)), append(to, string(next))
-	}
+	from, to := choiceTable.Pairs(ev)
 	if len(from) == 0 {
 		return nil
 	}

@@ -104,7 +104,7 @@ func TestEveryChoiceStatusAndEvent(t *testing.T) {
 // The tables name only known statuses and events.
 func TestTheTablesNameKnownStatusesAndEvents(t *testing.T) {
 	t.Parallel()
-	for from, row := range requestTable {
+	for from, row := range requestTable.Rows() {
 		if !from.In(Statuses) {
 			t.Errorf("request table: unknown status %q", from)
 		}
@@ -114,7 +114,7 @@ func TestTheTablesNameKnownStatusesAndEvents(t *testing.T) {
 			}
 		}
 	}
-	for from, row := range choiceTable {
+	for from, row := range choiceTable.Rows() {
 		if !from.In(ChoiceStatuses) {
 			t.Errorf("choice table: unknown status %q", from)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"kitaportal/internal/platform/apperr"
+	"kitaportal/internal/platform/lifecycle"
 )
 
 // The lifecycle of an offer: its statuses, the one table of allowed transitions with
@@ -53,32 +54,21 @@ const (
 var Events = []Event{EventAccept, EventDecline, EventExpire, EventWithdraw, EventContract}
 
 // table is every allowed transition: from → event → to. A status without a row is final.
-var table = map[Status]map[Event]Status{
+var table = lifecycle.New(Statuses, map[Status]map[Event]Status{
 	StatusOpen: {
 		EventAccept: StatusAccepted, EventDecline: StatusDeclined, EventExpire: StatusExpired, EventWithdraw: StatusWithdrawn,
 	},
 	StatusAccepted: {
 		EventContract: StatusContracted,
 	},
-}
+})
 
 // Next is the status event ev moves an offer in status from to; ok is false when the
 // table does not allow it.
-func Next(from Status, ev Event) (to Status, ok bool) {
-	to, ok = table[from][ev]
-	return to, ok
-}
+func Next(from Status, ev Event) (to Status, ok bool) { return table.Next(from, ev) }
 
 // From lists the statuses event ev may move on.
-func From(ev Event) []Status {
-	var out []Status
-	for _, s := range Statuses {
-		if _, ok := Next(s, ev); ok {
-			out = append(out, s)
-		}
-	}
-	return out
-}
+func From(ev Event) []Status { return table.From(ev) }
 
 // decides tells the events that answer an offer: they set its decided_at.
 func decides(ev Event) bool { return ev != EventContract }
@@ -108,11 +98,7 @@ func Transition(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, ev Even
 	if ev == EventWithdraw && note == "" {
 		return "", "", ErrReasonMissing
 	}
-	var fromSet, toSet []string
-	for _, s := range From(ev) {
-		next, _ := Next(s, ev)
-		fromSet, toSet = append(fromSet, string(s)), append(toSet, string(next))
-	}
+	fromSet, toSet := table.Pairs(ev)
 	var actorID *uuid.UUID
 	if actor.ID != uuid.Nil {
 		actorID = &actor.ID
