@@ -25,15 +25,9 @@ type env struct {
 	log *slog.Logger
 }
 
-func newEnv(getenv func(string) string, stderr io.Writer) (*env, error) {
-	// getenv is os.Getenv for the binary; ask the process whether an empty variable is set
-	// at all, so that METRICS_ADDR= switches the metrics listener off.
-	cfg, err := config.LoadLookup(func(k string) (string, bool) {
-		if v := getenv(k); v != "" {
-			return v, true
-		}
-		return os.LookupEnv(k)
-	})
+func newEnv(lookupEnv func(string) (string, bool), stderr io.Writer) (*env, error) {
+	// A lookup, not a getenv: METRICS_ADDR= (set but empty) switches the listener off.
+	cfg, err := config.LoadLookup(lookupEnv)
 	if err != nil {
 		return nil, fmt.Errorf("configuration:\n%w", err)
 	}

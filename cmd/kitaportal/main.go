@@ -26,7 +26,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "kitaportal:", err)
 		var ue usageError
 		if errors.As(err, &ue) {
@@ -54,11 +54,11 @@ const usage = `usage: kitaportal <command>
   availability rebuild [slug ...] recompute expected free places (default: all tenants)
   dev                            migrate, sync, seed, serve and work in one process`
 
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usageError("no command given")
 	}
-	env, err := newEnv(getenv, stderr)
+	env, err := newEnv(lookupEnv, stderr)
 	if err != nil {
 		return err
 	}

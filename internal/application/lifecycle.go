@@ -221,15 +221,15 @@ func TransitionFiling(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, e
 // table lists, and the current status comes back either way.
 func transition(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, ev Event, actor Actor, note string, now time.Time, f *Filing) (from, to Status, ref string, err error) {
 	fromSet, toSet := requestTable.Pairs(ev)
-	filing, returning := "", ""
+	filing, returning, reference := "", "", "NULL"
 	args := []any{tenantID, id, now, pgdialect.Array(fromSet), pgdialect.Array(toSet), uuid.Must(uuid.NewV7()), actor.Kind, actorRef(actor), note}
 	if f != nil {
 		filing = `, submitted_at = ?9, ticket_id = ?10, reference = ?11 || (SELECT CASE WHEN n < 1000000 THEN lpad(n::text, 6, '0') ELSE n::text END
 				FROM (SELECT kitaportal_next_reference() AS n) seq)`
-		returning = `, a.reference`
+		returning, reference = `, a.reference`, `(SELECT reference FROM u)`
 		args = append(args, f.At, f.Ticket, f.ReferencePrefix)
 	}
-	var current, moved, reference sql.NullString
+	var current, moved, newRef sql.NullString
 	err = tx.QueryRowContext(ctx, `WITH cur AS (
 			SELECT status FROM application WHERE tenant_id = ?0 AND id = ?1 FOR UPDATE),
 		u AS (
@@ -240,8 +240,8 @@ func transition(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, ev Even
 		e AS (
 			INSERT INTO application_event (tenant_id, id, application_id, at, actor_kind, actor_id, from_status, to_status, note)
 			SELECT ?0, ?5, u.id, ?2, ?6, ?7, u.from_status, u.to_status, ?8 FROM u)
-		SELECT (SELECT status FROM cur), (SELECT to_status FROM u), `+map[bool]string{true: `(SELECT reference FROM u)`, false: `NULL`}[f != nil],
-		args...).Scan(&current, &moved, &reference)
+		SELECT (SELECT status FROM cur), (SELECT to_status FROM u), `+reference,
+		args...).Scan(&current, &moved, &newRef)
 	if err != nil {
 		return "", "", "", fmt.Errorf("transition %s: %w", ev, err)
 	}
@@ -252,7 +252,7 @@ func transition(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, ev Even
 	if !moved.Valid {
 		return from, from, "", notAllowed(ErrTransition, from, ev)
 	}
-	return from, Status(moved.String), reference.String, nil
+	return from, Status(moved.String), newRef.String, nil
 }
 
 // TransitionChoice moves choice rank of request id on by event ev: it locks the choice,

@@ -75,11 +75,7 @@ func FamilyCards(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, ids []uuid
 // ChildIDsOf lists every child record of family familyID, merged ones too: what was filed
 // for a child merged away stays the family's.
 func ChildIDsOf(ctx context.Context, tx bun.IDB, tenantID, familyID uuid.UUID) ([]uuid.UUID, error) {
-	ids := []uuid.UUID{}
-	if err := tx.NewRaw(`SELECT id FROM child WHERE tenant_id = ? AND family_id = ?`, tenantID, familyID).Scan(ctx, &ids); err != nil {
-		return nil, fmt.Errorf("family: children of family: %w", err)
-	}
-	return ids, nil
+	return ChildIDsOfFamilies(ctx, tx, tenantID, []uuid.UUID{familyID})
 }
 
 // ChildIDsWithKey lists the live (not merged) children whose identity folds to key
