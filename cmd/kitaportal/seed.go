@@ -10,10 +10,13 @@ import (
 
 	"kitaportal/internal/auth"
 	"kitaportal/internal/demo"
+	"kitaportal/internal/notify"
+	"kitaportal/internal/placement"
 	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/platform/config"
 	"kitaportal/internal/platform/date"
 	"kitaportal/internal/tenant"
+	"kitaportal/web"
 )
 
 func seedCmd(ctx context.Context, e *env, args []string, out io.Writer) error {
@@ -36,6 +39,15 @@ func seedCities(ctx context.Context, e *env, db *bun.DB, slugs []string, out io.
 		return err
 	}
 	today := date.Today(clock.System{})
+	views, err := renderer()
+	if err != nil {
+		return err
+	}
+	mails, err := notify.NewTemplates(web.FS, views.Catalogue())
+	if err != nil {
+		return err
+	}
+	offers := placement.NewService(placement.Deps{DB: db, Clock: clock.System{}, Mails: mails, Links: notify.NewLinks(e.cfg.TenantURL)})
 	var accounts []demo.Account
 	demoAccounts := e.cfg.Env != "production"
 	hasher := auth.NewHasher(auth.DefaultArgon2, e.cfg.PasswordHashConcurrency)
@@ -62,6 +74,9 @@ func seedCities(ctx context.Context, e *env, db *bun.DB, slugs []string, out io.
 			}
 			if err := demo.SeedRequests(ctx, db, t, today); err != nil {
 				return fmt.Errorf("seed %s: requests: %w", slug, err)
+			}
+			if err := demo.SeedOffers(ctx, db, t, offers, today); err != nil {
+				return fmt.Errorf("seed %s: offers: %w", slug, err)
 			}
 			accounts = append(accounts, as...)
 		}

@@ -16,6 +16,7 @@ import (
 	"kitaportal/internal/casework"
 	"kitaportal/internal/notify"
 	"kitaportal/internal/operator"
+	"kitaportal/internal/placement"
 	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/platform/httpserver"
 	"kitaportal/internal/platform/mail"
@@ -87,6 +88,11 @@ func runWorker(ctx context.Context, e *env, db *bun.DB, sender mail.Sender, reg 
 	mux.HandleFunc(operator.TaskPruneOutbox, jobs.HandlePruneOutbox)
 	mux.HandleFunc(operator.TaskPruneAuth, jobs.HandlePruneAuth)
 	mux.HandleFunc(availability.TaskEnsure, availability.NewJobs(db, clock.System{}, e.log).HandleEnsure)
+	placements := placement.NewJobs(placement.NewService(placement.Deps{DB: db, Clock: clock.System{}, Mails: mails, Links: links}), tenants, e.log)
+	for _, task := range []string{placement.TaskRelease, placement.TaskRemind, placement.TaskExpire} {
+		mux.HandleFunc(task, placements.HandleDue)
+	}
+	mux.HandleFunc(placement.TaskSweep, placements.HandleSweep)
 
 	srv := asynq.NewServer(opt, asynq.Config{
 		Concurrency:     e.cfg.WorkerConcurrency,
@@ -101,7 +107,8 @@ func runWorker(ctx context.Context, e *env, db *bun.DB, sender mail.Sender, reg 
 	defer srv.Shutdown()
 
 	scheduler := asynq.NewScheduler(opt, &asynq.SchedulerOpts{Location: clock.Berlin, Logger: queue.Logger{L: e.log}, LogLevel: asynq.WarnLevel})
-	schedule := append(slices.Clone(operator.Schedule), struct{ Spec, Type string }{availability.EnsureSpec, availability.TaskEnsure})
+	schedule := append(slices.Clone(operator.Schedule), struct{ Spec, Type string }{availability.EnsureSpec, availability.TaskEnsure},
+		struct{ Spec, Type string }{placement.SweepSpec, placement.TaskSweep})
 	for _, p := range schedule {
 		// Unique: several workers may each run a scheduler; a tick still runs once.
 		if _, err := scheduler.Register(p.Spec, asynq.NewTask(p.Type, nil), asynq.Unique(20*time.Second), asynq.Queue("low")); err != nil {

@@ -80,6 +80,9 @@ func (s *Service) FileImported(ctx context.Context, tx bun.IDB, t *tenant.Tenant
 	if _, err := TransitionFiling(ctx, tx, t.ID, id, EventImport, Filing{At: registered.Time(), ReferencePrefix: prefix}, actor, "imported", now); err != nil {
 		return nil, err
 	}
+	if err := startCascade(ctx, tx, t, id, now); err != nil {
+		return nil, err
+	}
 	a, _, err := load(ctx, tx, t, id, false, "")
 	if err != nil {
 		return nil, err

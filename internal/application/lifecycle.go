@@ -49,20 +49,23 @@ type ChoiceStatus string
 
 // Choice statuses.
 const (
+	ChoiceQueued    ChoiceStatus = "queued" // cascade: the choices ahead have their turn first
 	ChoicePending   ChoiceStatus = "pending"
 	ChoiceInReview  ChoiceStatus = "in_review"
-	ChoiceProposed  ChoiceStatus = "proposed" // decentral: the facility proposes a place; the offer follows
-	ChoicePaused    ChoiceStatus = "paused"
+	ChoiceProposed  ChoiceStatus = "proposed" // a place is proposed: its offer waits (confirmation, release day)
+	ChoicePaused    ChoiceStatus = "paused"   // one-offer lock: the child has an open offer elsewhere
 	ChoiceRefused   ChoiceStatus = "refused"
+	ChoicePassed    ChoiceStatus = "passed" // cascade: the facility passed, or its days ran out
 	ChoiceOffered   ChoiceStatus = "offered"
 	ChoiceAccepted  ChoiceStatus = "accepted"
 	ChoiceDeclined  ChoiceStatus = "declined"
 	ChoiceWithdrawn ChoiceStatus = "withdrawn"
+	ChoiceEnded     ChoiceStatus = "ended" // the child was placed elsewhere
 )
 
 // ChoiceStatuses are all choice statuses.
-var ChoiceStatuses = []ChoiceStatus{ChoicePending, ChoiceInReview, ChoiceProposed, ChoicePaused, ChoiceRefused, ChoiceOffered,
-	ChoiceAccepted, ChoiceDeclined, ChoiceWithdrawn}
+var ChoiceStatuses = []ChoiceStatus{ChoiceQueued, ChoicePending, ChoiceInReview, ChoiceProposed, ChoicePaused, ChoiceRefused,
+	ChoicePassed, ChoiceOffered, ChoiceAccepted, ChoiceDeclined, ChoiceWithdrawn, ChoiceEnded}
 
 // Event is what moves a request or a choice on.
 type Event string
@@ -81,12 +84,20 @@ const (
 	EventContract Event = "contract" // the accepted place became a contract
 	EventExpire   Event = "expire"   // the request itself ran out
 	EventWithdraw Event = "withdraw" // the family takes it back; open choices end with it
-	EventClose    Event = "close"    // staff close it (its child's record was merged into another)
+	EventClose    Event = "close"    // staff close it (its child's record was merged into another, or the child was placed)
+	EventRetract  Event = "retract"  // staff withdrew the offer: the choice is back with the facility
+	EventPause    Event = "pause"    // one-offer lock: the child has an open offer elsewhere
+	EventResume   Event = "resume"   // one-offer lock: that offer ended without a place
+	EventEnd      Event = "end"      // the child was placed elsewhere
+	EventForward  Event = "forward"  // cascade: the request reached this choice
+	EventPass     Event = "pass"     // cascade: the facility passed, or its days ran out
+	EventQueue    Event = "queue"    // cascade: a filed request's later choices wait for their turn
 )
 
 // Events are all events of the lifecycle.
 var Events = []Event{EventSubmit, EventImport, EventReview, EventPropose, EventRefuse, EventOffer, EventAccept, EventDecline,
-	EventLapse, EventContract, EventExpire, EventWithdraw, EventClose}
+	EventLapse, EventContract, EventExpire, EventWithdraw, EventClose, EventRetract, EventPause, EventResume, EventEnd,
+	EventForward, EventPass, EventQueue}
 
 // requestTable is every allowed transition of a request: from → event → to. A status
 // without a row is final.
@@ -96,7 +107,7 @@ var requestTable = lifecycle.New(Statuses, map[Status]map[Event]Status{
 		EventWithdraw: StatusWithdrawn, EventClose: StatusClosed,
 	},
 	StatusSubmitted: {
-		EventReview: StatusInReview, EventRefuse: StatusRefused, EventExpire: StatusExpired,
+		EventReview: StatusInReview, EventOffer: StatusOffered, EventRefuse: StatusRefused, EventExpire: StatusExpired,
 		EventWithdraw: StatusWithdrawn, EventClose: StatusClosed,
 	},
 	StatusInReview: {
@@ -104,34 +115,43 @@ var requestTable = lifecycle.New(Statuses, map[Status]map[Event]Status{
 		EventWithdraw: StatusWithdrawn, EventClose: StatusClosed,
 	},
 	StatusOffered: {
-		EventAccept: StatusAccepted, EventDecline: StatusInReview, EventLapse: StatusInReview,
-		EventWithdraw: StatusWithdrawn, EventClose: StatusClosed,
+		// No withdrawal while an offer is open: the family declines it first (the offer
+		// holds a seat the request's end alone would not free).
+		EventAccept: StatusAccepted, EventDecline: StatusInReview, EventLapse: StatusInReview, EventRetract: StatusInReview,
+		EventClose: StatusClosed,
 	},
 	StatusAccepted: {
 		EventContract: StatusContracted, EventClose: StatusClosed,
 	},
 })
 
-// choiceTable is every allowed transition of a choice. A status without a row is final;
-// nothing pauses a choice yet (the offer flow will), but a paused one ends with its
-// request.
+// choiceTable is every allowed transition of a choice. A status without a row is final.
+// The offer flow: a place is offered (at once, or proposed while its offer waits), the
+// family accepts, declines or lets it lapse, or staff retract it. Around it the city's
+// coordination: the one-offer lock pauses and resumes the child's other choices and
+// ends them once it is placed; the cascade forwards the request choice by choice.
 var choiceTable = lifecycle.New(ChoiceStatuses, map[ChoiceStatus]map[Event]ChoiceStatus{
+	ChoiceQueued: {
+		EventForward: ChoicePending, EventEnd: ChoiceEnded, EventWithdraw: ChoiceWithdrawn,
+	},
 	ChoicePending: {
-		EventReview: ChoiceInReview, EventPropose: ChoiceProposed, EventRefuse: ChoiceRefused,
-		EventWithdraw: ChoiceWithdrawn,
+		EventReview: ChoiceInReview, EventPropose: ChoiceProposed, EventOffer: ChoiceOffered, EventRefuse: ChoiceRefused,
+		EventPause: ChoicePaused, EventPass: ChoicePassed, EventEnd: ChoiceEnded, EventWithdraw: ChoiceWithdrawn,
+		EventQueue: ChoiceQueued,
 	},
 	ChoiceInReview: {
-		EventPropose: ChoiceProposed, EventRefuse: ChoiceRefused,
-		EventWithdraw: ChoiceWithdrawn,
+		EventPropose: ChoiceProposed, EventOffer: ChoiceOffered, EventRefuse: ChoiceRefused,
+		EventPause: ChoicePaused, EventPass: ChoicePassed, EventEnd: ChoiceEnded, EventWithdraw: ChoiceWithdrawn,
 	},
 	ChoiceProposed: {
-		EventOffer: ChoiceOffered, EventWithdraw: ChoiceWithdrawn,
+		EventOffer: ChoiceOffered, EventRetract: ChoiceInReview, EventEnd: ChoiceEnded, EventWithdraw: ChoiceWithdrawn,
 	},
 	ChoicePaused: {
-		EventWithdraw: ChoiceWithdrawn,
+		EventResume: ChoicePending, EventEnd: ChoiceEnded, EventWithdraw: ChoiceWithdrawn,
 	},
 	ChoiceOffered: {
-		EventAccept: ChoiceAccepted, EventDecline: ChoiceDeclined, EventLapse: ChoiceDeclined,
+		EventAccept: ChoiceAccepted, EventDecline: ChoiceDeclined, EventLapse: ChoiceDeclined, EventRetract: ChoiceInReview,
+		EventEnd: ChoiceEnded,
 	},
 })
 
@@ -172,6 +192,8 @@ var (
 	OpenChoices = ChoicesFrom(EventWithdraw)
 	// WorkedChoices are those a facility works on: their request is in review.
 	WorkedChoices = []ChoiceStatus{ChoiceInReview, ChoiceProposed}
+	// PlacingChoices carry a seat for the child: a place proposed, offered or accepted.
+	PlacingChoices = []ChoiceStatus{ChoiceProposed, ChoiceOffered, ChoiceAccepted}
 )
 
 // In tells whether s is one of set.
@@ -283,17 +305,31 @@ func TransitionChoice(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, r
 // statement: the table's pairs for ev are its parameters; choices the table does not let
 // ev move stay as they are (a request's end does not undo a refusal).
 func transitionChoices(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, ev Event, now time.Time) error {
+	_, err := transitionChoicesWhere(ctx, tx, tenantID, ev, nil, now, `c.application_id = ?`, id)
+	return err
+}
+
+// transitionChoicesWhere moves by ev every choice of tenantID matching cond (SQL on the
+// choice c, with args) that the table lets ev move, writing note when given and ending
+// a cascade turn; it answers the requests touched, in id order.
+func transitionChoicesWhere(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, ev Event, note *string, now time.Time, cond string, args ...any) ([]uuid.UUID, error) {
 	from, to := choiceTable.Pairs(ev)
 	if len(from) == 0 {
-		return nil
+		return nil, nil
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE application_choice c SET status = m.to_status, updated_at = ?
-		FROM unnest(?::text[], ?::text[]) AS m(from_status, to_status)
-		WHERE c.tenant_id = ? AND c.application_id = ? AND c.status = m.from_status`,
-		now, pgdialect.Array(from), pgdialect.Array(to), tenantID, id); err != nil {
-		return fmt.Errorf("choices %s: %w", ev, err)
+	var touched []uuid.UUID
+	err := tx.NewRaw(`WITH moved AS (
+			UPDATE application_choice c SET status = m.to_status, note = coalesce(?::text, c.note), updated_at = ?,
+				turn_until = CASE WHEN ?::boolean THEN NULL ELSE c.turn_until END
+			FROM unnest(?::text[], ?::text[]) AS m(from_status, to_status)
+			WHERE c.tenant_id = ? AND c.status = m.from_status AND `+cond+`
+			RETURNING c.application_id)
+		SELECT DISTINCT application_id FROM moved ORDER BY application_id`,
+		append([]any{note, now, ev != EventQueue, pgdialect.Array(from), pgdialect.Array(to), tenantID}, args...)...).Scan(ctx, &touched)
+	if err != nil {
+		return nil, fmt.Errorf("choices %s: %w", ev, err)
 	}
-	return nil
+	return touched, nil
 }
 
 // record writes an entry of request id's history that changes no status (a family's

@@ -29,28 +29,34 @@ import (
 var wantRequest = map[string]Status{
 	"draft submit": StatusSubmitted, "draft import": StatusSubmitted, "draft withdraw": StatusWithdrawn, "draft close": StatusClosed,
 
-	"submitted review": StatusInReview, "submitted refuse": StatusRefused, "submitted expire": StatusExpired,
+	"submitted review": StatusInReview, "submitted offer": StatusOffered, "submitted refuse": StatusRefused, "submitted expire": StatusExpired,
 	"submitted withdraw": StatusWithdrawn, "submitted close": StatusClosed,
 
 	"in_review offer": StatusOffered, "in_review refuse": StatusRefused, "in_review expire": StatusExpired,
 	"in_review withdraw": StatusWithdrawn, "in_review close": StatusClosed,
 
 	"offered accept": StatusAccepted, "offered decline": StatusInReview, "offered lapse": StatusInReview,
-	"offered withdraw": StatusWithdrawn, "offered close": StatusClosed,
+	"offered retract": StatusInReview, "offered close": StatusClosed,
 
 	"accepted contract": StatusContracted, "accepted close": StatusClosed,
 }
 
 var wantChoice = map[string]ChoiceStatus{
-	"pending review": ChoiceInReview, "pending propose": ChoiceProposed, "pending refuse": ChoiceRefused, "pending withdraw": ChoiceWithdrawn,
+	"queued forward": ChoicePending, "queued end": ChoiceEnded, "queued withdraw": ChoiceWithdrawn,
 
-	"in_review propose": ChoiceProposed, "in_review refuse": ChoiceRefused, "in_review withdraw": ChoiceWithdrawn,
+	"pending review": ChoiceInReview, "pending propose": ChoiceProposed, "pending offer": ChoiceOffered, "pending refuse": ChoiceRefused,
+	"pending pause": ChoicePaused, "pending pass": ChoicePassed, "pending end": ChoiceEnded, "pending withdraw": ChoiceWithdrawn,
+	"pending queue": ChoiceQueued,
 
-	"proposed offer": ChoiceOffered, "proposed withdraw": ChoiceWithdrawn,
+	"in_review propose": ChoiceProposed, "in_review offer": ChoiceOffered, "in_review refuse": ChoiceRefused,
+	"in_review pause": ChoicePaused, "in_review pass": ChoicePassed, "in_review end": ChoiceEnded, "in_review withdraw": ChoiceWithdrawn,
 
-	"paused withdraw": ChoiceWithdrawn,
+	"proposed offer": ChoiceOffered, "proposed retract": ChoiceInReview, "proposed end": ChoiceEnded, "proposed withdraw": ChoiceWithdrawn,
 
-	"offered accept": ChoiceAccepted, "offered decline": ChoiceDeclined, "offered lapse": ChoiceDeclined,
+	"paused resume": ChoicePending, "paused end": ChoiceEnded, "paused withdraw": ChoiceWithdrawn,
+
+	"offered accept": ChoiceAccepted, "offered decline": ChoiceDeclined, "offered lapse": ChoiceDeclined, "offered retract": ChoiceInReview,
+	"offered end": ChoiceEnded,
 }
 
 func TestEveryRequestStatusAndEvent(t *testing.T) {
@@ -133,11 +139,11 @@ func TestStatusSets(t *testing.T) {
 			t.Errorf("%s = %v, want %v", name, got, want)
 		}
 	}
-	eq("Withdrawable", Withdrawable, []Status{StatusDraft, StatusSubmitted, StatusInReview, StatusOffered})
+	eq("Withdrawable", Withdrawable, []Status{StatusDraft, StatusSubmitted, StatusInReview})
 	eq("Filed", Filed, slices.DeleteFunc(slices.Clone(Statuses), func(s Status) bool { return s == StatusDraft }))
 	eq("Queued", Queued, slices.DeleteFunc(slices.Clone(Active), func(s Status) bool { return s == StatusDraft }))
 	eq("From(close)", From(EventClose), Active) // closing ends exactly what still holds a place
-	if got, want := OpenChoices, []ChoiceStatus{ChoicePending, ChoiceInReview, ChoiceProposed, ChoicePaused}; !slices.Equal(got, want) {
+	if got, want := OpenChoices, []ChoiceStatus{ChoiceQueued, ChoicePending, ChoiceInReview, ChoiceProposed, ChoicePaused}; !slices.Equal(got, want) {
 		t.Errorf("OpenChoices = %v, want %v", got, want)
 	}
 	for _, s := range Deciding {

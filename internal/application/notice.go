@@ -36,37 +36,31 @@ const (
 
 // tellFamily sends notice kind about a to the family; extra is a reason or a code.
 func (s *Service) tellFamily(ctx context.Context, tx bun.IDB, t *tenant.Tenant, familyID uuid.UUID, a *Application, kind, extra string) error {
-	rs, err := family.Recipients(ctx, tx, t.ID, familyID)
+	gs, err := Guardians(ctx, tx, t.ID, familyID)
 	if err != nil {
-		return fmt.Errorf("recipients: %w", err)
+		return err
 	}
-	for _, r := range rs {
-		lang := r.Language
-		if lang == "" || !t.Rules.SupportsLanguage(lang) {
-			lang = "de"
-		}
-		n := s.familyNotice(t, lang, a, kind, extra)
-		n.Name = r.FirstName + " " + r.LastName
-		link := "/applications/" + a.ID.String()
-		n.URL = s.links.URL(t, link)
-		if r.AccountID != nil {
-			if err := notify.Deliver(ctx, tx, t.ID, *r.AccountID, "application_"+kind, link, n); err != nil {
-				return err
-			}
-		}
-		if r.Email == "" {
-			continue
-		}
-		if r.AccountID == nil {
+	return s.mails.TellFamily(ctx, tx, t, s.links, gs, notify.FamilyNotice{
+		Kind: "application_" + kind, Path: "/applications/" + a.ID.String(),
+		Word: func(lang string) notify.Notice { return s.familyNotice(t, lang, a, kind, extra) },
+		NoAccount: func(lang string, n *notify.Notice) {
 			n.URL = s.links.URL(t, "/register") // no account yet: the way in
 			n.Action = s.mails.Translate(lang, "mail.application.register")
-		}
-		if err := s.mails.Queue(ctx, tx, t.ID, notify.Mail{Kind: "application_" + kind, Template: "notice", Lang: lang,
-			To: r.Email, Brand: s.links.Brand(t), Data: n}); err != nil {
-			return err
-		}
+		},
+	})
+}
+
+// Guardians are the family's guardians a notice reaches.
+func Guardians(ctx context.Context, tx bun.IDB, tenantID, familyID uuid.UUID) ([]notify.Guardian, error) {
+	rs, err := family.Recipients(ctx, tx, tenantID, familyID)
+	if err != nil {
+		return nil, fmt.Errorf("recipients: %w", err)
 	}
-	return nil
+	out := make([]notify.Guardian, len(rs))
+	for i, r := range rs {
+		out[i] = notify.Guardian{Name: r.FirstName + " " + r.LastName, Email: r.Email, Language: r.Language, AccountID: r.AccountID}
+	}
+	return out, nil
 }
 
 // familyNotice words notice kind in lang.

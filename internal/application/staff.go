@@ -295,6 +295,7 @@ type StaffView struct {
 	Consent     *Consent           `json:"walk_in_consent,omitempty"`
 	Hidden      int                `json:"other_choices_hidden"` // choices of other facilities not shown
 	CanDecide   map[int][]string   `json:"can_decide,omitempty"` // rank → possible actions
+	CanOffer    map[int]bool       `json:"can_offer,omitempty"`  // rank → a place may be offered
 	Criteria    []tenant.Criterion `json:"-"`
 }
 
@@ -375,13 +376,22 @@ func (s *Service) staffView(ctx context.Context, tx bun.IDB, c auth.Caller, id u
 		a.Tagespflege = nil
 	}
 	out.CanDecide = map[int][]string{}
-	if c.Tenant.Rules.Allocation.Mode == tenant.ModeDecentral && c.Principal.Kind == auth.KindStaff &&
+	if c.Tenant.Rules.Allocation.Mode != tenant.ModeDeferredAcceptance && c.Principal.Kind == auth.KindStaff &&
 		s.authz.Allowed(c.Principal, c.Tenant.ID.String(), "requests.decide") {
 		for _, ch := range a.Choices {
 			if visible[ch.Rank] {
-				if acts := nextChoiceActions(a.Status, ch.Status); len(acts) > 0 {
+				if acts := nextChoiceActions(c.Tenant.Rules.Allocation.Mode, a.Status, ch.Status); len(acts) > 0 {
 					out.CanDecide[ch.Rank] = acts
 				}
+			}
+		}
+	}
+	out.CanOffer = map[int]bool{}
+	if c.Tenant.Rules.Allocation.Mode != tenant.ModeDeferredAcceptance && c.Principal.Kind == auth.KindStaff &&
+		(a.Status.In(Deciding) || a.Status == StatusOffered) && s.authz.Allowed(c.Principal, c.Tenant.ID.String(), "offers.make") {
+		for _, ch := range a.Choices {
+			if _, ok := NextChoice(ch.Status, EventOffer); ok && visible[ch.Rank] {
+				out.CanOffer[ch.Rank] = true
 			}
 		}
 	}
@@ -404,6 +414,7 @@ const (
 	DecideReview  = "review"
 	DecideRefuse  = "refuse"
 	DecidePropose = "propose"
+	DecidePass    = "pass" // cascade: hand the request to the next choice
 )
 
 // decisions are what a facility may decide on its choice, in the order offered, and the
@@ -411,17 +422,21 @@ const (
 var decisions = []struct {
 	action string
 	event  Event
-}{{DecideReview, EventReview}, {DecidePropose, EventPropose}, {DecideRefuse, EventRefuse}}
+}{{DecideReview, EventReview}, {DecidePropose, EventPropose}, {DecideRefuse, EventRefuse}, {DecidePass, EventPass}}
 
 // nextChoiceActions lists what may happen to a choice: the decisions the lifecycle
 // allows from its status (a pending one may be reviewed, proposed or refused; one in
-// review proposed or refused). Nothing once the application left the facilities' hands.
-func nextChoiceActions(appStatus Status, choiceStatus ChoiceStatus) []string {
+// review proposed or refused; in a cascade city passed on). Nothing once the
+// application left the facilities' hands.
+func nextChoiceActions(mode string, appStatus Status, choiceStatus ChoiceStatus) []string {
 	if !appStatus.In(Deciding) {
 		return nil
 	}
 	var out []string
 	for _, d := range decisions {
+		if d.event == EventPass && mode != tenant.ModeCascade {
+			continue
+		}
 		if _, ok := NextChoice(choiceStatus, d.event); ok {
 			out = append(out, d.action)
 		}
@@ -447,7 +462,7 @@ func (s *Service) Decide(ctx context.Context, c auth.Caller, id uuid.UUID, rank 
 		if err != nil {
 			return err
 		}
-		if c.Tenant.Rules.Allocation.Mode != tenant.ModeDecentral {
+		if c.Tenant.Rules.Allocation.Mode == tenant.ModeDeferredAcceptance {
 			return apperr.Conflict("allocation_mode_central")
 		}
 		allowed := v.CanDecide[rank]
@@ -469,22 +484,8 @@ func (s *Service) Decide(ctx context.Context, c auth.Caller, id uuid.UUID, rank 
 				facility = ch.Facility.Name
 			}
 		}
-		_, to, err := TransitionChoice(ctx, tx, c.Tenant.ID, id, rank, ev, note, now)
-		if err != nil {
-			return err
-		}
-		// One history entry records the decision with what became of the request.
-		eventNote := strings.TrimSpace(facility + ": " + string(to) + " " + note)
 		actor := Actor{Kind: "staff", ID: c.Principal.ID}
-		follow, err := derivedEvent(ctx, tx, c.Tenant.ID, id, v.Status)
-		if err != nil {
-			return err
-		}
-		if follow != "" {
-			_, _, err = Transition(ctx, tx, c.Tenant.ID, id, follow, actor, eventNote, now)
-		} else {
-			err = record(ctx, tx, c.Tenant.ID, id, actor, v.Status, eventNote, now)
-		}
+		to, err := s.decide(ctx, tx, c.Tenant, v, rank, facility, ev, actor, note, now)
 		if err != nil {
 			return err
 		}
@@ -498,6 +499,41 @@ func (s *Service) Decide(ctx context.Context, c auth.Caller, id uuid.UUID, rank 
 		return s.tellFamily(ctx, tx, c.Tenant, out.Family.ID, out.Application, NoticeStatus, statusExtra(string(to), facility, note))
 	})
 	return out, database.Classify(err)
+}
+
+// decide moves choice rank of request v by ev and the request with it. In a cascade city
+// a refusal or a pass hands the request to the next choice.
+func (s *Service) decide(ctx context.Context, tx bun.IDB, t *tenant.Tenant, v *StaffView, rank int, facility string, ev Event, actor Actor,
+	note string, now time.Time) (ChoiceStatus, error) {
+	if ev == EventPass {
+		_, err := Pass(ctx, tx, t, &Placing{ApplicationID: v.ID, Status: v.Status, Rank: rank, FacilityName: facility}, actor, note, now)
+		return ChoicePassed, err
+	}
+	_, to, err := TransitionChoice(ctx, tx, t.ID, v.ID, rank, ev, note, now)
+	if err != nil {
+		return "", err
+	}
+	// One history entry records the decision with what became of the request.
+	eventNote := strings.TrimSpace(facility + ": " + string(to) + " " + note)
+	follow, err := derivedEvent(ctx, tx, t.ID, v.ID, v.Status)
+	if err != nil {
+		return "", err
+	}
+	if follow != "" {
+		_, _, err = Transition(ctx, tx, t.ID, v.ID, follow, actor, eventNote, now)
+	} else {
+		err = record(ctx, tx, t.ID, v.ID, actor, v.Status, eventNote, now)
+	}
+	if err != nil {
+		return "", err
+	}
+	if ev == EventRefuse && t.Rules.Allocation.Mode == tenant.ModeCascade {
+		if err := endTurn(ctx, tx, t.ID, v.ID, rank); err != nil {
+			return "", err
+		}
+		_, err = Forward(ctx, tx, t, v.ID, actor, now)
+	}
+	return to, err
 }
 
 // derivedEvent is what a change of a choice does to its request: refuse it when every

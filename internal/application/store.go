@@ -283,7 +283,10 @@ type Actor struct {
 func markSubmitted(ctx context.Context, tx bun.IDB, t *tenant.Tenant, id uuid.UUID, ticket *uuid.UUID, actor Actor, now time.Time) (string, error) {
 	prefix := ReferencePrefix(t.Slug) + "-" + strconv.Itoa(date.In(now).Year()) + "-"
 	ref, err := TransitionFiling(ctx, tx, t.ID, id, EventSubmit, Filing{At: now, Ticket: ticket, ReferencePrefix: prefix}, actor, "", now)
-	return ref, err
+	if err != nil {
+		return "", err
+	}
+	return ref, startCascade(ctx, tx, t, id, now)
 }
 
 // ReferencePrefix is the city part of reference numbers: the slug's first three

@@ -234,15 +234,21 @@ func facilityTerms(ctx context.Context, tx bun.Tx, c auth.Caller, facilityID, gr
 	if err != nil {
 		return nil, 0, apperr.NotFound("not_found").WithField("facility_id")
 	}
+	hours, err := groupTerms(ctx, tx, c.Tenant.ID, f, groupID)
+	return f, hours, err
+}
+
+// groupTerms is the longest scope of group groupID of facility f (0: no group given).
+func groupTerms(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, f *provider.Ref, groupID uuid.UUID) (int, error) {
 	if groupID == uuid.Nil {
-		return f, 0, nil
+		return 0, nil
 	}
-	hours, found, err := provider.GroupHours(ctx, tx, c.Tenant.ID, f.ID, groupID)
+	hours, found, err := provider.GroupHours(ctx, tx, tenantID, f.ID, groupID)
 	if err != nil {
-		return nil, 0, err
+		return 0, err
 	}
 	if !found {
-		return nil, 0, apperr.Invalid("group_id", "contract_group_unknown", nil)
+		return 0, apperr.Invalid("group_id", "contract_group_unknown", nil)
 	}
-	return f, hours, nil
+	return hours, nil
 }

@@ -163,13 +163,22 @@ func (s *Service) create(ctx context.Context, tx bun.Tx, c auth.Caller, in NewCo
 			return nil, err
 		}
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO contract (tenant_id, id, child_id, facility_id, group_id, care_hours, start_date, end_date, status, source, reference)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, nullif(?, ''))`,
-		c.Tenant.ID, k.ID, k.ChildID, k.FacilityID, k.GroupID, k.CareHours, k.Start, k.End, k.Source, k.Reference)
-	if err != nil {
-		return nil, writeError(err)
+	if err := insertContract(ctx, tx, c.Tenant.ID, k, nil); err != nil {
+		return nil, err
 	}
 	return k, nil
+}
+
+// insertContract writes k, active; offerID names the offer it came from (nil: entered
+// by staff).
+func insertContract(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, k *Contract, offerID *uuid.UUID) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO contract (tenant_id, id, child_id, facility_id, group_id, care_hours, start_date, end_date, status, source, reference, offer_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, nullif(?, ''), ?)`,
+		tenantID, k.ID, k.ChildID, k.FacilityID, k.GroupID, k.CareHours, k.Start, k.End, k.Source, k.Reference, offerID)
+	if err != nil {
+		return writeError(err)
+	}
+	return nil
 }
 
 // writeError names the rule a refused contract write broke.

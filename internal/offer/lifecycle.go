@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,8 +22,14 @@ import (
 // Status is where an offer stands.
 type Status string
 
-// Offer statuses.
+// Offer statuses. An offer may wait before it goes out to the family: proposed (the
+// administration confirms a facility's offer), prepared (released offers.lead_months
+// before the start) or reserved (the family reserved a place shown free, the facility
+// confirms).
 const (
+	StatusProposed   Status = "proposed"
+	StatusPrepared   Status = "prepared"
+	StatusReserved   Status = "reserved"
 	StatusOpen       Status = "open"
 	StatusAccepted   Status = "accepted"
 	StatusDeclined   Status = "declined"
@@ -32,29 +39,48 @@ const (
 )
 
 // Statuses are all offer statuses, in the order of the flow.
-var Statuses = []Status{StatusOpen, StatusAccepted, StatusDeclined, StatusExpired, StatusWithdrawn, StatusContracted}
+var Statuses = []Status{StatusProposed, StatusPrepared, StatusReserved, StatusOpen, StatusAccepted, StatusDeclined,
+	StatusExpired, StatusWithdrawn, StatusContracted}
 
-// Holding are the statuses in which an offer holds its place: it does until it becomes a
-// contract, is declined, expires or is withdrawn. As text, for SQL parameters.
-var Holding = []string{string(StatusOpen), string(StatusAccepted)}
+// Holding are the statuses in which an offer holds its seat: every one that is not
+// finished. As text, for SQL parameters (the availability engine counts these).
+var Holding = []string{string(StatusProposed), string(StatusPrepared), string(StatusReserved), string(StatusOpen), string(StatusAccepted)}
+
+// Answerable are the statuses in which the family may answer: an open offer, and its
+// own reservation (which it may cancel).
+var Answerable = []Status{StatusOpen, StatusReserved}
+
+// Finished tells whether an offer in s holds nothing any more.
+func (s Status) Finished() bool { return !slices.Contains(Holding, string(s)) }
 
 // Event is what moves an offer on.
 type Event string
 
 // Events of the lifecycle.
 const (
+	EventConfirm  Event = "confirm"  // the administration confirms a proposal; a facility a reservation
+	EventRelease  Event = "release"  // a prepared offer goes out on its day
 	EventAccept   Event = "accept"   // the family accepts within the deadline
-	EventDecline  Event = "decline"  // the family declines
+	EventDecline  Event = "decline"  // the family declines (or cancels its reservation)
 	EventExpire   Event = "expire"   // the deadline passed unanswered
 	EventWithdraw Event = "withdraw" // staff take the offer back, with a reason
 	EventContract Event = "contract" // the accepted place became a contract
 )
 
 // Events are all events of the lifecycle.
-var Events = []Event{EventAccept, EventDecline, EventExpire, EventWithdraw, EventContract}
+var Events = []Event{EventConfirm, EventRelease, EventAccept, EventDecline, EventExpire, EventWithdraw, EventContract}
 
 // table is every allowed transition: from → event → to. A status without a row is final.
 var table = lifecycle.New(Statuses, map[Status]map[Event]Status{
+	StatusProposed: {
+		EventConfirm: StatusPrepared, EventWithdraw: StatusWithdrawn,
+	},
+	StatusPrepared: {
+		EventRelease: StatusOpen, EventWithdraw: StatusWithdrawn,
+	},
+	StatusReserved: {
+		EventConfirm: StatusAccepted, EventDecline: StatusDeclined, EventExpire: StatusExpired, EventWithdraw: StatusWithdrawn,
+	},
 	StatusOpen: {
 		EventAccept: StatusAccepted, EventDecline: StatusDeclined, EventExpire: StatusExpired, EventWithdraw: StatusWithdrawn,
 	},
@@ -70,8 +96,9 @@ func Next(from Status, ev Event) (to Status, ok bool) { return table.Next(from, 
 // From lists the statuses event ev may move on.
 func From(ev Event) []Status { return table.From(ev) }
 
-// decides tells the events that answer an offer: they set its decided_at.
-func decides(ev Event) bool { return ev != EventContract }
+// answered are the statuses that answer an offer: reaching one sets its decided_at (a
+// confirmed reservation is accepted too).
+var answered = []string{string(StatusAccepted), string(StatusDeclined), string(StatusExpired), string(StatusWithdrawn)}
 
 // Actor is who moves an offer on.
 type Actor struct {
@@ -107,7 +134,7 @@ func Transition(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, ev Even
 	err = tx.QueryRowContext(ctx, `WITH cur AS (
 			SELECT status FROM offer WHERE tenant_id = ?0 AND id = ?1 FOR UPDATE),
 		u AS (
-			UPDATE offer o SET status = m.to_status, updated_at = ?2, decided_at = CASE WHEN ?9 THEN ?2 ELSE o.decided_at END
+			UPDATE offer o SET status = m.to_status, updated_at = ?2, decided_at = CASE WHEN m.to_status = ANY(?9::text[]) THEN ?2 ELSE o.decided_at END
 			FROM unnest(?3::text[], ?4::text[]) AS m(from_status, to_status)
 			WHERE o.tenant_id = ?0 AND o.id = ?1 AND o.status = m.from_status
 			RETURNING o.id, m.from_status, m.to_status),
@@ -115,7 +142,7 @@ func Transition(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, ev Even
 			INSERT INTO offer_event (tenant_id, id, offer_id, at, actor_kind, actor_id, from_status, to_status, note)
 			SELECT ?0, ?5, u.id, ?2, ?6, ?7, u.from_status, u.to_status, ?8 FROM u)
 		SELECT (SELECT status FROM cur), (SELECT to_status FROM u)`,
-		tenantID, id, now, pgdialect.Array(fromSet), pgdialect.Array(toSet), uuid.Must(uuid.NewV7()), actor.Kind, actorID, note, decides(ev)).
+		tenantID, id, now, pgdialect.Array(fromSet), pgdialect.Array(toSet), uuid.Must(uuid.NewV7()), actor.Kind, actorID, note, pgdialect.Array(answered)).
 		Scan(&current, &moved)
 	if err != nil {
 		return "", "", fmt.Errorf("offer: %s: %w", ev, err)

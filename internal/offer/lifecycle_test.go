@@ -23,6 +23,14 @@ import (
 func TestTheTableAllowsExactlyTheOfferFlow(t *testing.T) {
 	t.Parallel()
 	allowed := map[[2]string]Status{
+		{"proposed", "confirm"}:  StatusPrepared,
+		{"proposed", "withdraw"}: StatusWithdrawn,
+		{"prepared", "release"}:  StatusOpen,
+		{"prepared", "withdraw"}: StatusWithdrawn,
+		{"reserved", "confirm"}:  StatusAccepted,
+		{"reserved", "decline"}:  StatusDeclined,
+		{"reserved", "expire"}:   StatusExpired,
+		{"reserved", "withdraw"}: StatusWithdrawn,
 		{"open", "accept"}:       StatusAccepted,
 		{"open", "decline"}:      StatusDeclined,
 		{"open", "expire"}:       StatusExpired,
@@ -53,7 +61,7 @@ func TestTheTableAllowsExactlyTheOfferFlow(t *testing.T) {
 // The statuses here are the ones the database allows, and the holding ones its index.
 func TestStatusesMatchTheSchema(t *testing.T) {
 	t.Parallel()
-	b, err := os.ReadFile("../../migrations/20261121100000_foundation.tx.up.sql")
+	b, err := os.ReadFile("../../migrations/20261207100000_offers.tx.up.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +80,7 @@ func TestStatusesMatchTheSchema(t *testing.T) {
 	for _, s := range Statuses {
 		all = append(all, string(s))
 	}
-	if got := list(`status\s+text NOT NULL DEFAULT 'open' CHECK \(status IN \(([^)]*)\)\)`); !slices.Equal(got, all) {
+	if got := list(`offer_status_check CHECK \(status IN \(([^)]*)\)\)`); !slices.Equal(got, all) {
 		t.Errorf("schema %v, lifecycle %v", got, all)
 	}
 	if got := list(`offer_facility_holding ON offer \(tenant_id, facility_id\) WHERE status IN \(([^)]*)\)`); !slices.Equal(got, Holding) {

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -51,4 +52,26 @@ func ProvidersByName(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, limit 
 	var out []ProviderChoice
 	err := tx.NewRaw(`SELECT id, name FROM provider WHERE tenant_id = ? ORDER BY name LIMIT ?`, tenantID, limit).Scan(ctx, &out)
 	return out, err
+}
+
+// PostalAddress is a facility as letters and contracts print it.
+type PostalAddress struct {
+	Name        string `bun:"name"`
+	Provider    string `bun:"provider"`
+	Street      string `bun:"street"`
+	HouseNumber string `bun:"house_number"`
+	PLZ         string `bun:"plz"`
+	City        string `bun:"city"`
+}
+
+// PostalAddressOf reads facility id's name, provider and address.
+func PostalAddressOf(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID) (*PostalAddress, error) {
+	var out PostalAddress
+	err := tx.NewRaw(`SELECT f.name, p.name AS provider, f.street, f.house_number, f.plz, f.city
+		FROM facility f JOIN provider p ON p.tenant_id = f.tenant_id AND p.id = f.provider_id
+		WHERE f.tenant_id = ? AND f.id = ?`, tenantID, id).Scan(ctx, &out)
+	if err != nil {
+		return nil, fmt.Errorf("provider: postal address: %w", err)
+	}
+	return &out, nil
 }

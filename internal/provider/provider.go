@@ -88,13 +88,23 @@ const refColumns = `f.id, f.provider_id, p.name AS provider, f.name, f.type, f.c
 // takes it, so the two never deadlock). Anything else is ErrNotFound.
 func InScope(ctx context.Context, tx bun.Tx, c auth.Caller, id uuid.UUID, lock bool) (*Ref, error) {
 	scope, args := authz.FacilityScope(c.Principal, "f")
+	return ref(ctx, tx, c.Tenant.ID, id, lock, scope, args)
+}
+
+// RefOf reads facility id whoever asks: for the portal's own steps on a family's behalf
+// (a contract entered when the family accepts an offer).
+func RefOf(ctx context.Context, tx bun.Tx, tenantID, id uuid.UUID) (*Ref, error) {
+	return ref(ctx, tx, tenantID, id, false, "true", nil)
+}
+
+func ref(ctx context.Context, tx bun.Tx, tenantID, id uuid.UUID, lock bool, scope string, args []any) (*Ref, error) {
 	q := `SELECT ` + refColumns + ` FROM facility f JOIN provider p ON p.tenant_id = f.tenant_id AND p.id = f.provider_id
 		WHERE f.tenant_id = ? AND f.id = ? AND ` + scope
 	if lock {
 		q += ` FOR NO KEY UPDATE OF f`
 	}
 	var r Ref
-	err := tx.NewRaw(q, append([]any{c.Tenant.ID, id}, args...)...).Scan(ctx, &r)
+	err := tx.NewRaw(q, append([]any{tenantID, id}, args...)...).Scan(ctx, &r)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}

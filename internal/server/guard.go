@@ -18,6 +18,7 @@ import (
 	"kitaportal/internal/favourite"
 	"kitaportal/internal/notify"
 	"kitaportal/internal/operator"
+	"kitaportal/internal/placement"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/httpserver"
 	"kitaportal/internal/platform/storage"
@@ -42,6 +43,7 @@ type components struct {
 	records      *childfile.Service
 	console      *operator.Console
 	applications *application.Service
+	placements   *placement.Service
 	files        storage.Storage
 }
 
@@ -85,6 +87,7 @@ func newComponents(d Deps) (*components, error) {
 		staff:        staffSvc,
 		families:     family.NewService(family.Deps{DB: d.DB, Clock: d.Clock, Limiter: limiter, Mails: mails, Links: links}),
 		applications: apps,
+		placements:   placement.NewService(placement.Deps{DB: d.DB, Authz: d.Authz, Clock: d.Clock, Mails: mails, Links: links}),
 		casework:     casework.NewService(d.DB, d.Clock, apps),
 		records:      childfile.NewService(d.DB, d.Clock),
 		tickets:      ticket.NewService(ticket.Deps{DB: d.DB, Clock: d.Clock, Mails: mails, Links: links}),

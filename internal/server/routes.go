@@ -17,6 +17,7 @@ import (
 	"kitaportal/internal/family"
 	"kitaportal/internal/notify"
 	"kitaportal/internal/operator"
+	"kitaportal/internal/placement"
 	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/portal"
 	"kitaportal/internal/privacy"
@@ -77,6 +78,7 @@ func routes(d Deps, parts *components) []Route {
 	con := operator.NewConsoleHandler(parts.console, d.Views, parts.authn)
 	fam := family.NewHandler(parts.families, d.Views, parts.authn)
 	apps := application.NewHandler(parts.applications, d.Views, parts.authn, parts.lists)
+	offers := placement.NewHandler(parts.placements, parts.applications, d.Views, parts.authn, parts.files)
 	tickets := ticket.NewHandler(parts.tickets, parts.families, d.Views, parts.authn)
 	cases := casework.NewHandler(parts.casework, d.Views, parts.authn)
 	inbox := notify.NewInboxHandler(notify.NewInboxes(d.DB, d.Clock), d.Views, parts.authn)
@@ -157,6 +159,11 @@ func routes(d Deps, parts *components) []Route {
 		{"POST", "/applications/:id", T, "application.update", apps.Update},
 		{"POST", "/applications/:id/submit", T, "application.submit", apps.Submit},
 		{"POST", "/applications/:id/withdraw", T, "application.withdraw", apps.Withdraw},
+		{"GET", "/offers", T, "offers.read", offers.List},
+		{"GET", "/offers/:id", T, "offers.read", offers.Show},
+		{"POST", "/offers/:id/accept", T, "offers.answer", offers.Accept},
+		{"POST", "/offers/:id/decline", T, "offers.answer", offers.Decline},
+		{"GET", "/offers/:id/contract.pdf", T, "offers.read", offers.Contract},
 		{"GET", "/tickets", T, "ticket.read", tickets.TicketsPage},
 		{"POST", "/tickets", T, "ticket.request", tickets.RequestTicketForm},
 		{"GET", "/inbox", T, "inbox.read", inbox.InboxPage("inbox")},
@@ -175,6 +182,10 @@ func routes(d Deps, parts *components) []Route {
 		{"PATCH", "/api/v1/applications/:id", T, "application.update", apps.APIUpdate},
 		{"POST", "/api/v1/applications/:id/submit", T, "application.submit", apps.APISubmit},
 		{"POST", "/api/v1/applications/:id/withdraw", T, "application.withdraw", apps.APIWithdraw},
+		{"GET", "/api/v1/offers", T, "offers.read", offers.APIList},
+		{"GET", "/api/v1/offers/:id", T, "offers.read", offers.APIGet},
+		{"POST", "/api/v1/offers/:id/accept", T, "offers.answer", offers.APIAccept},
+		{"POST", "/api/v1/offers/:id/decline", T, "offers.answer", offers.APIDecline},
 		{"GET", "/api/v1/tickets", T, "ticket.read", tickets.APIMyTickets},
 		{"POST", "/api/v1/tickets", T, "ticket.request", tickets.APIRequestTicket},
 		{"GET", "/api/v1/inbox", T, "inbox.read", inbox.APIInbox},
@@ -207,6 +218,11 @@ func routes(d Deps, parts *components) []Route {
 		{"GET", "/staff/requests.csv", T, "requests.export", apps.ExportCSV},
 		{"GET", "/staff/requests/:id", T, "requests.read", apps.Request},
 		{"POST", "/staff/requests/:id/decisions", T, "requests.decide", apps.Decide},
+		{"GET", "/staff/offers", T, "offers.staff_read", offers.StaffList},
+		{"POST", "/staff/offers", T, "offers.make", offers.Make},
+		{"GET", "/staff/offers/:id", T, "offers.staff_read", offers.StaffShow},
+		{"POST", "/staff/offers/:id/confirm", T, "offers.confirm", offers.Confirm},
+		{"POST", "/staff/offers/:id/withdraw", T, "offers.withdraw", offers.Withdraw},
 		{"GET", "/staff/walk-in", T, "requests.walk_in", cases.WalkInForm},
 		{"POST", "/staff/walk-in", T, "requests.walk_in", cases.WalkIn},
 		{"GET", "/staff/tickets", T, "tickets.read", tickets.Tickets},
@@ -236,6 +252,11 @@ func routes(d Deps, parts *components) []Route {
 		{"GET", "/api/v1/staff/requests", T, "requests.read", apps.APIRequests},
 		{"GET", "/api/v1/staff/requests/:id", T, "requests.read", apps.APIRequest},
 		{"POST", "/api/v1/staff/requests/:id/decisions", T, "requests.decide", apps.APIDecide},
+		{"GET", "/api/v1/staff/offers", T, "offers.staff_read", offers.APIStaffList},
+		{"POST", "/api/v1/staff/offers", T, "offers.make", offers.APIMake},
+		{"GET", "/api/v1/staff/offers/:id", T, "offers.staff_read", offers.APIStaffGet},
+		{"POST", "/api/v1/staff/offers/:id/confirm", T, "offers.confirm", offers.APIConfirm},
+		{"POST", "/api/v1/staff/offers/:id/withdraw", T, "offers.withdraw", offers.APIWithdraw},
 		{"POST", "/api/v1/staff/walk-ins", T, "requests.walk_in", cases.APIWalkIn},
 		{"GET", "/api/v1/staff/tickets", T, "tickets.read", tickets.APITickets},
 		{"POST", "/api/v1/staff/tickets/:id/decision", T, "tickets.decide", tickets.APIDecideTicket},

@@ -1,6 +1,7 @@
 package tenant
 
 import (
+	"math"
 	"strconv"
 	"strings"
 )
@@ -23,6 +24,7 @@ type Rules struct {
 	Tickets      Tickets      `yaml:"tickets" json:"tickets"`
 	Allocation   Allocation   `yaml:"allocation" json:"allocation"`
 	Criteria     Criteria     `yaml:"criteria" json:"criteria"`
+	Contract     Contract     `yaml:"contract" json:"contract"`
 
 	CareScopes     []int          `yaml:"care_scopes" json:"care_scopes"` // weekly hours a family can book, ascending
 	AgeBands       []AgeBand      `yaml:"age_bands" json:"age_bands"`
@@ -106,6 +108,43 @@ type Offers struct {
 	LeadMonths   int   `yaml:"lead_months" json:"lead_months"`     // offers go out this long before the start
 	ResponseDays int   `yaml:"response_days" json:"response_days"` // the family answers within this many days
 	ReminderDays []int `yaml:"reminder_days" json:"reminder_days"` // reminders this many days before the deadline
+}
+
+// Contract is what the city's care contract (Betreuungsvertrag) carries beyond the place:
+// the parents' fee table and the attachments the family signs with it.
+type Contract struct {
+	Fees        []Fee        `yaml:"fees" json:"fees"`
+	Attachments []Attachment `yaml:"attachments" json:"attachments"`
+	// PapersOnSite: the family hands the signed papers in at the facility (Herzberg).
+	PapersOnSite bool `yaml:"papers_on_site" json:"papers_on_site"`
+}
+
+// Fee is the monthly parents' fee (Elternbeitrag) of an age band up to a weekly scope.
+type Fee struct {
+	Band       string  `yaml:"band" json:"band"`
+	MaxHours   int     `yaml:"max_hours" json:"max_hours"`
+	MonthlyEUR float64 `yaml:"monthly_eur" json:"monthly_eur"`
+}
+
+// Attachment is a paper the contract comes with (house rules, SEPA mandate, …).
+type Attachment struct {
+	Key   string `yaml:"key" json:"key"`
+	Title Text   `yaml:"title" json:"title"`
+}
+
+// Fee is the monthly fee in cents for band and a weekly scope of hours: the row of the
+// band with the smallest max_hours that covers hours.
+func (r *Rules) Fee(band string, hours int) (cents int, ok bool) {
+	best := -1
+	for i, f := range r.Contract.Fees {
+		if f.Band == band && f.MaxHours >= hours && (best < 0 || f.MaxHours < r.Contract.Fees[best].MaxHours) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return 0, false
+	}
+	return int(math.Round(r.Contract.Fees[best].MonthlyEUR * 100)), true
 }
 
 // Residence rules: who may file requests, and whether Kitas are bound to the

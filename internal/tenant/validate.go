@@ -51,6 +51,7 @@ func (r *Rules) Validate() error {
 	r.validateResidence(v)
 	r.validateAllocation(v)
 	r.validateCriteria(v)
+	r.validateContract(v)
 	r.validateCareScopes(v)
 	r.validateFacilityLimits(v)
 	r.validateGeography(v)
@@ -140,6 +141,38 @@ func (r *Rules) validateOffers(v *validator) {
 		v.check(d >= 1 && d < o.ResponseDays, f, fmt.Sprintf("must be from 1 to %d (less than response_days)", max(1, o.ResponseDays-1)))
 		v.check(!seen[d], f, fmt.Sprintf("%d is listed twice", d))
 		seen[d] = true
+	}
+}
+
+// validateContract: every fee row names a band of the city with a positive scope and an
+// amount below 10,000 €, each band's rows cover its longest scope, attachment keys are
+// unique and titled in every language of the city.
+func (r *Rules) validateContract(v *validator) {
+	longest := 0
+	if n := len(r.CareScopes); n > 0 {
+		longest = r.CareScopes[n-1]
+	}
+	covered := map[string]int{}
+	for i, fee := range r.Contract.Fees {
+		f := fmt.Sprintf("contract.fees[%d]", i)
+		_, known := r.AgeBand(fee.Band)
+		v.check(known, f+".band", fmt.Sprintf("%q is not an age band of the city", fee.Band))
+		v.between(f+".max_hours", fee.MaxHours, 1, 60)
+		v.check(fee.MonthlyEUR >= 0 && fee.MonthlyEUR < 10000, f+".monthly_eur", "must be from 0 to less than 10000")
+		covered[fee.Band] = max(covered[fee.Band], fee.MaxHours)
+	}
+	for band, upTo := range covered {
+		v.check(upTo >= longest, "contract.fees", fmt.Sprintf("band %q has no fee up to %d hours, the city's longest scope", band, longest))
+	}
+	seen := map[string]bool{}
+	for i, a := range r.Contract.Attachments {
+		f := fmt.Sprintf("contract.attachments[%d]", i)
+		v.check(criterionPattern.MatchString(a.Key), f+".key", "must be lower-case letters, digits and underscores")
+		v.check(!seen[a.Key], f+".key", fmt.Sprintf("%q is listed twice", a.Key))
+		seen[a.Key] = true
+		for _, lang := range r.Languages {
+			v.check(strings.TrimSpace(a.Title[lang]) != "", f+".title."+lang, "is required in every language of the city")
+		}
 	}
 }
 

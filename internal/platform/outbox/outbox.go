@@ -31,6 +31,9 @@ type Message struct {
 	Queue     string     // asynq queue; "" = default
 	ProcessAt time.Time  // run no earlier than this; zero = now
 	MaxRetry  int        // 0 = asynq's default
+	// TaskID makes the job unique: a second Add with the same id records nothing (and
+	// asynq refuses a second task of the id). Zero: a new id.
+	TaskID uuid.UUID
 }
 
 // Add records m in the caller's transaction.
@@ -47,10 +50,14 @@ func Add(ctx context.Context, tx bun.IDB, m Message) error {
 	if !m.ProcessAt.IsZero() {
 		processAt = &m.ProcessAt
 	}
+	taskID := m.TaskID
+	if taskID == uuid.Nil {
+		taskID = uuid.New()
+	}
 	if _, err := tx.ExecContext(ctx, `
-		INSERT INTO outbox (tenant_id, task_type, payload, queue, process_at, max_retry)
-		VALUES (?, ?, ?, ?, ?, ?)`,
-		m.TenantID, m.Type, string(payload), queue, processAt, m.MaxRetry); err != nil {
+		INSERT INTO outbox (tenant_id, task_type, payload, queue, process_at, max_retry, task_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (task_id) DO NOTHING`,
+		m.TenantID, m.Type, string(payload), queue, processAt, m.MaxRetry, taskID); err != nil {
 		return fmt.Errorf("outbox: add %s: %w", m.Type, err)
 	}
 	return nil
