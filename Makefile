@@ -95,3 +95,12 @@ clean-testdb:
 .PHONY: bench-provider
 bench-provider: bench-data
 	@$(STACK) $(BENCH_ENV) $(GO) test ./internal/contract -run '^$$' -bench 'ContractToSearch|RefreshVsRebuild' -benchtime 1x -timeout 20m -v
+
+# ---- Offers (issue 11): the last seat under 100 concurrent offers, 50 runs (exactly one
+# every time); 10,000 deadlines in one minute expired by one sweep (offers/s, every seat
+# free again); accept → contract PDF ready (p50, p99 over 200 acceptances).
+.PHONY: bench-offers
+bench-offers:
+	@$(STACK) $(GO) test ./internal/placement -run '^$$' -bench LastSeat -benchtime 50x -timeout 20m && \
+		$(GO) test ./internal/placement -run '^$$' -bench Expire10000 -benchtime 3x -timeout 20m && \
+		$(GO) test ./internal/placement -run '^$$' -bench AcceptToContractPDF -benchtime 200x -timeout 20m

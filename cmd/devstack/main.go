@@ -8,7 +8,7 @@
 // server in the project's .devdata/ directory, on ports 54329 and 63799, run as an
 // unprivileged user (PostgreSQL refuses to run as root). Missing Debian packages are
 // installed with apt-get when we are root. With -browser, Chromium and ChromeDriver for
-// the end-to-end tests are installed too. DEVSTACK_PRIVATE=1 skips the standard ports, to
+// the end-to-end tests (and pdftotext for the contract PDFs) are installed too. DEVSTACK_PRIVATE=1 skips the standard ports, to
 // try the fresh-machine path on a machine that has servers running.
 package main
 
@@ -210,6 +210,12 @@ func (s *stack) redis(ctx context.Context) (string, error) {
 }
 
 func (s *stack) browser() error {
+	// The contract tests read generated PDFs back with pdftotext (poppler-utils).
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		if err := s.aptInstall("poppler-utils"); err != nil {
+			return err
+		}
+	}
 	if _, err := exec.LookPath("chromium"); err == nil {
 		if _, err := exec.LookPath("chromedriver"); err == nil {
 			return nil

@@ -14,6 +14,7 @@ import (
 	"kitaportal/internal/application"
 	"kitaportal/internal/availability"
 	"kitaportal/internal/casework"
+	"kitaportal/internal/contract"
 	"kitaportal/internal/notify"
 	"kitaportal/internal/operator"
 	"kitaportal/internal/placement"
@@ -22,6 +23,7 @@ import (
 	"kitaportal/internal/platform/mail"
 	"kitaportal/internal/platform/outbox"
 	"kitaportal/internal/platform/queue"
+	"kitaportal/internal/platform/storage"
 	"kitaportal/internal/tenant"
 	"kitaportal/web"
 )
@@ -93,6 +95,11 @@ func runWorker(ctx context.Context, e *env, db *bun.DB, sender mail.Sender, reg 
 		mux.HandleFunc(task, placements.HandleDue)
 	}
 	mux.HandleFunc(placement.TaskSweep, placements.HandleSweep)
+	files, err := storage.NewLocal(e.cfg.StorageDir)
+	if err != nil {
+		return err
+	}
+	mux.HandleFunc(contract.TaskDocument, contract.NewDocuments(db, files, tenants, clock.System{}, e.log).Handle)
 
 	srv := asynq.NewServer(opt, asynq.Config{
 		Concurrency:     e.cfg.WorkerConcurrency,

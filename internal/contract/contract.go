@@ -182,6 +182,13 @@ type Terms struct {
 	Calendar   tenant.Calendar
 }
 
+// termsOf are the terms contract k must keep at facility f in city t; groupHours is the
+// longest scope of its group (0: none). Staff entries and accepted offers check alike.
+func termsOf(t *tenant.Tenant, f *provider.Ref, k *Contract, groupHours int) Terms {
+	return Terms{Birth: k.BirthDate, CareHours: k.CareHours, GroupHours: groupHours, AgeMin: f.AgeMinMonths, AgeMax: f.AgeMaxMonths,
+		Scopes: t.Rules.CareScopes, Calendar: t.Rules.Calendar()}
+}
+
 // Check holds for a contract that starts on or after the birth, within the facility's
 // ages, with a scope the tenant offers and the group can take, and ends after it starts.
 // An end left open is the planned end: school entry, or when the child outgrows the

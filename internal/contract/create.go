@@ -153,9 +153,7 @@ func (s *Service) create(ctx context.Context, tx bun.Tx, c auth.Caller, in NewCo
 	} else if err := childInScope(ctx, tx, c, k); err != nil {
 		return nil, err
 	}
-	terms := Terms{Birth: k.BirthDate, CareHours: in.CareHours, GroupHours: groupHours, AgeMin: f.AgeMinMonths, AgeMax: f.AgeMaxMonths,
-		Scopes: c.Tenant.Rules.CareScopes, Calendar: c.Tenant.Rules.Calendar()}
-	if k.End, err = Check(terms, in.Start, in.End); err != nil {
+	if k.End, err = Check(termsOf(c.Tenant, f, k, groupHours), in.Start, in.End); err != nil {
 		return nil, err
 	}
 	if in.Child != nil {

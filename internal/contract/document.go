@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"codeberg.org/go-pdf/fpdf"
 	"github.com/google/uuid"
@@ -19,6 +20,7 @@ import (
 	"golang.org/x/image/font/gofont/gobold"
 	"golang.org/x/image/font/gofont/goregular"
 
+	"kitaportal/internal/auth"
 	"kitaportal/internal/family"
 	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/platform/database"
@@ -290,6 +292,61 @@ func DocumentOf(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID) (key st
 		return "", false, err
 	}
 	return *k, true, nil
+}
+
+// Document is where the document of contract id in the caller's scope is kept, with the
+// file name to offer; the download is audited as a read of the contract.
+func (s *Service) Document(ctx context.Context, c auth.Caller, id uuid.UUID) (key, name string, err error) {
+	err = s.inTx(ctx, c, func(ctx context.Context, tx bun.Tx) error {
+		k, err := load(ctx, tx, c, id, false)
+		if err != nil {
+			return err
+		}
+		var ready bool
+		if key, ready, err = DocumentOf(ctx, tx, c.Tenant.ID, id); err != nil {
+			return err
+		}
+		if !ready {
+			return ErrNotFound
+		}
+		names, err := family.ChildNames(ctx, tx, c.Tenant.ID, []uuid.UUID{k.ChildID})
+		if err != nil || len(names) == 0 {
+			return ErrNotFound
+		}
+		name = DocumentName(names[0].LastName, k.Start)
+		return record(ctx, tx, c, ActionRead, k, map[string]any{"document": true})
+	})
+	return key, name, err
+}
+
+// DocumentName is the file name of a care contract: Betreuungsvertrag-Weiss-2027-09-01.pdf
+// (ASCII, umlauts spelled out).
+func DocumentName(lastName string, start date.Date) string {
+	var b strings.Builder
+	for _, r := range strings.NewReplacer("ä", "ae", "ö", "oe", "ü", "ue", "Ä", "Ae", "Ö", "Oe", "Ü", "Ue", "ß", "ss", " ", "-").Replace(lastName) {
+		if r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-') {
+			b.WriteRune(r)
+		}
+	}
+	return "Betreuungsvertrag-" + b.String() + "-" + start.String() + ".pdf"
+}
+
+// ActionPapersReceived is the audit action of noting the signed papers.
+const ActionPapersReceived = "contract.papers_received"
+
+// PapersReceived notes that the signed papers of contract id in the caller's scope came
+// back to the facility (Herzberg hands them in on site).
+func (s *Service) PapersReceived(ctx context.Context, c auth.Caller, id uuid.UUID) error {
+	return s.inTx(ctx, c, func(ctx context.Context, tx bun.Tx) error {
+		k, err := load(ctx, tx, c, id, true)
+		if err != nil {
+			return err
+		}
+		if err := MarkPapersReceived(ctx, tx, c.Tenant.ID, id, c.Principal.ID, s.clock.Now()); err != nil {
+			return err
+		}
+		return record(ctx, tx, c, ActionPapersReceived, k, nil)
+	})
 }
 
 // MarkPapersReceived notes that the signed papers of contract id came back (once: the

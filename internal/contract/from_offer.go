@@ -37,13 +37,12 @@ type FromOffer struct {
 // contract's document is made by a job after commit. For an offer already entered it
 // answers that contract (a second acceptance is the first one).
 func EnterForOffer(ctx context.Context, tx bun.Tx, t *tenant.Tenant, in FromOffer, today date.Date) (uuid.UUID, error) {
-	var existing uuid.UUID
-	err := tx.QueryRowContext(ctx, `SELECT id FROM contract WHERE tenant_id = ? AND offer_id = ?`, t.ID, in.OfferID).Scan(&existing)
+	existing, err := OfOffer(ctx, tx, t.ID, in.OfferID)
 	if err == nil {
 		return existing, nil
 	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return uuid.Nil, fmt.Errorf("contract: of offer: %w", err)
+	if !errors.Is(err, ErrNotFound) {
+		return uuid.Nil, err
 	}
 	f, err := provider.RefOf(ctx, tx, t.ID, in.FacilityID)
 	if err != nil {
@@ -67,9 +66,7 @@ func EnterForOffer(ctx context.Context, tx bun.Tx, t *tenant.Tenant, in FromOffe
 	k := &Contract{ID: uuid.Must(uuid.NewV7()), FacilityID: f.ID, Facility: f.Name, ChildID: in.ChildID, GroupID: in.GroupID,
 		CareHours: in.CareHours, Start: in.Start, Status: StatusActive, Source: SourcePortal,
 		FirstName: names[0].FirstName, LastName: names[0].LastName, BirthDate: names[0].Birth}
-	terms := Terms{Birth: k.BirthDate, CareHours: k.CareHours, GroupHours: groupHours, AgeMin: f.AgeMinMonths, AgeMax: f.AgeMaxMonths,
-		Scopes: t.Rules.CareScopes, Calendar: t.Rules.Calendar()}
-	if k.End, err = Check(terms, k.Start, date.Date{}); err != nil {
+	if k.End, err = Check(termsOf(t, f, k, groupHours), k.Start, date.Date{}); err != nil {
 		return uuid.Nil, err
 	}
 	if err := insertContract(ctx, tx, t.ID, k, &in.OfferID); err != nil {
@@ -86,4 +83,16 @@ func EnterForOffer(ctx context.Context, tx bun.Tx, t *tenant.Tenant, in FromOffe
 	}
 	return k.ID, outbox.Add(ctx, tx, outbox.Message{Type: TaskDocument, TenantID: &t.ID,
 		Payload: documentJob{TenantID: t.ID, ContractID: k.ID}, TaskID: uuid.NewSHA1(k.ID, []byte(TaskDocument))})
+}
+
+// OfOffer is the contract entered for offer offerID; ErrNotFound while there is none.
+func OfOffer(ctx context.Context, tx bun.IDB, tenantID, offerID uuid.UUID) (contractID uuid.UUID, err error) {
+	err = tx.QueryRowContext(ctx, `SELECT id FROM contract WHERE tenant_id = ? AND offer_id = ?`, tenantID, offerID).Scan(&contractID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return uuid.Nil, ErrNotFound
+	}
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("contract: of offer: %w", err)
+	}
+	return contractID, nil
 }

@@ -2,6 +2,7 @@ package contract
 
 import (
 	"bytes"
+	"io"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -12,6 +13,7 @@ import (
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/csvimport"
 	"kitaportal/internal/platform/httpserver"
+	"kitaportal/internal/platform/storage"
 	"kitaportal/internal/platform/view"
 	"kitaportal/internal/provider"
 )
@@ -23,11 +25,13 @@ type Handler struct {
 	views      *view.Renderer
 	forms      view.Forms
 	authz      *authz.Enforcer
+	files      storage.Storage // care contract documents
 }
 
 // NewHandler returns the register's handlers; csrf gives a page's form token.
-func NewHandler(s *Service, facilities *provider.Service, views *view.Renderer, csrf func(*fiber.Ctx) string, enforcer *authz.Enforcer) *Handler {
-	return &Handler{s: s, facilities: facilities, views: views, forms: view.Forms{Views: views, CSRF: csrf}, authz: enforcer}
+func NewHandler(s *Service, facilities *provider.Service, views *view.Renderer, csrf func(*fiber.Ctx) string, enforcer *authz.Enforcer,
+	files storage.Storage) *Handler {
+	return &Handler{s: s, facilities: facilities, views: views, forms: view.Forms{Views: views, CSRF: csrf}, authz: enforcer, files: files}
 }
 
 // facilityQuery reads the optional ?facility= of a page; a malformed id is not found.
@@ -205,7 +209,7 @@ func (h *Handler) detailPage(c *fiber.Ctx, status int, f *view.Form, failure err
 		return err
 	}
 	data := detailData{Detail: d, CanChange: provider.Can(h.authz, c, "contract.change"), Scopes: call.Tenant.Rules.CareScopes,
-		Running: d.Status != StatusCancelled, Done: provider.Done(h.views, c, "contract", "created", "terminated", "scope_changed", "cancelled")}
+		Running: d.Status != StatusCancelled, Done: provider.Done(h.views, c, "contract", "created", "terminated", "scope_changed", "cancelled", "papers_received")}
 	if f == nil {
 		f = view.NewForm(map[string]string{"end_date": d.End.String(), "care_hours": strconv.Itoa(d.CareHours), "from": h.s.Today().FirstOfMonth().AddMonths(1).String()})
 	}
@@ -213,6 +217,48 @@ func (h *Handler) detailPage(c *fiber.Ctx, status int, f *view.Form, failure err
 		return h.forms.Failed(c, failure, "contract_detail", "contract.detail.title", f, data)
 	}
 	return h.forms.Show(c, status, "contract_detail", "contract.detail.title", f, data)
+}
+
+// Document downloads the care contract document.
+func (h *Handler) Document(c *fiber.Ctx) error {
+	id, err := httpserver.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	key, name, err := h.s.Document(c.UserContext(), auth.CallerOf(c), id)
+	if err != nil {
+		return err
+	}
+	return SendDocument(c, h.files, key, name)
+}
+
+// SendDocument streams a stored PDF as a download named name.
+func SendDocument(c *fiber.Ctx, files storage.Storage, key, name string) error {
+	r, err := files.Open(c.UserContext(), key)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	body, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/pdf")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Send(body)
+}
+
+// PapersReceived notes that the signed papers came back.
+func (h *Handler) PapersReceived(c *fiber.Ctx) error {
+	id, err := httpserver.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := h.s.PapersReceived(c.UserContext(), auth.CallerOf(c), id); err != nil {
+		return err
+	}
+	return c.Redirect("/staff/contracts/"+id.String()+"?done=papers_received", fiber.StatusSeeOther)
 }
 
 // Terminate ends a contract early.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -157,6 +158,15 @@ func (s *Service) Visible(ctx context.Context, c auth.Caller, id uuid.UUID) erro
 type Detail struct {
 	Contract
 	History []Contract `json:"history"`
+	Papers  Papers     `json:"papers"`
+}
+
+// Papers are the care contract document of a contract the portal entered, and when its
+// signed papers came back.
+type Papers struct {
+	OfferID    *uuid.UUID `bun:"offer_id" json:"offer_id,omitempty"`
+	Document   bool       `bun:"document" json:"document"` // the PDF is ready
+	ReceivedAt *time.Time `bun:"papers_received_at" json:"received_at,omitempty"`
 }
 
 // maxHistory bounds the contracts a contract's history shows.
@@ -201,6 +211,10 @@ func (s *Service) Get(ctx context.Context, c auth.Caller, id uuid.UUID) (*Detail
 			return err
 		}
 		d.Contract, d.History = chain[0], append([]Contract{}, chain[1:]...)
+		if err := tx.NewRaw(`SELECT offer_id, document_key IS NOT NULL AS document, papers_received_at FROM contract WHERE tenant_id = ? AND id = ?`,
+			c.Tenant.ID, id).Scan(ctx, &d.Papers); err != nil {
+			return fmt.Errorf("contract: papers: %w", err)
+		}
 		return record(ctx, tx, c, ActionRead, &chain[0], nil)
 	})
 	if err != nil {

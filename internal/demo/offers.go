@@ -50,7 +50,7 @@ func SeedOffers(ctx context.Context, db bun.IDB, t *tenant.Tenant, offers *place
 			return nil // seeded before
 		}
 		var kitas []uuid.UUID
-		if err := tx.NewRaw(`SELECT f.id FROM facility f JOIN facility_group g ON g.tenant_id = f.tenant_id AND g.facility_id = f.id
+		if err := tx.NewRaw(`SELECT DISTINCT f.id FROM facility f JOIN facility_group g ON g.tenant_id = f.tenant_id AND g.facility_id = f.id
 			WHERE f.tenant_id = ? AND g.age_band = ? AND f.type NOT IN ('tagespflege', 'grosstagespflege') ORDER BY f.id`, t.ID, band.Key).
 			Scan(ctx, &kitas); err != nil {
 			return err

@@ -1,7 +1,6 @@
 package placement
 
 import (
-	"io"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -9,6 +8,7 @@ import (
 
 	"kitaportal/internal/application"
 	"kitaportal/internal/auth"
+	"kitaportal/internal/contract"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/httpserver"
 	"kitaportal/internal/platform/storage"
@@ -90,6 +90,32 @@ func (h *Handler) Decline(c *fiber.Ctx) error {
 	return c.Redirect("/offers/"+id.String()+"?done=offer_declined", fiber.StatusSeeOther)
 }
 
+// Reserve reserves the place of a choice of the family's request (Leipzig).
+func (h *Handler) Reserve(c *fiber.Ctx) error {
+	id, err := httpserver.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	rank, _ := strconv.Atoi(c.FormValue("rank")) // no such choice: not found
+	o, err := h.s.Reserve(c.UserContext(), auth.CallerOf(c), id, rank)
+	if err != nil {
+		return err
+	}
+	return c.Redirect("/offers/"+o.ID.String()+"?done=offer_reserved", fiber.StatusSeeOther)
+}
+
+// ConfirmReservation is the facility's confirmation of a reservation.
+func (h *Handler) ConfirmReservation(c *fiber.Ctx) error {
+	id, err := httpserver.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := h.s.ConfirmReservation(c.UserContext(), auth.CallerOf(c), id); err != nil {
+		return h.staffFailed(c, err)
+	}
+	return c.Redirect("/staff/offers/"+id.String()+"?done=offer_confirmed", fiber.StatusSeeOther)
+}
+
 // answerFailed shows the offer again with the reason; unknown ids stay 404.
 func (h *Handler) answerFailed(c *fiber.Ctx, err error) error {
 	if e, ok := apperr.As(err); ok && e.Kind == apperr.KindNotFound {
@@ -108,24 +134,7 @@ func (h *Handler) Contract(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.sendPDF(c, doc)
-}
-
-// sendPDF streams a stored document as a download.
-func (h *Handler) sendPDF(c *fiber.Ctx, doc Document) error {
-	r, err := h.files.Open(c.UserContext(), doc.Key)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	body, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderContentType, "application/pdf")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+doc.Name+`"`)
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Send(body)
+	return contract.SendDocument(c, h.files, doc.Key, doc.Name)
 }
 
 // staffOffersData is the facilities' offers page.
@@ -378,6 +387,44 @@ func (h *Handler) APIMake(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(v)
+}
+
+// APIReserve answers POST /api/v1/applications/{id}/reserve {rank}: 201 with the
+// reservation.
+func (h *Handler) APIReserve(c *fiber.Ctx) error {
+	id, err := httpserver.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var b struct {
+		Rank int `json:"rank"`
+	}
+	if err := httpserver.DecodeJSON(c, &b); err != nil {
+		return err
+	}
+	call := auth.CallerOf(c)
+	o, err := h.s.Reserve(c.UserContext(), call, id, b.Rank)
+	if err != nil {
+		return err
+	}
+	v, err := h.s.Own(c.UserContext(), call, o.ID)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(v)
+}
+
+// APIConfirmReservation answers POST /api/v1/staff/offers/{id}/confirm-reservation.
+func (h *Handler) APIConfirmReservation(c *fiber.Ctx) error {
+	id, err := httpserver.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	v, err := h.s.ConfirmReservation(c.UserContext(), auth.CallerOf(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(v)
 }
 
 // APIConfirm answers POST /api/v1/staff/offers/{id}/confirm.

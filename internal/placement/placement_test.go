@@ -2,6 +2,9 @@ package placement
 
 import (
 	"errors"
+	"fmt"
+	"io"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -10,9 +13,11 @@ import (
 
 	"kitaportal/internal/application"
 	"kitaportal/internal/auth"
+	"kitaportal/internal/contract"
 	"kitaportal/internal/offer"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/date"
+	"kitaportal/internal/platform/pdftext"
 )
 
 // soon is a start three months ahead: inside every city's lead time, so an offer goes
@@ -139,6 +144,56 @@ func TestKemptenOfferLife(t *testing.T) {
 	hist, err := offer.History(f.ctx, f.db, f.tn.ID, o.ID)
 	if err != nil || len(hist) != 4 {
 		t.Fatalf("history %v (%v), want made, released, accepted, contracted", hist, err)
+	}
+
+	// The contract's document: pending until its job ran, then the family downloads it.
+	if _, err := f.svc.ContractDocument(f.ctx, h.caller, o.ID); !errors.Is(err, ErrDocumentPending) {
+		t.Fatalf("document before its job: %v", err)
+	}
+	var jobs int
+	if err := f.db.QueryRowContext(f.ctx, `SELECT count(*) FROM outbox WHERE tenant_id = ? AND task_type = ?`, f.tn.ID, contract.TaskDocument).Scan(&jobs); err != nil || jobs != 1 {
+		t.Fatalf("%d document jobs (%v), want 1", jobs, err)
+	}
+	docs := f.documents()
+	docs.render(*results[0].ContractID)
+	docs.render(*results[0].ContractID) // a second delivery of the job changes nothing
+	doc, err := f.svc.ContractDocument(f.ctx, h.caller, o.ID)
+	if err != nil || doc.Name != "Betreuungsvertrag-Weiss-"+start.String()+".pdf" {
+		t.Fatalf("document %+v %v", doc, err)
+	}
+	r, err := docs.files.Open(f.ctx, doc.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	pdf, _ := io.ReadAll(r)
+	text := pdftext.ForTest(t, pdf)
+	fee, _ := f.tn.Rules.Fee("krippe", f.tn.Rules.CareScopes[len(f.tn.Rules.CareScopes)-1])
+	for _, want := range []string{"Jürgen Weiß", "Kita Sonne", start.Time().Format("02.01.2006"), fmt.Sprintf("%d,%02d €", fee/100, fee%100), "Pia Weiß"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the contract PDF lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+// A child with a contract in the period cannot accept another place: the register's
+// rule answers, and nothing of the acceptance is saved.
+func TestAcceptingBesideAContractIsRefused(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "leipzig")
+	start := f.soon()
+	kita, other := f.facility("Kita Linde", 2), f.facility("Kita Eiche", 2)
+	h := f.household("Mia", start)
+	o, err := f.svc.Make(f.ctx, f.staff("facility_lead", kita), NewOffer{ApplicationID: f.request(h, start, kita), Rank: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.exec(`INSERT INTO contract (tenant_id, id, child_id, facility_id, care_hours, start_date, status, source) VALUES (?, ?, ?, ?, 30, ?, 'active', 'manual')`,
+		f.tn.ID, uuid.New(), h.child, other, start)
+	_, err = f.svc.Accept(f.ctx, h.caller, o.ID)
+	wantCode(t, err, "contract_overlaps")
+	if got := f.offer(o.ID).Status; got != offer.StatusOpen {
+		t.Errorf("offer %s after the refusal, want still open", got)
 	}
 }
 
@@ -367,5 +422,54 @@ func TestForeignIDsAndWithdrawal(t *testing.T) {
 	}
 	if _, err := f.svc.Accept(f.ctx, h.caller, o.ID); !errors.Is(err, ErrNotAnswerable) {
 		t.Errorf("accepting a withdrawn offer: %v", err)
+	}
+}
+
+// Leipzig: a family reserves a place shown free; the facility confirms it (the place is
+// the family's contract) or the reservation lapses after the city's days and the seat is
+// free again. Cities without reservations refuse them.
+func TestLeipzigReservation(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "leipzig")
+	start := f.soon()
+	kita := f.facility("Kita Linde", 1)
+	lead := f.staff("facility_lead", kita)
+
+	h := f.household("Paula", start)
+	o, err := f.svc.Reserve(f.ctx, h.caller, f.request(h, start, kita), 1)
+	if err != nil || o.Status != offer.StatusReserved || f.free(kita, start) != 0 {
+		t.Fatalf("reserved %+v %v, free %d", o, err, f.free(kita, start))
+	}
+	other := f.household("Karl", start)
+	if _, err := f.svc.Reserve(f.ctx, other.caller, f.request(other, start, kita), 1); !errors.Is(err, ErrNoSeat) {
+		t.Errorf("a second reservation of the last seat: %v", err)
+	}
+	if _, err := f.svc.Reserve(f.ctx, other.caller, o.ApplicationID, 1); !errors.Is(err, offer.ErrNotFound) {
+		t.Errorf("reserving on another family's request: %v", err)
+	}
+	v, err := f.svc.ConfirmReservation(f.ctx, lead, o.ID)
+	if err != nil || v.Status != offer.StatusContracted || v.ContractID == nil {
+		t.Fatalf("confirmed: %+v %v", v, err)
+	}
+
+	kita2 := f.facility("Kita Eiche", 1)
+	late := f.household("Lotte", start)
+	o, err = f.svc.Reserve(f.ctx, late.caller, f.request(late, start, kita2), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clk.Set(o.ExpiresAt.Add(time.Second))
+	if _, err := f.svc.ConfirmReservation(f.ctx, f.staff("facility_lead", kita2), o.ID); !errors.Is(err, ErrDeadline) {
+		t.Errorf("confirming after the days: %v", err)
+	}
+	f.sweep()
+	if got := f.offer(o.ID).Status; got != offer.StatusExpired || f.free(kita2, start) != 1 {
+		t.Errorf("lapsed reservation: %s, free %d", got, f.free(kita2, start))
+	}
+
+	k := newFixture(t, "kempten")
+	kh := k.household("Max", start)
+	if _, err := k.svc.Reserve(k.ctx, kh.caller, k.request(kh, start, k.facility("Kita Iller", 1)), 1); !errors.Is(err, ErrReservationsOff) {
+		t.Errorf("kempten reservation: %v", err)
 	}
 }

@@ -2,8 +2,9 @@ package placement
 
 import (
 	"context"
+	"slices"
 	"strings"
-	"unicode"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -33,6 +34,10 @@ type View struct {
 	CanAnswer   bool       `json:"can_answer"`
 	CanConfirm  bool       `json:"can_confirm,omitempty"`
 	CanWithdraw bool       `json:"can_withdraw,omitempty"`
+	// CanCancel: the family may take its reservation back.
+	CanCancel bool `json:"can_cancel,omitempty"`
+	// CanConfirmReservation: the facility may confirm the family's reservation.
+	CanConfirmReservation bool `json:"can_confirm_reservation,omitempty"`
 }
 
 // Mine lists the offers of the caller's family that went out, newest first.
@@ -71,7 +76,7 @@ func (s *Service) Own(ctx context.Context, c auth.Caller, id uuid.UUID) (*View, 
 		if err != nil {
 			return err
 		}
-		if !contains(kids, o.ChildID) || !visibleToFamily(o.Status) {
+		if !slices.Contains(kids, o.ChildID) || !visibleToFamily(o.Status) {
 			return offer.ErrNotFound
 		}
 		out, err = s.view(ctx, tx, c.Tenant, o)
@@ -90,7 +95,7 @@ func (s *Service) AtFacilities(ctx context.Context, c auth.Caller, facilityID uu
 			return err
 		}
 		if facilityID != uuid.Nil {
-			if !contains(ids, facilityID) {
+			if !slices.Contains(ids, facilityID) {
 				return offer.ErrNotFound
 			}
 			ids = []uuid.UUID{facilityID}
@@ -104,7 +109,7 @@ func (s *Service) AtFacilities(ctx context.Context, c auth.Caller, facilityID uu
 		}
 		children := make([]uuid.UUID, 0, len(out))
 		for i := range out {
-			s.staffActions(&out[i])
+			s.staffActions(c, &out[i])
 			children = append(children, out[i].ChildID)
 		}
 		return audit.Record(ctx, tx, c.Tenant.ID, audit.By(c), audit.Event{Action: ActionOffersListed, ObjectKind: "offer",
@@ -127,7 +132,7 @@ func (s *Service) Staff(ctx context.Context, c auth.Caller, id uuid.UUID) (*View
 		if out, err = s.view(ctx, tx, c.Tenant, o); err != nil {
 			return err
 		}
-		s.staffActions(out)
+		s.staffActions(c, out)
 		return audit.Record(ctx, tx, c.Tenant.ID, audit.By(c), audit.Event{Action: ActionOfferRead, ObjectKind: "offer",
 			ObjectID: id.String(), ChildIDs: []uuid.UUID{o.ChildID}})
 	})
@@ -140,12 +145,17 @@ const (
 	ActionOfferRead    = "offer.read"
 )
 
-// staffActions fills what staff may do with v: withdraw it while it is unfinished,
-// confirm it while it waits for them.
-func (s *Service) staffActions(v *View) {
+// staffActions fills what the caller may do with v: withdraw it while it is
+// unfinished; confirm a proposal (the administration) or a reservation (the facility).
+func (s *Service) staffActions(c auth.Caller, v *View) {
 	_, v.CanWithdraw = offer.Next(v.Status, offer.EventWithdraw)
-	_, v.CanConfirm = offer.Next(v.Status, offer.EventConfirm)
-	v.CanAnswer = false
+	switch v.Status {
+	case offer.StatusProposed:
+		v.CanConfirm = s.authz != nil && s.authz.Allowed(c.Principal, c.Tenant.ID.String(), "offers.confirm")
+	case offer.StatusReserved:
+		v.CanConfirmReservation = v.ExpiresAt != nil && s.clock.Now().Before(*v.ExpiresAt)
+	}
+	v.CanAnswer, v.CanCancel = false, false
 }
 
 func (s *Service) view(ctx context.Context, tx bun.IDB, t *tenant.Tenant, o *offer.Offer) (*View, error) {
@@ -183,6 +193,7 @@ func (s *Service) views(ctx context.Context, tx bun.IDB, t *tenant.Tenant, os []
 	for _, o := range os {
 		v := View{Offer: o, Facility: names[o.FacilityID], Child: childName[o.ChildID]}
 		v.CanAnswer = o.Status == offer.StatusOpen && o.ExpiresAt != nil && now.Before(*o.ExpiresAt)
+		v.CanCancel = o.Status == offer.StatusReserved
 		if o.ExpiresAt != nil {
 			v.AnswerBy = ptr(date.In(*o.ExpiresAt).AddDays(-1))
 		}
@@ -191,65 +202,58 @@ func (s *Service) views(ctx context.Context, tx bun.IDB, t *tenant.Tenant, os []
 	return out, nil
 }
 
-func contains(ids []uuid.UUID, id uuid.UUID) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
-}
-
-// Confirm lets an offer waiting for confirmation go: the administration confirms a
-// facility's proposal (Herzberg; it goes out now, or on its release day), or a facility
-// confirms a family's reservation (Leipzig; it becomes the contract).
-func (s *Service) Confirm(ctx context.Context, c auth.Caller, id uuid.UUID) (*View, error) {
+// staffStep runs step on offer id at a facility of the caller's scope, with the offer
+// and its request locked, and answers the offer as staff see it afterwards.
+func (s *Service) staffStep(ctx context.Context, c auth.Caller, id uuid.UUID,
+	step func(ctx context.Context, tx bun.Tx, o *offer.Offer, p *application.Placing, now time.Time) error) (*View, error) {
 	now := s.clock.Now()
-	t := c.Tenant
-	err := s.inTx(ctx, t.ID, func(ctx context.Context, tx bun.Tx) error {
-		o, p, err := s.lockByID(ctx, tx, t, id)
+	err := s.inTx(ctx, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
+		o, p, err := s.lockByID(ctx, tx, c.Tenant, id)
 		if err != nil {
 			return err
 		}
 		if err := inScope(ctx, tx, c, o.FacilityID); err != nil {
 			return err
 		}
-		actor := offer.Actor{Kind: "staff", ID: c.Principal.ID}
-		switch o.Status {
-		case offer.StatusReserved:
-			if _, err := s.accept(ctx, tx, t, o, p, actor, now); err != nil {
-				return err
-			}
-		case offer.StatusProposed:
-			// The administration confirms; the facility that proposed does not.
-			if s.authz == nil || !s.authz.Allowed(c.Principal, t.ID.String(), "offers.confirm") {
-				return apperr.Forbidden("forbidden")
-			}
-			if _, _, err := offer.Transition(ctx, tx, t.ID, o.ID, offer.EventConfirm, actor, "", now); err != nil {
-				return err
-			}
-			release := ReleaseDay(t, o.Start)
-			if date.In(now).Before(release) {
-				at := release.Time()
-				if err := offer.SetOpensAt(ctx, tx, t.ID, o.ID, at); err != nil {
-					return err
-				}
-				if err := schedule(ctx, tx, t.ID, o.ID, TaskRelease, 0, at); err != nil {
-					return err
-				}
-			} else if err := s.open(ctx, tx, t, o, p, now); err != nil {
-				return err
-			}
-		default:
-			return offer.ErrTransition
-		}
-		return audit.Record(ctx, tx, t.ID, audit.By(c), audit.Event{Action: ActionOfferConfirmed, ObjectKind: "offer",
-			ObjectID: id.String(), ChildIDs: []uuid.UUID{o.ChildID}})
+		return step(ctx, tx, o, p, now)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return s.Staff(ctx, c, id)
+}
+
+// Confirm lets a facility's proposal go out once the administration confirmed it
+// (Herzberg): now, or on its release day.
+func (s *Service) Confirm(ctx context.Context, c auth.Caller, id uuid.UUID) (*View, error) {
+	t := c.Tenant
+	return s.staffStep(ctx, c, id, func(ctx context.Context, tx bun.Tx, o *offer.Offer, p *application.Placing, now time.Time) error {
+		if o.Status != offer.StatusProposed {
+			return offer.ErrTransition
+		}
+		// The administration confirms; the facility that proposed does not.
+		if s.authz == nil || !s.authz.Allowed(c.Principal, t.ID.String(), "offers.confirm") {
+			return apperr.Forbidden("forbidden")
+		}
+		actor := offer.Actor{Kind: "staff", ID: c.Principal.ID}
+		if _, _, err := offer.Transition(ctx, tx, t.ID, o.ID, offer.EventConfirm, actor, "", now); err != nil {
+			return err
+		}
+		release := ReleaseDay(t, o.Start)
+		if date.In(now).Before(release) {
+			at := release.Time()
+			if err := offer.SetOpensAt(ctx, tx, t.ID, o.ID, at); err != nil {
+				return err
+			}
+			if err := schedule(ctx, tx, t.ID, o.ID, TaskRelease, 0, at); err != nil {
+				return err
+			}
+		} else if err := s.open(ctx, tx, t, o, p, now); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, t.ID, audit.By(c), audit.Event{Action: ActionOfferConfirmed, ObjectKind: "offer",
+			ObjectID: id.String(), ChildIDs: []uuid.UUID{o.ChildID}})
+	})
 }
 
 // Withdraw takes an unfinished offer back, with a reason the family reads; the seat is
@@ -262,16 +266,8 @@ func (s *Service) Withdraw(ctx context.Context, c auth.Caller, id uuid.UUID, rea
 	if reason == "" {
 		return nil, offer.ErrReasonMissing
 	}
-	now := s.clock.Now()
 	t := c.Tenant
-	err = s.inTx(ctx, t.ID, func(ctx context.Context, tx bun.Tx) error {
-		o, p, err := s.lockByID(ctx, tx, t, id)
-		if err != nil {
-			return err
-		}
-		if err := inScope(ctx, tx, c, o.FacilityID); err != nil {
-			return err
-		}
+	return s.staffStep(ctx, c, id, func(ctx context.Context, tx bun.Tx, o *offer.Offer, p *application.Placing, now time.Time) error {
 		if _, ok := offer.Next(o.Status, offer.EventWithdraw); !ok {
 			return offer.ErrTransition
 		}
@@ -285,10 +281,6 @@ func (s *Service) Withdraw(ctx context.Context, c auth.Caller, id uuid.UUID, rea
 		return audit.Record(ctx, tx, t.ID, audit.By(c), audit.Event{Action: ActionOfferWithdrawn, ObjectKind: "offer",
 			ObjectID: id.String(), ChildIDs: []uuid.UUID{o.ChildID}, Details: map[string]any{"reason": reason}})
 	})
-	if err != nil {
-		return nil, err
-	}
-	return s.Staff(ctx, c, id)
 }
 
 // Document is a stored contract document to download.
@@ -319,19 +311,17 @@ func (s *Service) ContractDocument(ctx context.Context, c auth.Caller, id uuid.U
 		if !ready {
 			return ErrDocumentPending
 		}
-		doc = Document{Key: key, Name: "Betreuungsvertrag-" + asciiName(v.Child) + "-" + v.Start.String() + ".pdf"}
+		doc = Document{Key: key, Name: contract.DocumentName(lastName(v.Child), v.Start)}
 		return nil
 	})
 	return doc, err
 }
 
-// asciiName keeps letters and digits of a name for a file name, umlauts spelled out.
-func asciiName(s string) string {
-	var b strings.Builder
-	for _, r := range strings.NewReplacer("ä", "ae", "ö", "oe", "ü", "ue", "Ä", "Ae", "Ö", "Oe", "Ü", "Ue", "ß", "ss", " ", "-").Replace(s) {
-		if r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-') {
-			b.WriteRune(r)
-		}
+// lastName is the last word of a child's name as views show it.
+func lastName(full string) string {
+	parts := strings.Fields(full)
+	if len(parts) == 0 {
+		return ""
 	}
-	return b.String()
+	return parts[len(parts)-1]
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,8 +17,10 @@ import (
 	"github.com/google/uuid"
 
 	"kitaportal/internal/authz"
+	"kitaportal/internal/contract"
 	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/platform/date"
+	"kitaportal/internal/platform/storage"
 )
 
 // offerCity is a Kempten portal on a clock at the real moment, with a facility whose
@@ -192,5 +195,43 @@ func TestOffersThroughThePages(t *testing.T) {
 	}
 	if r := parent.get(t, "/offers/"+uuid.NewString()); r.status != 404 {
 		t.Errorf("unknown offer: %d", r.status)
+	}
+
+	// The contract: its document is made by the worker's job; then family and lead
+	// download it, and the lead notes the signed papers.
+	var contractID uuid.UUID
+	if err := oc.b.db.QueryRowContext(context.Background(), `SELECT contract_id FROM offer WHERE id = ?`,
+		strings.TrimPrefix(offerPath, "/offers/")).Scan(&contractID); err != nil {
+		t.Fatal(err)
+	}
+	if r := parent.get(t, offerPath+"/contract.pdf"); r.status != 409 {
+		t.Errorf("download before the document exists: %d", r.status)
+	}
+	files, err := storage.NewLocal(oc.b.deps.Config.StorageDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := contract.NewDocuments(oc.b.db, files, oc.b.reg, oc.b.clock, slog.New(slog.NewTextHandler(io.Discard, nil))).Make(context.Background(), k, contractID); err != nil {
+		t.Fatal(err)
+	}
+	for _, dl := range []struct {
+		br   *browser
+		path string
+	}{{parent, offerPath + "/contract.pdf"}, {staff, "/staff/contracts/" + contractID.String() + "/document.pdf"}} {
+		r := dl.br.get(t, dl.path)
+		if r.status != 200 || r.header.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(r.body, "%PDF-") ||
+			!strings.Contains(r.header.Get("Content-Disposition"), "Betreuungsvertrag-Parent-") {
+			t.Errorf("%s: %d %q %q", dl.path, r.status, r.header.Get("Content-Type"), r.header.Get("Content-Disposition"))
+		}
+	}
+	contractPage := "/staff/contracts/" + contractID.String()
+	if r := staff.get(t, contractPage); !strings.Contains(r.body, "noch nicht eingegangen") {
+		t.Errorf("contract page before the papers: %.300s", r.body)
+	}
+	if r := staff.submit(t, contractPage, contractPage+"/papers", nil); r.status != 303 {
+		t.Fatalf("papers: %d", r.status)
+	}
+	if r := staff.get(t, contractPage); !strings.Contains(r.body, "Unterschriebene Unterlagen erhalten am") {
+		t.Errorf("contract page after the papers: %.300s", r.body)
 	}
 }

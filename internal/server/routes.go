@@ -159,6 +159,7 @@ func routes(d Deps, parts *components) []Route {
 		{"POST", "/applications/:id", T, "application.update", apps.Update},
 		{"POST", "/applications/:id/submit", T, "application.submit", apps.Submit},
 		{"POST", "/applications/:id/withdraw", T, "application.withdraw", apps.Withdraw},
+		{"POST", "/applications/:id/reserve", T, "offers.reserve", offers.Reserve},
 		{"GET", "/offers", T, "offers.read", offers.List},
 		{"GET", "/offers/:id", T, "offers.read", offers.Show},
 		{"POST", "/offers/:id/accept", T, "offers.answer", offers.Accept},
@@ -182,6 +183,7 @@ func routes(d Deps, parts *components) []Route {
 		{"PATCH", "/api/v1/applications/:id", T, "application.update", apps.APIUpdate},
 		{"POST", "/api/v1/applications/:id/submit", T, "application.submit", apps.APISubmit},
 		{"POST", "/api/v1/applications/:id/withdraw", T, "application.withdraw", apps.APIWithdraw},
+		{"POST", "/api/v1/applications/:id/reserve", T, "offers.reserve", offers.APIReserve},
 		{"GET", "/api/v1/offers", T, "offers.read", offers.APIList},
 		{"GET", "/api/v1/offers/:id", T, "offers.read", offers.APIGet},
 		{"POST", "/api/v1/offers/:id/accept", T, "offers.answer", offers.APIAccept},
@@ -223,6 +225,7 @@ func routes(d Deps, parts *components) []Route {
 		{"GET", "/staff/offers/:id", T, "offers.staff_read", offers.StaffShow},
 		{"POST", "/staff/offers/:id/confirm", T, "offers.confirm", offers.Confirm},
 		{"POST", "/staff/offers/:id/withdraw", T, "offers.withdraw", offers.Withdraw},
+		{"POST", "/staff/offers/:id/reservation", T, "offers.make", offers.ConfirmReservation},
 		{"GET", "/staff/walk-in", T, "requests.walk_in", cases.WalkInForm},
 		{"POST", "/staff/walk-in", T, "requests.walk_in", cases.WalkIn},
 		{"GET", "/staff/tickets", T, "tickets.read", tickets.Tickets},
@@ -257,6 +260,7 @@ func routes(d Deps, parts *components) []Route {
 		{"GET", "/api/v1/staff/offers/:id", T, "offers.staff_read", offers.APIStaffGet},
 		{"POST", "/api/v1/staff/offers/:id/confirm", T, "offers.confirm", offers.APIConfirm},
 		{"POST", "/api/v1/staff/offers/:id/withdraw", T, "offers.withdraw", offers.APIWithdraw},
+		{"POST", "/api/v1/staff/offers/:id/confirm-reservation", T, "offers.make", offers.APIConfirmReservation},
 		{"POST", "/api/v1/staff/walk-ins", T, "requests.walk_in", cases.APIWalkIn},
 		{"GET", "/api/v1/staff/tickets", T, "tickets.read", tickets.APITickets},
 		{"POST", "/api/v1/staff/tickets/:id/decision", T, "tickets.decide", tickets.APIDecideTicket},
@@ -333,7 +337,7 @@ func providerPortalRoutes(d Deps, parts *components) []Route {
 		csrf = parts.authn.CSRFToken
 	}
 	pv := provider.NewHandler(portal, d.Views, csrf, d.Authz)
-	ct := contract.NewHandler(contract.NewService(d.DB, d.Clock), portal, d.Views, csrf, d.Authz)
+	ct := contract.NewHandler(contract.NewService(d.DB, d.Clock), portal, d.Views, csrf, d.Authz, parts.files)
 	const T = tenant.SurfaceTenant
 	return []Route{
 		{"GET", "/staff/provider", T, "provider.read", pv.Home},
@@ -366,6 +370,8 @@ func providerPortalRoutes(d Deps, parts *components) []Route {
 		{"POST", "/staff/contracts/:id/terminate", T, "contract.change", ct.Terminate},
 		{"POST", "/staff/contracts/:id/scope", T, "contract.change", ct.ChangeScope},
 		{"POST", "/staff/contracts/:id/cancel", T, "contract.change", ct.Cancel},
+		{"GET", "/staff/contracts/:id/document.pdf", T, "contract.read", ct.Document},
+		{"POST", "/staff/contracts/:id/papers", T, "contract.change", ct.PapersReceived},
 
 		{"GET", "/api/v1/staff/facilities/:id/profile", T, "provider.read", pv.APIProfile},
 		{"PUT", "/api/v1/staff/facilities/:id/profile", T, "provider.facility.update", pv.APIUpdateProfile},

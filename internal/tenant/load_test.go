@@ -44,6 +44,25 @@ func TestSeedCityFilesAreValid(t *testing.T) {
 	if r := byslug["leipzig"]; r.Residence.Rule != tenant.ResidentsAndTickets || !r.Tickets.Enabled || r.Registration.BeforeBirth {
 		t.Errorf("leipzig: residence %s tickets %v before birth %v", r.Residence.Rule, r.Tickets.Enabled, r.Registration.BeforeBirth)
 	}
+	// Kempten's fee table: the smallest scope row that covers the hours.
+	for _, c := range []struct {
+		band  string
+		hours int
+		cents int
+		ok    bool
+	}{{"krippe", 20, 21000, true}, {"krippe", 33, 28500, true}, {"krippe", 45, 33500, true}, {"krippe", 50, 0, false}, {"schule", 20, 0, false}} {
+		if cents, ok := byslug["kempten"].Fee(c.band, c.hours); cents != c.cents || ok != c.ok {
+			t.Errorf("kempten fee %s %dh = %d %v, want %d %v", c.band, c.hours, cents, ok, c.cents, c.ok)
+		}
+	}
+	for slug, r := range byslug {
+		if want := map[string]int{"leipzig": 5}[slug]; r.Allocation.ReservationDays != want {
+			t.Errorf("%s: reservation days %d, want %d", slug, r.Allocation.ReservationDays, want)
+		}
+	}
+	if r := byslug["herzberg"]; !r.Contract.PapersOnSite || len(r.Contract.Attachments) == 0 {
+		t.Errorf("herzberg: papers on site %v, %d attachments", r.Contract.PapersOnSite, len(r.Contract.Attachments))
+	}
 	if r := byslug["lueneburg"]; !r.Residence.KitaBoundToMunicipality || r.Residence.TagespflegeBoundToMunicipality || r.Allocation.CascadeDays != 14 {
 		t.Errorf("lueneburg: binding kita %v tagespflege %v cascade %d", r.Residence.KitaBoundToMunicipality, r.Residence.TagespflegeBoundToMunicipality, r.Allocation.CascadeDays)
 	}
@@ -101,6 +120,16 @@ func TestBrokenTenantFilesAreRefusedWithFileFieldAndReason(t *testing.T) {
 		{"tickets quota without tickets", replace("tickets:\n  enabled: false", "tickets:\n  enabled: false\n  quota: {krippe: 3}"), []string{"tickets.quota: is only allowed when tickets are enabled"}},
 		{"residents and tickets without tickets", replace("rule: residents_only", "rule: residents_and_tickets"), []string{"tickets.enabled: must be true"}},
 		{"criterion label without German", replace(`de: "Alleinerziehend"`, `fr: "Alleinerziehend"`), []string{"criteria.catalogue[2].label.de: a German text is required"}},
+		{"fee of an unknown band", replace("{band: krippe, max_hours: 20,", "{band: wiege, max_hours: 20,"), []string{`contract.fees[0].band: "wiege" is not an age band`}},
+		{"fees not covering the longest scope", replace("{band: hort, max_hours: 45, monthly_eur: 120.00}", "{band: hort, max_hours: 30, monthly_eur: 120.00}"), []string{`band "hort" has no fee up to 45 hours`}},
+		{"negative fee", replace("monthly_eur: 210.00", "monthly_eur: -5"), []string{"contract.fees[0].monthly_eur: must be from 0"}},
+		{"attachment without English title", replace(`title: {de: "Hausordnung der Einrichtung", en: "House rules of the facility"}`, `title: {de: "Hausordnung der Einrichtung"}`), []string{"contract.attachments[0].title.en: is required"}},
+		{"attachment twice", replace("- key: fotos", "- key: hausordnung"), []string{`contract.attachments[1].key: "hausordnung" is listed twice`}},
+		{"fee rows not ascending", replace("{band: krippe, max_hours: 25, monthly_eur: 235.00}", "{band: krippe, max_hours: 15, monthly_eur: 235.00}"), []string{"contract.fees[1].max_hours: must be above the band's previous row (20 hours)"}},
+		{"fee in fractions of a cent", replace("monthly_eur: 210.00", "monthly_eur: 210.005"), []string{"contract.fees[0].monthly_eur: must have at most two decimals"}},
+		{"fee of 10000 euros", replace("monthly_eur: 210.00", "monthly_eur: 10000"), []string{"contract.fees[0].monthly_eur: must be from 0 to less than 10000"}},
+		{"reservations outside decentral mode", replace("mode: one_offer_lock", "mode: one_offer_lock\n  reservation_days: 5"), []string{"allocation.reservation_days: is only used in decentral mode"}},
+		{"reservation days beyond 60", replace("mode: one_offer_lock", "mode: decentral\n  reservation_days: 61"), []string{"allocation.reservation_days: must be from 0 to 60 (got 61)"}},
 		{"age band overlap order", replace("min_months: 36\n    until_school: true", "min_months: 36\n    max_months: 20"), []string{"age_bands[1].max_months"}},
 	}
 	for _, tc := range cases {

@@ -147,6 +147,12 @@ func (r *Rules) Fee(band string, hours int) (cents int, ok bool) {
 	return int(math.Round(r.Contract.Fees[best].MonthlyEUR * 100)), true
 }
 
+// wholeCents: the file's decimal euro amount names whole cents (245.50, not 245.505);
+// amounts below 10,000 € are exact enough in a float64 for this to be a fair test.
+func wholeCents(eur float64) bool {
+	return math.Abs(eur*100-math.Round(eur*100)) < 1e-6
+}
+
 // Residence rules: who may file requests, and whether Kitas are bound to the
 // municipality of residence (Landkreis tenants).
 type Residence struct {
@@ -187,6 +193,10 @@ type Allocation struct {
 	CascadeDays int `yaml:"cascade_days" json:"cascade_days"`
 	// FacilitiesSeeOtherChoices: whether a facility sees the family's other choices.
 	FacilitiesSeeOtherChoices bool `yaml:"facilities_see_other_choices" json:"facilities_see_other_choices"`
+	// ReservationDays (decentral mode, Leipzig): a parent may reserve a place shown free
+	// and the facility confirms within these days, or the reservation lapses; 0: parents
+	// cannot reserve.
+	ReservationDays int `yaml:"reservation_days" json:"reservation_days"`
 }
 
 // Criteria is the priority catalogue with its deterministic tie-breaks.

@@ -158,7 +158,13 @@ func (r *Rules) validateContract(v *validator) {
 		_, known := r.AgeBand(fee.Band)
 		v.check(known, f+".band", fmt.Sprintf("%q is not an age band of the city", fee.Band))
 		v.between(f+".max_hours", fee.MaxHours, 1, 60)
+		// A band's rows read like the statute's table, shortest scope first; a row out of
+		// order or repeated is a typo that would otherwise pick a surprising fee.
+		if prev, seen := covered[fee.Band]; seen {
+			v.check(fee.MaxHours > prev, f+".max_hours", fmt.Sprintf("must be above the band's previous row (%d hours): rows ascend per band", prev))
+		}
 		v.check(fee.MonthlyEUR >= 0 && fee.MonthlyEUR < 10000, f+".monthly_eur", "must be from 0 to less than 10000")
+		v.check(wholeCents(fee.MonthlyEUR), f+".monthly_eur", "must have at most two decimals (whole cents)")
 		covered[fee.Band] = max(covered[fee.Band], fee.MaxHours)
 	}
 	for band, upTo := range covered {
@@ -233,6 +239,11 @@ func (r *Rules) validateAllocation(v *validator) {
 	}
 	if a.AdminConfirms {
 		v.check(a.Mode == ModeDecentral, "allocation.admin_confirms", "is only used in decentral mode")
+	}
+	v.between("allocation.reservation_days", a.ReservationDays, 0, 60)
+	if a.ReservationDays > 0 {
+		// Elsewhere the city or the cascade decides who gets a place, not the first to reserve.
+		v.check(a.Mode == ModeDecentral, "allocation.reservation_days", "is only used in decentral mode")
 	}
 }
 
