@@ -228,7 +228,7 @@ func TestBinaryServesEveryCityAndRunsJobs(t *testing.T) {
 	metrics, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	for _, want := range []string{`kitaportal_http_requests_total{method="GET",route="/",status="200",tenant="kempten"}`,
-		"kitaportal_http_request_duration_seconds_bucket", "kitaportal_outbox_pending 0", "process_resident_memory_bytes"} {
+		"kitaportal_http_request_duration_seconds_bucket", "kitaportal_outbox_pending", "process_resident_memory_bytes"} {
 		if !strings.Contains(string(metrics), want) {
 			t.Errorf("metrics lack %s", want)
 		}
@@ -242,10 +242,16 @@ func TestBinaryServesEveryCityAndRunsJobs(t *testing.T) {
 	if err != nil {
 		t.Fatalf("psql: %v %s", err, out)
 	}
-	eventually(t, "the worker to deliver the mail", 30*time.Second, func() bool { return sink.Total() == 1 })
-	if got := sink.Messages()[0].Subject; got != "E2E-Test" {
-		t.Errorf("subject %q", got)
-	}
+	// The seed's mails (the demo offers) go out too; ours is among them, once.
+	eventually(t, "the worker to deliver the mail", 30*time.Second, func() bool {
+		n := 0
+		for _, m := range sink.Messages() {
+			if m.Subject == "E2E-Test" {
+				n++
+			}
+		}
+		return n == 1
+	})
 
 	serve.stop(t)
 	worker.stop(t)

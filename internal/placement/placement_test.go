@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/uptrace/bun"
 
 	"kitaportal/internal/application"
 	"kitaportal/internal/auth"
@@ -471,5 +472,81 @@ func TestLeipzigReservation(t *testing.T) {
 	kh := k.household("Max", start)
 	if _, err := k.svc.Reserve(k.ctx, kh.caller, k.request(kh, start, k.facility("Kita Iller", 1)), 1); !errors.Is(err, ErrReservationsOff) {
 		t.Errorf("kempten reservation: %v", err)
+	}
+}
+
+// Offering out of the city's order needs a reason, which the audit keeps; a central city
+// refuses facilities' offers; the deadline jobs are in the outbox with the offer, once.
+func TestOutOfOrderCentralAndTheDeadlineJobs(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "leipzig")
+	start := f.soon()
+	kita := f.facility("Kita Linde", 3)
+	lead := f.staff("facility_lead", kita)
+	ahead := f.request(f.household("Anna", start), start, kita)
+	f.exec(`UPDATE application SET criteria = '{"employment": "yes"}' WHERE id = ?`, ahead)
+	behind := f.request(f.household("Bruno", start), start, kita)
+	_, err := f.svc.Make(f.ctx, lead, NewOffer{ApplicationID: behind, Rank: 1})
+	wantCode(t, err, "offer_out_of_order_reason_required")
+	o, err := f.svc.Make(f.ctx, lead, NewOffer{ApplicationID: behind, Rank: 1, Reason: "Geschwisterkind in der Gruppe"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reason string
+	if err := f.db.QueryRowContext(f.ctx, `SELECT details->>'reason' FROM audit_event WHERE tenant_id = ? AND action = ? AND object_id = ?`,
+		f.tn.ID, ActionOfferMade, o.ID.String()).Scan(&reason); err != nil || reason != "Geschwisterkind in der Gruppe" {
+		t.Errorf("audited reason %q (%v)", reason, err)
+	}
+	if _, err := f.svc.Make(f.ctx, lead, NewOffer{ApplicationID: ahead, Rank: 1}); err != nil {
+		t.Errorf("the request ahead needs no reason: %v", err)
+	}
+	jobs := func(kind string) int {
+		var n int
+		if err := f.db.QueryRowContext(f.ctx, `SELECT count(*) FROM outbox WHERE tenant_id = ? AND task_type = ? AND payload::text LIKE ?`,
+			f.tn.ID, kind, "%"+o.ID.String()+"%").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if jobs(TaskExpire) != 1 || jobs(TaskRemind) != len(f.tn.Rules.Offers.ReminderDays) {
+		t.Errorf("expiry jobs %d, reminder jobs %d", jobs(TaskExpire), jobs(TaskRemind))
+	}
+	f.inTx(func(tx bun.Tx) error { return scheduleDeadline(f.ctx, tx, f.tn, o) }) // again: nothing new
+	if jobs(TaskExpire) != 1 {
+		t.Errorf("a second scheduling added jobs: %d", jobs(TaskExpire))
+	}
+
+	b := newFixture(t, "bochum")
+	bh := b.household("Cem", start)
+	bk := b.facility("Kita Ruhr", 2)
+	if _, err := b.svc.Make(b.ctx, b.staff("facility_lead", bk), NewOffer{ApplicationID: b.request(bh, start, bk), Rank: 1}); !errors.Is(err, ErrCentral) {
+		t.Errorf("bochum: %v, want allocation_mode_central", err)
+	}
+}
+
+// The family's acceptance and the expiry at the same instant: one outcome, the seat
+// counted once.
+func TestAcceptAndExpiryAtTheSameInstant(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "kempten")
+	start := f.soon()
+	kita := f.facility("Kita Sonne", 1)
+	h := f.household("Ida", start)
+	o, err := f.svc.Make(f.ctx, f.staff("facility_lead", kita), NewOffer{ApplicationID: f.request(h, start, kita), Rank: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clk.Set(*o.ExpiresAt)
+	var wg sync.WaitGroup
+	var acceptErr error
+	wg.Add(2)
+	go func() { defer wg.Done(); _, acceptErr = f.svc.Accept(f.ctx, h.caller, o.ID) }()
+	go func() { defer wg.Done(); f.sweep() }()
+	wg.Wait()
+	if !errors.Is(acceptErr, ErrDeadline) && !errors.Is(acceptErr, ErrNotAnswerable) {
+		t.Errorf("accept at the deadline: %v", acceptErr)
+	}
+	if got := f.offer(o.ID).Status; got != offer.StatusExpired || f.free(kita, start) != 1 {
+		t.Errorf("%s, free %d; want expired and the seat free once", got, f.free(kita, start))
 	}
 }
