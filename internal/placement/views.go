@@ -68,21 +68,27 @@ func (s *Service) Mine(ctx context.Context, c auth.Caller) ([]View, error) {
 func (s *Service) Own(ctx context.Context, c auth.Caller, id uuid.UUID) (*View, error) {
 	var out *View
 	err := s.inTx(ctx, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
-		kids, err := familyChildren(ctx, tx, c)
-		if err != nil {
-			return err
-		}
-		o, err := offer.Get(ctx, tx, c.Tenant.ID, id, false)
-		if err != nil {
-			return err
-		}
-		if !slices.Contains(kids, o.ChildID) || !visibleToFamily(o.Status) {
-			return offer.ErrNotFound
-		}
-		out, err = s.view(ctx, tx, c.Tenant, o)
+		var err error
+		out, err = s.own(ctx, tx, c, id)
 		return err
 	})
 	return out, err
+}
+
+// own reads offer id when it went out to the caller's family.
+func (s *Service) own(ctx context.Context, tx bun.Tx, c auth.Caller, id uuid.UUID) (*View, error) {
+	kids, err := familyChildren(ctx, tx, c)
+	if err != nil {
+		return nil, err
+	}
+	o, err := offer.Get(ctx, tx, c.Tenant.ID, id, false)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(kids, o.ChildID) || !visibleToFamily(o.Status) {
+		return nil, offer.ErrNotFound
+	}
+	return s.view(ctx, tx, c.Tenant, o)
 }
 
 // AtFacilities lists the offers at the facilities of the caller's scope (one facility
@@ -297,7 +303,7 @@ var ErrDocumentPending = apperr.Conflict("contract_document_pending")
 func (s *Service) ContractDocument(ctx context.Context, c auth.Caller, id uuid.UUID) (Document, error) {
 	var doc Document
 	err := s.inTx(ctx, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
-		v, err := s.Own(ctx, c, id)
+		v, err := s.own(ctx, tx, c, id)
 		if err != nil {
 			return err
 		}
