@@ -71,6 +71,8 @@ type Choice struct {
 	Status   ChoiceStatus `json:"status"`
 	Note     string       `json:"note,omitempty"`
 	Updated  time.Time    `json:"updated_at"`
+	// TurnUntil: in a cascade city, until when this facility has the request.
+	TurnUntil *time.Time `json:"turn_until,omitempty"`
 }
 
 // Facility names a chosen facility.

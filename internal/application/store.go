@@ -51,7 +51,7 @@ type appRow struct {
 const appColumns = `a.id, a.child_id, a.reference, a.status, a.start_date, a.care_hours, a.criteria, a.source,
 	a.submitted_at, a.declared_at, a.ticket_id, a.version, a.created_at, a.updated_at,
 	coalesce((SELECT jsonb_agg(jsonb_build_object('rank', c.rank, 'id', c.facility_id, 'status', c.status, 'note', c.note,
-		'updated_at', c.updated_at) ORDER BY c.rank)
+		'updated_at', c.updated_at, 'turn_until', c.turn_until) ORDER BY c.rank)
 		FROM application_choice c WHERE c.tenant_id = a.tenant_id AND c.application_id = a.id), '[]') AS choices_json,
 	coalesce((SELECT jsonb_agg(jsonb_build_object('at', e.at, 'actor', e.actor_kind, 'from_status', coalesce(e.from_status, ''),
 		'to_status', e.to_status, 'note', e.note) ORDER BY e.at, e.id)
@@ -97,6 +97,7 @@ type choiceJSON struct {
 	Status  ChoiceStatus `json:"status"`
 	Note    string       `json:"note"`
 	Updated time.Time    `json:"updated_at"`
+	Turn    *time.Time   `json:"turn_until"`
 }
 
 // complete makes applications of rows, with their children (family) and the names of
@@ -147,7 +148,7 @@ func fromRow(t *tenant.Tenant, row appRow, ch family.ChildCard, choices []choice
 	for _, c := range choices {
 		f := names[c.ID]
 		a.Choices = append(a.Choices, Choice{Rank: c.Rank, Facility: Facility{ID: c.ID, Name: f.Name, Type: f.Type, District: f.District},
-			Status: c.Status, Note: c.Note, Updated: c.Updated})
+			Status: c.Status, Note: c.Note, Updated: c.Updated, TurnUntil: c.Turn})
 		if d, ok := t.Rules.District(f.District); ok && care.IsTagespflege(f.Type) {
 			a.Tagespflege = append(a.Tagespflege, Routing{Facility: f.Name, District: d.Name, Fachberatung: d.Fachberatung})
 		}

@@ -340,6 +340,14 @@ func TestCascadeForwardsWhenTheDaysRunOut(t *testing.T) {
 	if got := f.choices(app); got[1] != application.ChoicePassed || got[2] != application.ChoicePending {
 		t.Fatalf("after the days: %v, want passed and pending", got)
 	}
+	// Family and staff see where the request stands and until when.
+	a, err := application.Reload(f.ctx, f.db, f.tn, app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if turn := a.Choices[1].TurnUntil; a.Choices[0].TurnUntil != nil || turn == nil || !turn.Equal(application.TurnEnd(f.tn, f.clk.Now())) {
+		t.Errorf("turns: %v and %v", a.Choices[0].TurnUntil, turn)
+	}
 	if n := f.mails("offer_forwarded", h.email); n != 1 {
 		t.Errorf("%d forwarding mails, want 1", n)
 	}
