@@ -37,6 +37,17 @@ func TestParentAcceptsAnOfferOnAPhone(t *testing.T) {
 		status, _, err := get(httpAddr, "localhost", "/readyz")
 		return err == nil && status == 200
 	})
+	// The offer's mail, over SMTP, branded and in German.
+	eventually(t, "the offer mail", 30*time.Second, func() bool {
+		for _, m := range sink.Messages() {
+			text := m.Body("text/plain")
+			if strings.HasPrefix(m.Subject, "Platzangebot für Lina Demo: ") && strings.Contains(text, "Kinderbetreuung Kempten") &&
+				strings.Contains(text, "/offers/") && strings.Contains(text, "Antwort bis") {
+				return true
+			}
+		}
+		return false
+	})
 	base := "http://kempten.localhost:" + strings.Split(httpAddr, ":")[1]
 	ctx := browser(t)
 	do := func(steps ...chromedp.Action[chromedp.Void]) {
