@@ -68,26 +68,31 @@ func (h *Handler) show(c *fiber.Ctx, failure error) error {
 
 // Accept accepts the offer (a second click lands on the same page).
 func (h *Handler) Accept(c *fiber.Ctx) error {
-	id, err := httpserver.PathID(c, "id")
-	if err != nil {
+	return h.step(c, "/offers/", "offer_accepted", h.answerFailed, func(call auth.Caller, id uuid.UUID) error {
+		_, err := h.s.Accept(c.UserContext(), call, id)
 		return err
-	}
-	if _, err := h.s.Accept(c.UserContext(), auth.CallerOf(c), id); err != nil {
-		return h.answerFailed(c, err)
-	}
-	return c.Redirect("/offers/"+id.String()+"?done=offer_accepted", fiber.StatusSeeOther)
+	})
 }
 
 // Decline declines the offer.
 func (h *Handler) Decline(c *fiber.Ctx) error {
+	return h.step(c, "/offers/", "offer_declined", h.answerFailed, func(call auth.Caller, id uuid.UUID) error {
+		_, err := h.s.Decline(c.UserContext(), call, id, c.FormValue("reason"))
+		return err
+	})
+}
+
+// step runs a form's action on the offer of the path and redirects to its page with
+// the confirmation done; a refusal goes to failed, which shows the page with the reason.
+func (h *Handler) step(c *fiber.Ctx, page, done string, failed func(*fiber.Ctx, error) error, action func(auth.Caller, uuid.UUID) error) error {
 	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	if _, err := h.s.Decline(c.UserContext(), auth.CallerOf(c), id, c.FormValue("reason")); err != nil {
-		return h.answerFailed(c, err)
+	if err := action(auth.CallerOf(c), id); err != nil {
+		return failed(c, err)
 	}
-	return c.Redirect("/offers/"+id.String()+"?done=offer_declined", fiber.StatusSeeOther)
+	return c.Redirect(page+id.String()+"?done="+done, fiber.StatusSeeOther)
 }
 
 // Reserve reserves the place of a choice of the family's request (Leipzig).
@@ -106,14 +111,10 @@ func (h *Handler) Reserve(c *fiber.Ctx) error {
 
 // ConfirmReservation is the facility's confirmation of a reservation.
 func (h *Handler) ConfirmReservation(c *fiber.Ctx) error {
-	id, err := httpserver.PathID(c, "id")
-	if err != nil {
+	return h.step(c, "/staff/offers/", "offer_confirmed", h.staffFailed, func(call auth.Caller, id uuid.UUID) error {
+		_, err := h.s.ConfirmReservation(c.UserContext(), call, id)
 		return err
-	}
-	if _, err := h.s.ConfirmReservation(c.UserContext(), auth.CallerOf(c), id); err != nil {
-		return h.staffFailed(c, err)
-	}
-	return c.Redirect("/staff/offers/"+id.String()+"?done=offer_confirmed", fiber.StatusSeeOther)
+	})
 }
 
 // answerFailed shows the offer again with the reason; unknown ids stay 404.
@@ -209,26 +210,18 @@ func (h *Handler) Make(c *fiber.Ctx) error {
 
 // Confirm confirms a waiting offer.
 func (h *Handler) Confirm(c *fiber.Ctx) error {
-	id, err := httpserver.PathID(c, "id")
-	if err != nil {
+	return h.step(c, "/staff/offers/", "offer_confirmed", h.staffFailed, func(call auth.Caller, id uuid.UUID) error {
+		_, err := h.s.Confirm(c.UserContext(), call, id)
 		return err
-	}
-	if _, err := h.s.Confirm(c.UserContext(), auth.CallerOf(c), id); err != nil {
-		return h.staffFailed(c, err)
-	}
-	return c.Redirect("/staff/offers/"+id.String()+"?done=offer_confirmed", fiber.StatusSeeOther)
+	})
 }
 
 // Withdraw takes an offer back with the reason given.
 func (h *Handler) Withdraw(c *fiber.Ctx) error {
-	id, err := httpserver.PathID(c, "id")
-	if err != nil {
+	return h.step(c, "/staff/offers/", "offer_withdrawn", h.staffFailed, func(call auth.Caller, id uuid.UUID) error {
+		_, err := h.s.Withdraw(c.UserContext(), call, id, c.FormValue("reason"))
 		return err
-	}
-	if _, err := h.s.Withdraw(c.UserContext(), auth.CallerOf(c), id, c.FormValue("reason")); err != nil {
-		return h.staffFailed(c, err)
-	}
-	return c.Redirect("/staff/offers/"+id.String()+"?done=offer_withdrawn", fiber.StatusSeeOther)
+	})
 }
 
 func (h *Handler) staffFailed(c *fiber.Ctx, err error) error {
@@ -416,11 +409,18 @@ func (h *Handler) APIReserve(c *fiber.Ctx) error {
 
 // APIConfirmReservation answers POST /api/v1/staff/offers/{id}/confirm-reservation.
 func (h *Handler) APIConfirmReservation(c *fiber.Ctx) error {
+	return h.apiStep(c, func(call auth.Caller, id uuid.UUID) (*View, error) {
+		return h.s.ConfirmReservation(c.UserContext(), call, id)
+	})
+}
+
+// apiStep answers a staff step on the offer of the path with the offer afterwards.
+func (h *Handler) apiStep(c *fiber.Ctx, action func(auth.Caller, uuid.UUID) (*View, error)) error {
 	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	v, err := h.s.ConfirmReservation(c.UserContext(), auth.CallerOf(c), id)
+	v, err := action(auth.CallerOf(c), id)
 	if err != nil {
 		return err
 	}
@@ -429,30 +429,16 @@ func (h *Handler) APIConfirmReservation(c *fiber.Ctx) error {
 
 // APIConfirm answers POST /api/v1/staff/offers/{id}/confirm.
 func (h *Handler) APIConfirm(c *fiber.Ctx) error {
-	id, err := httpserver.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	v, err := h.s.Confirm(c.UserContext(), auth.CallerOf(c), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(v)
+	return h.apiStep(c, func(call auth.Caller, id uuid.UUID) (*View, error) { return h.s.Confirm(c.UserContext(), call, id) })
 }
 
 // APIWithdraw answers POST /api/v1/staff/offers/{id}/withdraw {reason}.
 func (h *Handler) APIWithdraw(c *fiber.Ctx) error {
-	id, err := httpserver.PathID(c, "id")
-	if err != nil {
-		return err
-	}
 	var b reasonBody
 	if err := optionalBody(c, &b); err != nil {
 		return err
 	}
-	v, err := h.s.Withdraw(c.UserContext(), auth.CallerOf(c), id, b.Reason)
-	if err != nil {
-		return err
-	}
-	return c.JSON(v)
+	return h.apiStep(c, func(call auth.Caller, id uuid.UUID) (*View, error) {
+		return h.s.Withdraw(c.UserContext(), call, id, b.Reason)
+	})
 }
