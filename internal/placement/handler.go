@@ -274,29 +274,17 @@ func (h *Handler) APIList(c *fiber.Ctx) error {
 
 // APIGet answers GET /api/v1/offers/{id}.
 func (h *Handler) APIGet(c *fiber.Ctx) error {
-	id, err := httpserver.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	v, err := h.s.Own(c.UserContext(), auth.CallerOf(c), id)
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.JSON(v)
+	return h.apiStep(c, func(call auth.Caller, id uuid.UUID) (*View, error) { return h.s.Own(c.UserContext(), call, id) })
 }
 
 // APIAccept answers POST /api/v1/offers/{id}/accept.
 func (h *Handler) APIAccept(c *fiber.Ctx) error {
-	id, err := httpserver.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	call := auth.CallerOf(c)
-	if _, err := h.s.Accept(c.UserContext(), call, id); err != nil {
-		return err
-	}
-	return h.APIGet(c)
+	return h.apiStep(c, func(call auth.Caller, id uuid.UUID) (*View, error) {
+		if _, err := h.s.Accept(c.UserContext(), call, id); err != nil {
+			return nil, err
+		}
+		return h.s.Own(c.UserContext(), call, id)
+	})
 }
 
 type reasonBody struct {
@@ -312,18 +300,16 @@ func optionalBody(c *fiber.Ctx, v any) error {
 
 // APIDecline answers POST /api/v1/offers/{id}/decline {reason?}.
 func (h *Handler) APIDecline(c *fiber.Ctx) error {
-	id, err := httpserver.PathID(c, "id")
-	if err != nil {
-		return err
-	}
 	var b reasonBody
 	if err := optionalBody(c, &b); err != nil {
 		return err
 	}
-	if _, err := h.s.Decline(c.UserContext(), auth.CallerOf(c), id, b.Reason); err != nil {
-		return err
-	}
-	return h.APIGet(c)
+	return h.apiStep(c, func(call auth.Caller, id uuid.UUID) (*View, error) {
+		if _, err := h.s.Decline(c.UserContext(), call, id, b.Reason); err != nil {
+			return nil, err
+		}
+		return h.s.Own(c.UserContext(), call, id)
+	})
 }
 
 // APIStaffList answers GET /api/v1/staff/offers?facility=.
@@ -342,16 +328,7 @@ func (h *Handler) APIStaffList(c *fiber.Ctx) error {
 
 // APIStaffGet answers GET /api/v1/staff/offers/{id}.
 func (h *Handler) APIStaffGet(c *fiber.Ctx) error {
-	id, err := httpserver.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	v, err := h.s.Staff(c.UserContext(), auth.CallerOf(c), id)
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.JSON(v)
+	return h.apiStep(c, func(call auth.Caller, id uuid.UUID) (*View, error) { return h.s.Staff(c.UserContext(), call, id) })
 }
 
 // APIMake answers POST /api/v1/staff/offers {application_id, rank, group_id?, reason?}:
@@ -414,7 +391,7 @@ func (h *Handler) APIConfirmReservation(c *fiber.Ctx) error {
 	})
 }
 
-// apiStep answers a staff step on the offer of the path with the offer afterwards.
+// apiStep answers an action on the offer of the path with the offer as it is after it.
 func (h *Handler) apiStep(c *fiber.Ctx, action func(auth.Caller, uuid.UUID) (*View, error)) error {
 	id, err := httpserver.PathID(c, "id")
 	if err != nil {
@@ -424,6 +401,7 @@ func (h *Handler) apiStep(c *fiber.Ctx, action func(auth.Caller, uuid.UUID) (*Vi
 	if err != nil {
 		return err
 	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(v)
 }
 
