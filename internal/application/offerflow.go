@@ -224,6 +224,17 @@ func TurnEnd(t *tenant.Tenant, now time.Time) time.Time {
 	return date.In(now).AddDays(t.Rules.Allocation.CascadeDays + 1).Time()
 }
 
+// RestartTurn gives choice rank a new turn from now: its facility took its offer back,
+// so it has the city's days again to offer or pass.
+func RestartTurn(ctx context.Context, tx bun.IDB, t *tenant.Tenant, id uuid.UUID, rank int, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `UPDATE application_choice SET turn_until = ? WHERE tenant_id = ? AND application_id = ? AND rank = ?`,
+		TurnEnd(t, now), t.ID, id, rank)
+	if err != nil {
+		return fmt.Errorf("restart turn: %w", err)
+	}
+	return nil
+}
+
 func endTurn(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, rank int) error {
 	_, err := tx.ExecContext(ctx, `UPDATE application_choice SET turn_until = NULL WHERE tenant_id = ? AND application_id = ? AND rank = ?`,
 		tenantID, id, rank)

@@ -220,10 +220,14 @@ func (s *Service) finish(ctx context.Context, tx bun.Tx, t *tenant.Tenant, o *of
 			return err
 		}
 	case tenant.ModeCascade:
-		if choiceEv != application.EventRetract {
-			if _, err := application.Forward(ctx, tx, t, p.ApplicationID, appActor, now); err != nil {
+		// Declined or lapsed: the next choice's turn. Taken back by the facility: its
+		// own turn again.
+		if choiceEv == application.EventRetract {
+			if err := application.RestartTurn(ctx, tx, t, p.ApplicationID, p.Rank, now); err != nil {
 				return err
 			}
+		} else if _, err := application.Forward(ctx, tx, t, p.ApplicationID, appActor, now); err != nil {
+			return err
 		}
 	}
 	if actor.Kind == "parent" || !wasOut {

@@ -351,10 +351,19 @@ func TestCascadeForwardsWhenTheDaysRunOut(t *testing.T) {
 	if n := f.mails("offer_forwarded", h.email); n != 1 {
 		t.Errorf("%d forwarding mails, want 1", n)
 	}
-	// Now the second facility offers; declining it ends the cascade's choices.
-	o, err := f.svc.Make(f.ctx, f.staff("facility_lead", second), NewOffer{ApplicationID: app, Rank: 2})
+	// Now the second facility offers.
+	lead2 := f.staff("facility_lead", second)
+	o, err := f.svc.Make(f.ctx, lead2, NewOffer{ApplicationID: app, Rank: 2})
 	if err != nil || o.Status != offer.StatusOpen {
 		t.Fatalf("second choice's offer: %+v %v", o, err)
+	}
+	// Taken back by the facility: the choice is its own again, with a new turn.
+	if _, err := f.svc.Withdraw(f.ctx, lead2, o.ID, "Gruppe doch voll"); err != nil {
+		t.Fatal(err)
+	}
+	if a, err = application.Reload(f.ctx, f.db, f.tn, app); err != nil || a.Choices[1].Status != application.ChoiceInReview ||
+		a.Choices[1].TurnUntil == nil || !a.Choices[1].TurnUntil.Equal(application.TurnEnd(f.tn, f.clk.Now())) {
+		t.Errorf("after the withdrawal: %+v %v", a.Choices[1], err)
 	}
 }
 
