@@ -104,3 +104,9 @@ bench-offers:
 	@$(STACK) $(GO) test ./internal/placement -run '^$$' -bench LastSeat -benchtime 50x -timeout 20m && \
 		$(GO) test ./internal/placement -run '^$$' -bench Expire10000 -benchtime 3x -timeout 20m && \
 		$(GO) test ./internal/placement -run '^$$' -bench AcceptToContractPDF -benchtime 200x -timeout 20m
+
+# ---- Central allocation (issue 12): the engine against a minimal deferred acceptance on
+# the same Berlin- and Bochum-sized markets (the ratio is the figure), with siblings too.
+.PHONY: bench-allocation
+bench-allocation:
+	$(GO) test ./internal/allocation -run '^$$' -bench . -benchtime 3x -benchmem -timeout 20m

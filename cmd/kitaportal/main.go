@@ -8,6 +8,7 @@
 //	kitaportal billing link <slug> <stripe customer id>
 //	kitaportal operators add <email> <name>
 //	kitaportal availability rebuild [slug …]
+//	kitaportal allocation run --market FILE   the allocation engine on a market file
 //	kitaportal dev                   everything in one process for local use
 //
 // Configuration comes from environment variables; see README.md.
@@ -52,11 +53,15 @@ const usage = `usage: kitaportal <command>
   seed [slug ...]                write demo data (default: all demo cities; demo accounts outside production)
   operators add <email> <name>   create an operator of the console (prints password and TOTP secret once)
   availability rebuild [slug ...] recompute expected free places (default: all tenants)
+  allocation run --market FILE   run the allocation engine on a market file (- for stdin; --explain)
   dev                            migrate, sync, seed, serve and work in one process`
 
 func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usageError("no command given")
+	}
+	if args[0] == "allocation" { // pure computation: no configuration, no database
+		return allocationCmd(args[1:], os.Stdin, stdout)
 	}
 	env, err := newEnv(lookupEnv, stderr)
 	if err != nil {
