@@ -514,6 +514,14 @@ func TestOutOfOrderCentralAndTheDeadlineJobs(t *testing.T) {
 		f.tn.ID, ActionOfferMade, o.ID.String()).Scan(&reason); err != nil || reason != "Geschwisterkind in der Gruppe" {
 		t.Errorf("audited reason %q (%v)", reason, err)
 	}
+	// A group of another facility is refused.
+	var otherGroup uuid.UUID
+	if err := f.db.QueryRowContext(f.ctx, `SELECT id FROM facility_group WHERE tenant_id = ? AND facility_id = ? LIMIT 1`,
+		f.tn.ID, f.facility("Kita Eiche", 1)).Scan(&otherGroup); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.Make(f.ctx, lead, NewOffer{ApplicationID: ahead, Rank: 1, GroupID: otherGroup})
+	wantCode(t, err, "contract_group_unknown")
 	if _, err := f.svc.Make(f.ctx, lead, NewOffer{ApplicationID: ahead, Rank: 1}); err != nil {
 		t.Errorf("the request ahead needs no reason: %v", err)
 	}

@@ -122,6 +122,14 @@ func (s *Service) Make(ctx context.Context, c auth.Caller, in NewOffer) (*offer.
 			FacilityID: p.FacilityID, CareHours: p.CareHours, Start: p.Start, Reason: reason, CreatedAt: now, MadeBy: &c.Principal.ID,
 			Exclusive: exclusive(t)}
 		if in.GroupID != uuid.Nil {
+			// The group must be one of the facility's, taking the request's scope.
+			hours, found, err := provider.GroupHours(ctx, tx, t.ID, p.FacilityID, in.GroupID)
+			if err != nil {
+				return err
+			}
+			if !found || hours < p.CareHours {
+				return apperr.Invalid("group_id", "contract_group_unknown", nil)
+			}
 			o.GroupID = &in.GroupID
 		}
 		release := ReleaseDay(t, p.Start)
