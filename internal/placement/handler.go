@@ -142,7 +142,13 @@ func (h *Handler) Contract(c *fiber.Ctx) error {
 type staffOffersData struct {
 	Open, Waiting, Ended []View
 	Facility             string // the facility filter, as given
+	// Candidates are, for one facility, the next requests in the city's order that
+	// still wait for a place there.
+	Candidates []application.RequestRow
 }
+
+// maxCandidates is how many of the next requests the offers page lists.
+const maxCandidates = 10
 
 // StaffList shows the offers at the facilities of the caller's scope, grouped: open ones
 // with their deadlines, those waiting to go out, the finished ones.
@@ -156,6 +162,18 @@ func (h *Handler) StaffList(c *fiber.Ctx) error {
 		return err
 	}
 	d := staffOffersData{Facility: c.Query("facility")}
+	if facility != uuid.Nil {
+		rows, err := h.requests.Requests(c.UserContext(), auth.CallerOf(c), application.Filter{Facility: facility, Sort: "points"})
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			if r.Status.In(application.Deciding) && (r.ChoiceStatus == application.ChoicePending || r.ChoiceStatus == application.ChoiceInReview) &&
+				len(d.Candidates) < maxCandidates {
+				d.Candidates = append(d.Candidates, r)
+			}
+		}
+	}
 	for _, v := range vs {
 		switch {
 		case v.Status == "open" || v.Status == "accepted":

@@ -168,6 +168,13 @@ func TestOffersThroughThePages(t *testing.T) {
 	if r := staff.get(t, "/staff"+offerPath); r.status != 200 || !strings.Contains(r.body, "Angebot zurückziehen") {
 		t.Errorf("staff offer page: %d %.300s", r.status, r.body)
 	}
+	// The facility's page: the open offer, and the next requests in the city's order.
+	other := oc.b.family(t, "kempten", "ida@kempten.test", "87435", oc.start.AddMonths(-16).String())
+	next := other.file(t, request(other.child, oc.start.String(), 35, oc.kita))
+	if r := staff.get(t, "/staff/offers?facility="+oc.kita.String()); r.status != 200 || !strings.Contains(r.body, "Offene Angebote") ||
+		!strings.Contains(r.body, "/staff/requests/"+next["id"].(string)) || strings.Contains(r.body, "/staff/requests/"+oc.app+`"`) {
+		t.Errorf("facility's offers page: %d %.800s", r.status, r.body)
+	}
 	// Offering the second choice as well: refused in a lock city, in German.
 	if r := staff.submit(t, page, "/staff/offers", map[string]string{"application_id": oc.app, "rank": "2"}); r.status != 404 && r.status != 409 && r.status != 422 {
 		t.Errorf("second offer: %d", r.status)
