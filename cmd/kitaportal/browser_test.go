@@ -47,20 +47,7 @@ func TestParentFindsCareInABrowser(t *testing.T) {
 	})
 	base := "http://bochum.localhost:" + strings.Split(httpAddr, ":")[1]
 	ctx := browser(t)
-	do := func(steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	do, text := steps(t, ctx)
 	location := func() string {
 		t.Helper()
 		u, err := chromedp.Run(ctx, chromedp.Location())
@@ -240,6 +227,26 @@ func resultStatuses(t *testing.T, ctx context.Context) []string {
 }
 
 // browser starts a headless Chromium with a fresh profile and no network chatter of its own.
+// steps are the two things every browser scenario does: run actions, failing the test
+// when one fails, and read the text of an element.
+func steps(t *testing.T, ctx context.Context) (do func(...chromedp.Action[chromedp.Void]), text func(string) string) {
+	do = func(steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	text = func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	return do, text
+}
+
 func browser(t *testing.T) context.Context {
 	t.Helper()
 	path := ""

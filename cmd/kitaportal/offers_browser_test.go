@@ -50,20 +50,7 @@ func TestParentAcceptsAnOfferOnAPhone(t *testing.T) {
 	})
 	base := "http://kempten.localhost:" + strings.Split(httpAddr, ":")[1]
 	ctx := browser(t)
-	do := func(steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	do, text := steps(t, ctx)
 
 	do(
 		chromedp.Navigate(base+"/login"),

@@ -1,6 +1,7 @@
 package placement
 
 import (
+	"context"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -51,19 +52,26 @@ func (h *Handler) Show(c *fiber.Ctx) error {
 }
 
 func (h *Handler) show(c *fiber.Ctx, failure error) error {
+	return h.offerPage(c, failure, "offer", "offer.title", h.s.Own)
+}
+
+// offerPage shows the offer of the path, read by read, on page; with failure the form
+// comes back with its reasons.
+func (h *Handler) offerPage(c *fiber.Ctx, failure error, page, title string,
+	read func(context.Context, auth.Caller, uuid.UUID) (*View, error)) error {
 	id, err := httpserver.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	v, err := h.s.Own(c.UserContext(), auth.CallerOf(c), id)
+	v, err := read(c.UserContext(), auth.CallerOf(c), id)
 	if err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	if failure != nil {
-		return h.forms.Failed(c, failure, "offer", "offer.title", view.NewForm(httpserver.PostedValues(c, auth.CSRFField)), v)
+		return h.forms.Failed(c, failure, page, title, view.NewForm(httpserver.PostedValues(c, auth.CSRFField)), v)
 	}
-	return h.forms.Show(c, fiber.StatusOK, "offer", "offer.title", nil, v)
+	return h.forms.Show(c, fiber.StatusOK, page, title, nil, v)
 }
 
 // Accept accepts the offer (a second click lands on the same page).
@@ -192,19 +200,7 @@ func (h *Handler) StaffList(c *fiber.Ctx) error {
 func (h *Handler) StaffShow(c *fiber.Ctx) error { return h.staffShow(c, nil) }
 
 func (h *Handler) staffShow(c *fiber.Ctx, failure error) error {
-	id, err := httpserver.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	v, err := h.s.Staff(c.UserContext(), auth.CallerOf(c), id)
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	if failure != nil {
-		return h.forms.Failed(c, failure, "staff_offer", "offer.staff.title", view.NewForm(httpserver.PostedValues(c, auth.CSRFField)), v)
-	}
-	return h.forms.Show(c, fiber.StatusOK, "staff_offer", "offer.staff.title", nil, v)
+	return h.offerPage(c, failure, "staff_offer", "offer.staff.title", h.s.Staff)
 }
 
 // Make offers a place from the request page; a refusal goes back there with the reason.
