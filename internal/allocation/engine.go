@@ -19,6 +19,11 @@ import (
 // top of its own list; the result records that they could not be placed together. This
 // is a heuristic in the spirit of Roth–Peranson: it places twins together where plain DA
 // splits them, and the tests check its stability on such markets.
+//
+// A single child that may take larger seats (Child.Larger) proposes to each facility for
+// its own type first, then for each larger type, before its next facility: deferred
+// acceptance over (facility, seat type) pairs, which keeps both properties. Siblings
+// proposing together ask for their own types.
 
 // Result is a run's matching with its explanations.
 type Result struct {
@@ -34,6 +39,7 @@ type Explanation struct {
 	Placed   *string  `json:"placed"`             // the facility; nil: none
 	Choice   int      `json:"choice"`             // 1-based rank of the choice it got; 0: none
 	Above    []Denial `json:"above"`              // every choice above the one it got
+	Seat     SeatType `json:"seat,omitempty"`     // the type of seat it holds (a larger one where it may)
 	Siblings []string `json:"siblings,omitempty"` // the siblings it applied with
 	Apart    bool     `json:"apart,omitempty"`    // they could not be placed together
 }
@@ -64,6 +70,7 @@ const (
 type child struct {
 	src   *Child
 	typ   SeatType
+	fits  []SeatType  // typ, then the larger types it may take
 	local map[int]int // facility index → bonus; nil for most children
 	prefs []int       // facility indexes, best first
 	unit  *unit
@@ -75,6 +82,7 @@ type unit struct {
 	members []int // child indexes
 	prefs   []int // facility indexes, best first
 	next    int   // the next choice to propose to
+	ti      int   // a single child: the next of its seat types to ask for there
 	joint   bool
 }
 
@@ -84,6 +92,7 @@ type engine struct {
 	children   []child
 	held       []map[SeatType][]int // per facility and type: kept children, best first
 	placed     []int                // per child: facility index, -1
+	seat       []SeatType           // per placed child: the type of seat it holds
 	apart      []bool
 	listers    [][]int          // per facility: the children that chose it
 	vacated    map[seatKey]bool // seats a sibling group left behind when it was pushed out
@@ -107,11 +116,13 @@ func newEngine(m *Market) *engine {
 	}
 	e.children = make([]child, len(m.Children))
 	e.placed = make([]int, len(m.Children))
+	e.seat = make([]SeatType, len(m.Children))
 	e.apart = make([]bool, len(m.Children))
 	e.listers = make([][]int, len(m.Facilities))
 	for i := range m.Children {
 		c := &m.Children[i]
 		e.children[i] = child{src: c, typ: c.Type()}
+		e.children[i].fits = append([]SeatType{c.Type()}, c.Larger...)
 		e.placed[i] = -1
 		for fid, bonus := range c.Local {
 			if bonus != 0 {
@@ -183,15 +194,15 @@ func (e *engine) reopen() {
 			for c := e.claimant(k); c >= 0; c = e.claimant(k) {
 				u := e.children[c].unit
 				e.release(c)
-				u.next = slices.Index(u.prefs, k.f)
+				u.next, u.ti = slices.Index(u.prefs, k.f), slices.Index(e.children[c].fits, k.t)
 				e.drain([]*unit{u})
 			}
 		}
 	}
 }
 
-// claimant is the child the facility ranks first among the single children that need a
-// seat of type k.t, would rather be at k.f than where they are, and would be kept there;
+// claimant is the child the facility ranks first among the single children that may take
+// a seat of type k.t, would rather have it than where they are, and would be kept there;
 // -1 when there is none.
 func (e *engine) claimant(k seatKey) int {
 	seats := e.m.Facilities[k.f].Seats[k.t]
@@ -199,10 +210,10 @@ func (e *engine) claimant(k seatKey) int {
 	best := -1
 	for _, c := range e.listers[k.f] {
 		ch := &e.children[c]
-		if ch.typ != k.t || len(ch.unit.members) > 1 || e.placed[c] == k.f {
+		if len(ch.unit.members) > 1 || !slices.Contains(ch.fits, k.t) {
 			continue
 		}
-		if cur := e.placed[c]; cur >= 0 && slices.Index(ch.prefs, cur) < slices.Index(ch.prefs, k.f) {
+		if cur := e.placed[c]; cur >= 0 && e.pair(c, cur, e.seat[c]) <= e.pair(c, k.f, k.t) {
 			continue
 		}
 		if len(held) >= seats && (len(held) == 0 || !e.before(k.f, c, held[len(held)-1])) {
@@ -215,13 +226,20 @@ func (e *engine) claimant(k seatKey) int {
 	return best
 }
 
+// pair is the place of (facility f, seat type t) in child c's list of pairs: its
+// facilities in order, each with its own type first, then the larger ones.
+func (e *engine) pair(c, f int, t SeatType) int {
+	ch := &e.children[c]
+	return slices.Index(ch.prefs, f)*len(ch.fits) + slices.Index(ch.fits, t)
+}
+
 // release takes single child c off its seat; the seat counts as vacated.
 func (e *engine) release(c int) {
 	f := e.placed[c]
 	if f < 0 {
 		return
 	}
-	t := e.children[c].typ
+	t := e.seat[c]
 	e.held[f][t] = slices.DeleteFunc(e.held[f][t], func(x int) bool { return x == c })
 	e.placed[c] = -1
 	e.vacated[seatKey{f, t}] = true
@@ -299,10 +317,22 @@ func (e *engine) before(f, a, b int) bool {
 func (e *engine) propose(u *unit) []*unit {
 	for u.next < len(u.prefs) {
 		f := u.prefs[u.next]
-		u.next++
-		if out, ok := e.admit(f, u); ok {
-			return out
+		if u.joint {
+			u.next++
+			if out, ok := e.admit(f, u); ok {
+				return out
+			}
+			continue
 		}
+		c := u.members[0]
+		for fits := e.children[c].fits; u.ti < len(fits); {
+			t := fits[u.ti]
+			u.ti++
+			if out, ok := e.admitOne(f, u, t); ok {
+				return out
+			}
+		}
+		u.next, u.ti = u.next+1, 0
 	}
 	if u.joint {
 		// No facility takes the group together: each child goes on alone.
@@ -322,9 +352,6 @@ func (e *engine) propose(u *unit) []*unit {
 // out of f to make room.
 func (e *engine) admit(f int, u *unit) ([]*unit, bool) {
 	seats := e.m.Facilities[f].Seats
-	if len(u.members) == 1 {
-		return e.admitOne(f, u, seats)
-	}
 	// Would every member be among the best of its type, counting the unit's own members?
 	trial := map[SeatType][]int{}
 	for _, c := range u.members {
@@ -351,13 +378,13 @@ func (e *engine) admit(f int, u *unit) ([]*unit, bool) {
 		e.held[f][t] = list[:cut]
 	}
 	for _, c := range u.members {
-		e.placed[c] = f
+		e.placed[c], e.seat[c] = f, e.children[c].typ
 	}
 	// A pushed group loses all its members' seats here.
 	for _, o := range pushed {
 		for _, c := range o.members {
 			if e.placed[c] == f {
-				t := e.children[c].typ
+				t := e.seat[c]
 				before := len(e.held[f][t])
 				e.held[f][t] = slices.DeleteFunc(e.held[f][t], func(x int) bool { return x == c })
 				if len(e.held[f][t]) < before {
@@ -370,18 +397,18 @@ func (e *engine) admit(f int, u *unit) ([]*unit, bool) {
 	return pushed, true
 }
 
-// admitOne is admit for a single child, without a trial copy (the common case).
-func (e *engine) admitOne(f int, u *unit, seats map[SeatType]int) ([]*unit, bool) {
+// admitOne is admit for a single child on a seat of type t, without a trial copy (the
+// common case).
+func (e *engine) admitOne(f int, u *unit, t SeatType) ([]*unit, bool) {
 	c := u.members[0]
-	t := e.children[c].typ
-	cap := seats[t]
+	cap := e.m.Facilities[f].Seats[t]
 	list := e.held[f][t]
 	i := sort.Search(len(list), func(i int) bool { return e.before(f, c, list[i]) })
 	if i >= cap {
 		return nil, false
 	}
 	list = slices.Insert(list, i, c)
-	e.placed[c] = f
+	e.placed[c], e.seat[c] = f, t
 	if len(list) <= cap {
 		e.held[f][t] = list
 		return nil, true
@@ -392,7 +419,7 @@ func (e *engine) admitOne(f int, u *unit, seats map[SeatType]int) ([]*unit, bool
 	// A pushed group loses all its members' seats here.
 	for _, m := range o.members {
 		if m != out && e.placed[m] == f {
-			mt := e.children[m].typ
+			mt := e.seat[m]
 			e.held[f][mt] = slices.DeleteFunc(e.held[f][mt], func(x int) bool { return x == m })
 			e.vacated[seatKey{f, mt}] = true
 		}
@@ -420,7 +447,7 @@ func (e *engine) result() *Result {
 		got := len(c.prefs)
 		if f := e.placed[i]; f >= 0 {
 			id := e.m.Facilities[f].ID
-			r.Assignments[c.src.ID], x.Placed = &id, &id
+			r.Assignments[c.src.ID], x.Placed, x.Seat = &id, &id, e.seat[i]
 			got = slices.Index(c.prefs, f)
 			x.Choice = got + 1
 		} else {
@@ -434,9 +461,16 @@ func (e *engine) result() *Result {
 	return r
 }
 
-// denial says why child i did not get facility f, its choice k.
+// denial says why child i did not get facility f, its choice k, on the first of its seat
+// types the facility has.
 func (e *engine) denial(i, f, k int) Denial {
 	t := e.children[i].typ
+	for _, ft := range e.children[i].fits {
+		if e.m.Facilities[f].Seats[ft] > 0 {
+			t = ft
+			break
+		}
+	}
 	d := Denial{Facility: e.m.Facilities[f].ID, Choice: k}
 	seats := e.m.Facilities[f].Seats[t]
 	held := e.held[f][t]

@@ -329,3 +329,92 @@ func TestMarketsWithSiblingsStayStableForSingles(t *testing.T) {
 		t.Errorf("%d of 40 markets with siblings left a single with justified envy", unstable)
 	}
 }
+
+// withLarger lets every child of m take the larger seat types of its band, smallest
+// first, as a city allowing it does.
+func withLarger(m *Market) {
+	for i := range m.Children {
+		c := &m.Children[i]
+		for _, h := range []int{25, 35, 45} {
+			if h > c.Hours {
+				c.Larger = append(c.Larger, TypeOf(c.Band, h))
+			}
+		}
+	}
+}
+
+// Children who may take larger seats are matched stably over (facility, seat type)
+// pairs: no child prefers a pair with an empty seat or with a seat held by a child the
+// facility ranks below it; no seat type is over capacity; nobody holds a type it may
+// not take.
+func TestLargerSeatsKeepTheMatchingStable(t *testing.T) {
+	t.Parallel()
+	larger := 0
+	for seed := range uint64(60) {
+		m := randomMarket(seed, 300, 12, 4, 0.7, false)
+		withLarger(m)
+		if err := m.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		r := Run(m)
+		if !reflect.DeepEqual(r, Run(m)) {
+			t.Fatalf("seed %d: two runs differ", seed)
+		}
+		e := newEngine(m)
+		index := map[string]int{}
+		for i := range m.Children {
+			index[m.Children[i].ID] = i
+		}
+		held := map[string]map[SeatType][]int{}
+		for id, x := range r.Explanations {
+			if x.Placed == nil {
+				continue
+			}
+			c := &m.Children[index[id]]
+			if x.Seat != c.Type() {
+				larger++
+				if !slices.Contains(c.Larger, x.Seat) {
+					t.Fatalf("seed %d: %s holds a %s seat it may not take", seed, id, x.Seat)
+				}
+			}
+			if held[*x.Placed] == nil {
+				held[*x.Placed] = map[SeatType][]int{}
+			}
+			held[*x.Placed][x.Seat] = append(held[*x.Placed][x.Seat], index[id])
+		}
+		for _, fac := range m.Facilities {
+			for typ, list := range held[fac.ID] {
+				if len(list) > fac.Seats[typ] {
+					t.Fatalf("seed %d: %s holds %d of %d %s seats", seed, fac.ID, len(list), fac.Seats[typ], typ)
+				}
+			}
+		}
+		for i, c := range m.Children {
+			x := r.Explanations[c.ID]
+			mine := len(c.Prefs) * (len(c.Larger) + 1)
+			if x.Placed != nil {
+				mine = e.pair(i, e.facilities[*x.Placed], x.Seat)
+			}
+			for _, fid := range c.Prefs {
+				for _, typ := range e.children[i].fits {
+					f := e.facilities[fid]
+					if e.pair(i, f, typ) >= mine {
+						continue
+					}
+					list := held[fid][typ]
+					if len(list) < m.Facilities[f].Seats[typ] {
+						t.Fatalf("seed %d: %s wants %s %s, a seat is empty", seed, c.ID, fid, typ)
+					}
+					for _, o := range list {
+						if e.before(f, i, o) {
+							t.Fatalf("seed %d: %s wants %s %s, held by %s ranked below it", seed, c.ID, fid, typ, m.Children[o].ID)
+						}
+					}
+				}
+			}
+		}
+	}
+	if larger == 0 {
+		t.Fatal("no child took a larger seat: the markets test nothing")
+	}
+}

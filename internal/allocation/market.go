@@ -38,6 +38,10 @@ type Child struct {
 	Local    map[string]int `json:"local"`
 	Tiebreak float64        `json:"tiebreak"`
 	TwinOf   *string        `json:"twin_of"`
+	// Larger are seat types the child may take besides its own, in the order it takes
+	// them (a 25-hour child in a place of a 35- or 45-hour group, where the city allows
+	// it). An extension of the command's format; absent: its own type only.
+	Larger []SeatType `json:"larger,omitempty"`
 }
 
 // Type is the seat type the child needs.
@@ -82,7 +86,7 @@ func (m *Market) Validate() error {
 		}
 		facilities[f.ID] = true
 		for t, n := range f.Seats {
-			if band, hours, ok := strings.Cut(string(t), "/"); !ok || band == "" || !positive(hours) {
+			if !wellFormed(t) {
 				return invalid("facilities[%d].seats: %q is not <band>/<hours>", i, t)
 			}
 			if n < 0 {
@@ -111,6 +115,11 @@ func (m *Market) Validate() error {
 				return invalid("children[%d].prefs: facility %q is listed twice", i, f)
 			}
 			seen[f] = true
+		}
+		for _, t := range c.Larger {
+			if !wellFormed(t) || t == c.Type() {
+				return invalid("children[%d].larger: %q is not another <band>/<hours>", i, t)
+			}
 		}
 		for f := range c.Local {
 			if !facilities[f] {
@@ -153,6 +162,11 @@ func (m *Market) Validate() error {
 		root[ra] = rb
 	}
 	return nil
+}
+
+func wellFormed(t SeatType) bool {
+	band, hours, ok := strings.Cut(string(t), "/")
+	return ok && band != "" && positive(hours)
 }
 
 func positive(s string) bool {
