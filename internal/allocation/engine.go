@@ -23,7 +23,7 @@ import (
 // A single child that may take larger seats (Child.Larger) proposes to each facility for
 // its own type first, then for each larger type, before its next facility: deferred
 // acceptance over (facility, seat type) pairs, which keeps both properties. Siblings
-// proposing together ask for their own types.
+// proposing together ask level by level: all their own types, then each its next larger.
 
 // Result is a run's matching with its explanations.
 type Result struct {
@@ -96,6 +96,7 @@ type engine struct {
 	apart      []bool
 	listers    [][]int          // per facility: the children that chose it
 	vacated    map[seatKey]bool // seats a sibling group left behind when it was pushed out
+	namedBy    map[string][]int // child id → the children naming it as sibling (EnvyOf)
 }
 
 type seatKey struct {
@@ -283,6 +284,16 @@ func groups(m *Market, index map[string]int) [][]int {
 	return out
 }
 
+// levels is how many seat types a joint unit asks for at each facility: as many as its
+// member with the most fitting types has.
+func (e *engine) levels(u *unit) int {
+	n := 1
+	for _, c := range u.members {
+		n = max(n, len(e.children[c].fits))
+	}
+	return n
+}
+
 // jointPrefs are the facilities every member chose, in the order of the first member.
 func (e *engine) jointPrefs(g []int) []int {
 	var out []int
@@ -318,10 +329,15 @@ func (e *engine) propose(u *unit) []*unit {
 	for u.next < len(u.prefs) {
 		f := u.prefs[u.next]
 		if u.joint {
-			u.next++
-			if out, ok := e.admit(f, u); ok {
-				return out
+			// Level l asks for each member's l-th seat type (its own first, then larger).
+			for levels := e.levels(u); u.ti < levels; {
+				l := u.ti
+				u.ti++
+				if out, ok := e.admit(f, u, l); ok {
+					return out
+				}
 			}
+			u.next, u.ti = u.next+1, 0
 			continue
 		}
 		c := u.members[0]
@@ -350,25 +366,33 @@ func (e *engine) propose(u *unit) []*unit {
 
 // admit tries to keep every member of u at f; when it does, it answers the units pushed
 // out of f to make room.
-func (e *engine) admit(f int, u *unit) ([]*unit, bool) {
+func (e *engine) admit(f int, u *unit, level int) ([]*unit, bool) {
 	seats := e.m.Facilities[f].Seats
+	typeOf := func(c int) SeatType {
+		fits := e.children[c].fits
+		return fits[min(level, len(fits)-1)]
+	}
 	// Would every member be among the best of its type, counting the unit's own members?
 	trial := map[SeatType][]int{}
+	var types []SeatType
 	for _, c := range u.members {
-		t := e.children[c].typ
+		t := typeOf(c)
 		if _, ok := trial[t]; !ok {
 			trial[t] = slices.Clone(e.held[f][t])
+			types = append(types, t)
 		}
 		trial[t] = e.insert(f, trial[t], c)
 	}
 	for _, c := range u.members {
-		t := e.children[c].typ
+		t := typeOf(c)
 		if slices.Index(trial[t], c) >= seats[t] {
 			return nil, false
 		}
 	}
 	var pushed []*unit
-	for t, list := range trial {
+	slices.Sort(types) // pushed units queue in one order: the run is deterministic
+	for _, t := range types {
+		list := trial[t]
 		cut := min(seats[t], len(list))
 		for _, c := range list[cut:] {
 			if o := e.children[c].unit; !slices.Contains(pushed, o) {
@@ -378,7 +402,7 @@ func (e *engine) admit(f int, u *unit) ([]*unit, bool) {
 		e.held[f][t] = list[:cut]
 	}
 	for _, c := range u.members {
-		e.placed[c], e.seat[c] = f, e.children[c].typ
+		e.placed[c], e.seat[c] = f, typeOf(c)
 	}
 	// A pushed group loses all its members' seats here.
 	for _, o := range pushed {

@@ -418,3 +418,38 @@ func TestLargerSeatsKeepTheMatchingStable(t *testing.T) {
 		t.Fatal("no child took a larger seat: the markets test nothing")
 	}
 }
+
+// The engine's matching has no justified envy among singles; moving one child to a
+// seat another child ranks higher for creates exactly that envy, and the checker names it.
+func TestEnvyOfNamesWhatAChangeIntroduces(t *testing.T) {
+	t.Parallel()
+	m := &Market{
+		Facilities: []Facility{{ID: "a", Seats: map[SeatType]int{"krippe/35": 1}}, {ID: "b", Seats: map[SeatType]int{"krippe/35": 1}}},
+		Children: []Child{
+			{ID: "high", Band: "krippe", Hours: 35, Prefs: []string{"a", "b"}, Points: 5},
+			{ID: "low", Band: "krippe", Hours: 35, Prefs: []string{"a", "b"}, Points: 1},
+		},
+	}
+	r := Run(m)
+	placed := map[string]Placement{}
+	for id, x := range r.Explanations {
+		if x.Placed != nil {
+			placed[id] = Placement{*x.Placed, x.Seat}
+		}
+	}
+	if got := EnvyOf(m, placed); len(got) != 0 {
+		t.Fatalf("engine matching has envy: %+v", got)
+	}
+	// A case worker swaps them: high would rather have a, held by low whom a ranks below it.
+	placed["high"], placed["low"] = Placement{"b", "krippe/35"}, Placement{"a", "krippe/35"}
+	want := []Envy{{Child: "high", Facility: "a", Type: "krippe/35", Over: "low"}}
+	if got := EnvyOf(m, placed); !reflect.DeepEqual(got, want) {
+		t.Fatalf("envy %+v, want %+v", got, want)
+	}
+	// Taking high out leaves b empty: waste high would rather have.
+	delete(placed, "high")
+	placed["low"] = Placement{"a", "krippe/35"}
+	if got := EnvyOf(m, placed); len(got) != 1 || got[0].Child != "high" || got[0].Facility != "a" {
+		t.Fatalf("envy %+v, want high over low at a", got)
+	}
+}

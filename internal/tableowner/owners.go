@@ -52,6 +52,9 @@ var Owners = map[string]string{
 	"inbox_message":        "notify",
 	"mail_delivery":        "notify",
 	"outbox":               "platform/outbox",
+	"allocation_round":     "allocation/round",
+	"allocation_run":       "allocation/round",
+	"allocation_result":    "allocation/round",
 }
 
 // Columns are single columns that a package other than the table's owner keeps: a
@@ -79,4 +82,10 @@ var Reads = map[string][]string{
 	// The search is one prepared statement over facilities, providers and availability:
 	// the registration-day hot path.
 	"search": {"facility", "provider", "availability"},
+	// A round freezes a whole city's intake (requests, choices, children's ages, the
+	// siblings' contracts, the seats) in a few statements of one consistent snapshot, its
+	// pages name the requests of thousands of results at once, and a follow-up reads the
+	// states of the round's own offers: per-row calls through the owners would take
+	// minutes for Berlin (issue 12 measures ≤ 10 s end to end).
+	"allocation/round": {"application", "application_choice", "child", "contract", "availability", "offer"},
 }

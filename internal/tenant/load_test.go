@@ -130,6 +130,8 @@ func TestBrokenTenantFilesAreRefusedWithFileFieldAndReason(t *testing.T) {
 		{"fee of 10000 euros", replace("monthly_eur: 210.00", "monthly_eur: 10000"), []string{"contract.fees[0].monthly_eur: must be from 0 to less than 10000"}},
 		{"reservations outside decentral mode", replace("mode: one_offer_lock", "mode: one_offer_lock\n  reservation_days: 5"), []string{"allocation.reservation_days: is only used in decentral mode"}},
 		{"reservation days beyond 60", replace("mode: one_offer_lock", "mode: decentral\n  reservation_days: 61"), []string{"allocation.reservation_days: must be from 0 to 60 (got 61)"}},
+		{"larger scope outside central mode", replace("mode: one_offer_lock", "mode: one_offer_lock\n  larger_scope: true"), []string{"allocation.larger_scope: is only used in deferred_acceptance mode"}},
+		{"follow-up outside central mode", replace("mode: one_offer_lock", "mode: cascade\n  cascade_days: 14\n  auto_follow_up: true"), []string{"allocation.auto_follow_up: is only used in deferred_acceptance mode"}},
 		{"age band overlap order", replace("min_months: 36\n    until_school: true", "min_months: 36\n    max_months: 20"), []string{"age_bands[1].max_months"}},
 	}
 	for _, tc := range cases {

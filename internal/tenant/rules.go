@@ -197,6 +197,14 @@ type Allocation struct {
 	// and the facility confirms within these days, or the reservation lapses; 0: parents
 	// cannot reserve.
 	ReservationDays int `yaml:"reservation_days" json:"reservation_days"`
+	// LargerScope (central rounds): a child may take a place of a group with more weekly
+	// hours than it asked for when none of its own scope is left (KiBiz: a 25-hour
+	// booking in a 45-hour group).
+	LargerScope bool `yaml:"larger_scope" json:"larger_scope"`
+	// AutoFollowUp (central rounds): seats freed by declined or expired offers of a
+	// published round go to the next children by a follow-up run published at once; off:
+	// a case worker starts and publishes it.
+	AutoFollowUp bool `yaml:"auto_follow_up" json:"auto_follow_up"`
 }
 
 // Criteria is the priority catalogue with its deterministic tie-breaks.

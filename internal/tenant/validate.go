@@ -245,6 +245,12 @@ func (r *Rules) validateAllocation(v *validator) {
 		// Elsewhere the city or the cascade decides who gets a place, not the first to reserve.
 		v.check(a.Mode == ModeDecentral, "allocation.reservation_days", "is only used in decentral mode")
 	}
+	if a.LargerScope {
+		v.check(a.Mode == ModeDeferredAcceptance, "allocation.larger_scope", "is only used in deferred_acceptance mode")
+	}
+	if a.AutoFollowUp {
+		v.check(a.Mode == ModeDeferredAcceptance, "allocation.auto_follow_up", "is only used in deferred_acceptance mode")
+	}
 }
 
 func (r *Rules) validateCriteria(v *validator) {

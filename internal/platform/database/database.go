@@ -90,10 +90,21 @@ func InTx(ctx context.Context, db bun.IDB, fn func(ctx context.Context, tx bun.T
 // transaction-local setting and the transaction runs as AppRole, so the database's
 // row-level security checks every row it reads or writes.
 func InTenantTx(ctx context.Context, db bun.IDB, tenantID uuid.UUID, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return inTenantTx(ctx, db, nil, tenantID, fn)
+}
+
+// InTenantSnapshot is InTenantTx at REPEATABLE READ: every statement of fn sees the
+// database as of its first one, for reads that must agree with each other (a round
+// freezing a whole city's requests and seats).
+func InTenantSnapshot(ctx context.Context, db bun.IDB, tenantID uuid.UUID, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return inTenantTx(ctx, db, &sql.TxOptions{Isolation: sql.LevelRepeatableRead}, tenantID, fn)
+}
+
+func inTenantTx(ctx context.Context, db bun.IDB, opts *sql.TxOptions, tenantID uuid.UUID, fn func(ctx context.Context, tx bun.Tx) error) error {
 	if tenantID == uuid.Nil {
 		return errors.New("database: tenant transaction without a tenant")
 	}
-	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return db.RunInTx(ctx, opts, func(ctx context.Context, tx bun.Tx) error {
 		// One round trip for both settings; both end with the transaction.
 		if _, err := tx.ExecContext(ctx, "SELECT set_config(?, ?, true), set_config('role', ?, true)",
 			TenantSetting, tenantID.String(), AppRole); err != nil {
