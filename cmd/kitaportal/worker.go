@@ -11,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"kitaportal/internal/account"
+	"kitaportal/internal/allocation/round"
 	"kitaportal/internal/application"
 	"kitaportal/internal/availability"
 	"kitaportal/internal/casework"
@@ -90,7 +91,11 @@ func runWorker(ctx context.Context, e *env, db *bun.DB, sender mail.Sender, reg 
 	mux.HandleFunc(operator.TaskPruneOutbox, jobs.HandlePruneOutbox)
 	mux.HandleFunc(operator.TaskPruneAuth, jobs.HandlePruneAuth)
 	mux.HandleFunc(availability.TaskEnsure, availability.NewJobs(db, clock.System{}, e.log).HandleEnsure)
-	placements := placement.NewJobs(placement.NewService(placement.Deps{DB: db, Clock: clock.System{}, Mails: mails, Links: links}), tenants, e.log)
+	places := placement.NewService(placement.Deps{DB: db, Clock: clock.System{}, Mails: mails, Links: links})
+	placements := placement.NewJobs(places, tenants, e.log)
+	rounds := round.NewJobs(round.NewService(db, clock.System{}, places), tenants, e.log)
+	mux.HandleFunc(round.TaskRun, rounds.HandleRun)
+	mux.HandleFunc(round.TaskPublish, rounds.HandlePublish)
 	for _, task := range []string{placement.TaskRelease, placement.TaskRemind, placement.TaskExpire} {
 		mux.HandleFunc(task, placements.HandleDue)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"kitaportal/internal/account"
+	"kitaportal/internal/allocation/round"
 	"kitaportal/internal/application"
 	"kitaportal/internal/auth"
 	"kitaportal/internal/authz"
@@ -44,6 +45,7 @@ type components struct {
 	console      *operator.Console
 	applications *application.Service
 	placements   *placement.Service
+	rounds       *round.Service
 	files        storage.Storage
 }
 
@@ -70,6 +72,7 @@ func newComponents(d Deps) (*components, error) {
 	staffSvc := staff.NewService(staff.Deps{DB: d.DB, Accounts: accounts, Authz: d.Authz, Keys: keys, Hasher: hasher, Sessions: sessions,
 		Limiter: limiter, Mails: mails, Links: links, Clock: d.Clock})
 	apps := application.NewService(application.Deps{DB: d.DB, Authz: d.Authz, Clock: d.Clock, Mails: mails, Links: links})
+	places := placement.NewService(placement.Deps{DB: d.DB, Authz: d.Authz, Clock: d.Clock, Mails: mails, Links: links})
 	authn := auth.NewAuthenticator(sessions, keys, d.Config.PublicURL.Scheme == "https")
 	accounts.Favourites = favourite.Import // the Merkliste of the browser joins the account at sign-in
 	files := d.Files
@@ -87,7 +90,8 @@ func newComponents(d Deps) (*components, error) {
 		staff:        staffSvc,
 		families:     family.NewService(family.Deps{DB: d.DB, Clock: d.Clock, Limiter: limiter, Mails: mails, Links: links}),
 		applications: apps,
-		placements:   placement.NewService(placement.Deps{DB: d.DB, Authz: d.Authz, Clock: d.Clock, Mails: mails, Links: links}),
+		placements:   places,
+		rounds:       round.NewService(d.DB, d.Clock, places),
 		casework:     casework.NewService(d.DB, d.Clock, apps),
 		records:      childfile.NewService(d.DB, d.Clock),
 		tickets:      ticket.NewService(ticket.Deps{DB: d.DB, Clock: d.Clock, Mails: mails, Links: links}),

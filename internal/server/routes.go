@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"kitaportal/internal/account"
+	"kitaportal/internal/allocation/round"
 	"kitaportal/internal/application"
 	"kitaportal/internal/audit"
 	"kitaportal/internal/billing"
@@ -79,6 +80,7 @@ func routes(d Deps, parts *components) []Route {
 	fam := family.NewHandler(parts.families, d.Views, parts.authn)
 	apps := application.NewHandler(parts.applications, d.Views, parts.authn, parts.lists)
 	offers := placement.NewHandler(parts.placements, parts.applications, d.Views, parts.authn, parts.files)
+	rounds := round.NewHandler(parts.rounds, d.Views, parts.authn)
 	tickets := ticket.NewHandler(parts.tickets, parts.families, d.Views, parts.authn)
 	cases := casework.NewHandler(parts.casework, d.Views, parts.authn)
 	inbox := notify.NewInboxHandler(notify.NewInboxes(d.DB, d.Clock), d.Views, parts.authn)
@@ -157,6 +159,7 @@ func routes(d Deps, parts *components) []Route {
 		{"POST", "/applications", T, "application.create", apps.Create},
 		{"GET", "/applications/:id", T, "application.read", apps.Show},
 		{"POST", "/applications/:id", T, "application.update", apps.Update},
+		{"GET", "/applications/:id/round", T, "application.read", rounds.Outcome},
 		{"POST", "/applications/:id/submit", T, "application.submit", apps.Submit},
 		{"POST", "/applications/:id/withdraw", T, "application.withdraw", apps.Withdraw},
 		{"POST", "/applications/:id/reserve", T, "offers.reserve", offers.Reserve},
@@ -226,6 +229,18 @@ func routes(d Deps, parts *components) []Route {
 		{"POST", "/staff/offers/:id/confirm", T, "offers.confirm", offers.Confirm},
 		{"POST", "/staff/offers/:id/withdraw", T, "offers.withdraw", offers.Withdraw},
 		{"POST", "/staff/offers/:id/reservation", T, "offers.make", offers.ConfirmReservation},
+		{"GET", "/staff/rounds", T, "rounds.read", rounds.Rounds},
+		{"POST", "/staff/rounds", T, "rounds.manage", rounds.Create},
+		{"GET", "/staff/rounds/compare", T, "rounds.read", rounds.Compare},
+		{"GET", "/staff/rounds/:id", T, "rounds.read", rounds.Show},
+		{"POST", "/staff/rounds/:id/refreeze", T, "rounds.manage", rounds.Refreeze},
+		{"POST", "/staff/rounds/:id/runs", T, "rounds.manage", rounds.StartRun},
+		{"GET", "/staff/runs/:id", T, "rounds.read", rounds.Run},
+		{"GET", "/staff/runs/:id/unplaced.csv", T, "rounds.read", rounds.UnplacedCSV},
+		{"GET", "/staff/runs/:id/seats.csv", T, "rounds.read", rounds.SeatsCSV},
+		{"POST", "/staff/runs/:id/publish", T, "rounds.publish", rounds.Publish},
+		{"GET", "/staff/runs/:id/results/:app", T, "rounds.read", rounds.Result},
+		{"POST", "/staff/runs/:id/results/:app", T, "rounds.manage", rounds.Change},
 		{"GET", "/staff/walk-in", T, "requests.walk_in", cases.WalkInForm},
 		{"POST", "/staff/walk-in", T, "requests.walk_in", cases.WalkIn},
 		{"GET", "/staff/tickets", T, "tickets.read", tickets.Tickets},

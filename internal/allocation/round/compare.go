@@ -133,3 +133,11 @@ func (s *Service) Compare(ctx context.Context, c auth.Caller, a, b uuid.UUID) (*
 	}
 	return cmp, nil
 }
+
+// Name names a facility of the comparison; "" for none.
+func (c *Comparison) Name(id *uuid.UUID) string {
+	if id == nil {
+		return ""
+	}
+	return c.Names[*id]
+}

@@ -148,12 +148,12 @@ type Figures struct {
 	SaveMS  int64 `json:"save_ms"`
 }
 
-// Percent is part of whole in percent, for the pages.
-func Percent(part, whole int) int {
-	if whole == 0 {
+// Share is part of the run's requests in whole percent, for the pages.
+func (f Figures) Share(part int) int {
+	if f.Requests == 0 {
 		return 0
 	}
-	return part * 100 / whole
+	return part * 100 / f.Requests
 }
 
 // Service is the rounds of the case workers.

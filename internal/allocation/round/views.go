@@ -487,3 +487,64 @@ func (s *Service) facilityNames(ctx context.Context, c auth.Caller, ids []uuid.U
 	})
 	return out, err
 }
+
+// FacilitySeats is one facility of a round's snapshot with its seats by type.
+type FacilitySeats struct {
+	ID    uuid.UUID
+	Name  string
+	Seats map[allocation.SeatType]int
+	Total int
+}
+
+// Facilities lists the facilities a round's requests chose, by name, with the seats it
+// froze (the what-if form's choices).
+func (s *Service) Facilities(ctx context.Context, c auth.Caller, roundID uuid.UUID) ([]FacilitySeats, error) {
+	var out []FacilitySeats
+	err := s.inTx(ctx, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
+		var blob []byte
+		if err := tx.QueryRowContext(ctx, `SELECT snapshot FROM allocation_round WHERE tenant_id = ? AND id = ?`, c.Tenant.ID, roundID).Scan(&blob); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return ErrNotFound
+			}
+			return err
+		}
+		snap, err := Decode(blob)
+		if err != nil {
+			return err
+		}
+		ids := make([]uuid.UUID, 0, len(snap.Seats))
+		for f := range snap.Seats {
+			if id, err := uuid.Parse(f); err == nil {
+				ids = append(ids, id)
+			}
+		}
+		names, err := provider.FacilityNames(ctx, tx, c.Tenant.ID, ids)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			fs := FacilitySeats{ID: id, Name: names[id], Seats: snap.Seats[id.String()]}
+			for _, n := range fs.Seats {
+				fs.Total += n
+			}
+			out = append(out, fs)
+		}
+		sort.Slice(out, func(a, b int) bool { return out[a].Name < out[b].Name })
+		return nil
+	})
+	return out, err
+}
+
+// FacilityName names facility id (as an explanation stores it).
+func (d *Detail) FacilityName(id string) string {
+	u, _ := uuid.Parse(id)
+	return d.Names[u]
+}
+
+// EngineName names the facility the engine gave, before any change; "" for none.
+func (d *Detail) EngineName() string {
+	if d.EngineFacility == nil {
+		return ""
+	}
+	return d.Names[*d.EngineFacility]
+}
