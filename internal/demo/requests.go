@@ -17,7 +17,8 @@ import (
 	"kitaportal/internal/tenant"
 )
 
-// DemoRequests is how many demo families per city have filed a request.
+// DemoRequests is how many demo requests per city are filed: one family files for
+// twins, every other family for one child.
 const DemoRequests = 40
 
 // SeedRequests gives the demo parent a family with a child (ready to file a request) and
@@ -63,7 +64,27 @@ func SeedRequests(ctx context.Context, db bun.IDB, t *tenant.Tenant, today date.
 		if err := demoFamily(ctx, tx, t, famID, &parent, "Erika", "Demo", "Paul", birth, plz, muni, city); err != nil {
 			return err
 		}
-		for i := range DemoRequests {
+		file := func(app, child uuid.UUID, i int, choices []uuid.UUID, submitted time.Time) error {
+			res, err := tx.ExecContext(ctx, `INSERT INTO application (tenant_id, id, child_id, reference, status, start_date, start_period, care_hours,
+				criteria, source, submitted_at, declared_at) VALUES (?, ?, ?, ?, 'submitted', ?, ?, ?, '{}', 'online', ?, ?) ON CONFLICT DO NOTHING`,
+				t.ID, app, child, fmt.Sprintf("%s-DEMO-%06d", application.ReferencePrefix(t.Slug), i+1), start, start, hours, submitted, submitted)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return nil // seeded before
+			}
+			for r, f := range choices {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO application_choice (tenant_id, application_id, rank, facility_id) VALUES (?, ?, ?, ?)`,
+					t.ID, app, r+1, f); err != nil {
+					return err
+				}
+			}
+			_, err = tx.ExecContext(ctx, `INSERT INTO application_event (tenant_id, id, application_id, at, actor_kind, to_status)
+				VALUES (?, ?, ?, ?, 'parent', 'submitted')`, t.ID, uuid.NewSHA1(namespace, []byte(app.String()+"/event")), app, submitted)
+			return err
+		}
+		for i := range DemoRequests - 1 {
 			fam := uuid.NewSHA1(namespace, []byte(fmt.Sprintf("%s/family/%d", t.Slug, i)))
 			first, last := pick(rng, adultFirstNames), pick(rng, lastNames)
 			kid := pick(rng, childFirstNames)
@@ -79,24 +100,20 @@ func SeedRequests(ctx context.Context, db bun.IDB, t *tenant.Tenant, today date.
 				choices = append([]uuid.UUID{lead}, choices[:len(choices)-1]...)
 			}
 			submitted := now.Add(-time.Duration(1+rng.IntN(120*24)) * time.Hour)
-			res, err := tx.ExecContext(ctx, `INSERT INTO application (tenant_id, id, child_id, reference, status, start_date, start_period, care_hours,
-				criteria, source, submitted_at, declared_at) VALUES (?, ?, ?, ?, 'submitted', ?, ?, ?, '{}', 'online', ?, ?) ON CONFLICT DO NOTHING`,
-				t.ID, app, child, fmt.Sprintf("%s-DEMO-%06d", application.ReferencePrefix(t.Slug), i+1), start, start, hours, submitted, submitted)
-			if err != nil {
+			if err := file(app, child, i, choices, submitted); err != nil {
 				return err
 			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				continue // seeded before
-			}
-			for r, f := range choices {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO application_choice (tenant_id, application_id, rank, facility_id) VALUES (?, ?, ?, ?)`,
-					t.ID, app, r+1, f); err != nil {
+			if i == 0 {
+				// Twins: the first family files the same wishes for a second child born
+				// the same day, so a central round has siblings to place together.
+				twin := uuid.NewSHA1(namespace, []byte(fam.String()+"/child/2"))
+				if _, err := tx.ExecContext(ctx, `INSERT INTO child (tenant_id, id, family_id, first_name, last_name, birth_date, dedupe_key)
+					VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, t.ID, twin, fam, twinName(kid), last, b, family.DedupeKey(twinName(kid), last, b)); err != nil {
 					return err
 				}
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO application_event (tenant_id, id, application_id, at, actor_kind, to_status)
-				VALUES (?, ?, ?, ?, 'parent', 'submitted')`, t.ID, uuid.NewSHA1(namespace, []byte(app.String()+"/event")), app, submitted); err != nil {
-				return err
+				if err := file(uuid.NewSHA1(namespace, []byte(fam.String()+"/application/2")), twin, DemoRequests-1, choices, submitted); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -128,4 +145,14 @@ func pickN(rng *rand.Rand, from []uuid.UUID, n int) []uuid.UUID {
 		out[i] = from[j]
 	}
 	return out
+}
+
+// twinName gives the twin a first name other than its sibling's.
+func twinName(sibling string) string {
+	for _, n := range childFirstNames {
+		if n != sibling {
+			return n
+		}
+	}
+	return sibling + " Zwei"
 }

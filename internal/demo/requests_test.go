@@ -35,6 +35,11 @@ func TestDemoRequestsAreSeededOnceAndReachTheDemoLead(t *testing.T) {
 		JOIN child c ON c.tenant_id = g.tenant_id AND c.family_id = g.family_id WHERE g.tenant_id = ? AND a.email = 'eltern@herzberg.demo'`, tn.ID); n != 1 {
 		t.Errorf("the demo parent has %d children, want 1", n)
 	}
+	// One family files for twins: two children, born the same day, the same wishes.
+	if n := queryInt(t, db, `SELECT count(*) FROM (SELECT c.family_id FROM application a JOIN child c ON c.tenant_id = a.tenant_id AND c.id = a.child_id
+		WHERE a.tenant_id = ? GROUP BY c.family_id HAVING count(*) = 2 AND count(DISTINCT c.birth_date) = 1 AND count(DISTINCT c.first_name) = 2) twins`, tn.ID); n != 1 {
+		t.Errorf("%d families file for twins, want 1", n)
+	}
 	// Every demo request satisfies the schema's rules: start period, choices in range.
 	if n := queryInt(t, db, `SELECT count(*) FROM application a WHERE a.tenant_id = ? AND NOT EXISTS (
 		SELECT 1 FROM application_choice c WHERE c.tenant_id = a.tenant_id AND c.application_id = a.id)`, tn.ID); n != 0 {

@@ -289,7 +289,7 @@ func (h *Handler) runPage(c *fiber.Ctx, failure error) error {
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	if failure != nil {
-		return h.forms.Failed(c, failure, "staff_run", "round.run.title", nil, d)
+		return h.forms.Failed(c, failure, "staff_run", "round.run.title", view.NewForm(nil), d)
 	}
 	return h.forms.Show(c, fiber.StatusOK, "staff_run", "round.run.title", nil, d)
 }
@@ -438,7 +438,7 @@ func (h *Handler) UnplacedCSV(c *fiber.Ctx) error {
 			}
 			_ = w.Write(r.Reference, r.FirstName, r.LastName, strconv.Itoa(r.Why.Points), strings.Join(wishes, " | "), strings.Join(reasons, " | "))
 		}
-		return nil
+		return w.Flush()
 	})
 }
 
@@ -484,7 +484,7 @@ func (h *Handler) SeatsCSV(c *fiber.Ctx) error {
 				_ = w.Write(names[f], f.String(), band, hours, strconv.Itoa(run.Figures.Left[f.String()][t]))
 			}
 		}
-		return nil
+		return w.Flush()
 	})
 }
 

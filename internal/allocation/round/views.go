@@ -446,6 +446,15 @@ func (s *Service) OutcomeFor(ctx context.Context, c auth.Caller, appID uuid.UUID
 		if f == nil {
 			return ErrNotFound
 		}
+		// Only a request of the caller's own household has an outcome page.
+		mine, err := tx.NewRaw(`SELECT 1 FROM application a JOIN child c ON c.tenant_id = a.tenant_id AND c.id = a.child_id
+			WHERE a.tenant_id = ? AND a.id = ? AND c.family_id = ?`, c.Tenant.ID, appID, f.ID).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if n, _ := mine.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
 		var row struct {
 			Name    string     `bun:"name"`
 			Kind    string     `bun:"kind"`
