@@ -106,7 +106,10 @@ bench-offers:
 		$(GO) test ./internal/placement -run '^$$' -bench AcceptToContractPDF -benchtime 200x -timeout 20m
 
 # ---- Central allocation (issue 12): the engine against a minimal deferred acceptance on
-# the same Berlin- and Bochum-sized markets (the ratio is the figure), with siblings too.
+# the same Berlin- and Bochum-sized markets (the ratio is the figure), with siblings too;
+# then a whole round run as the worker does it (snapshot from PostgreSQL, match, explain,
+# results written back) with its phases and the heap's peak.
 .PHONY: bench-allocation
 bench-allocation:
 	$(GO) test ./internal/allocation -run '^$$' -bench . -benchtime 3x -benchmem -timeout 20m
+	@$(STACK) $(GO) test ./internal/allocation/round -run '^$$' -bench Round -benchtime 3x -timeout 20m

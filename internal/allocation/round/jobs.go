@@ -195,11 +195,12 @@ func saveResults(ctx context.Context, tx bun.Tx, tenantID, runID uuid.UUID, whys
 			}
 			facilities[i], choices[i], seats[i], why[i] = w.Placed, w.Choice, w.Seat, string(b)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO allocation_result (tenant_id, run_id, application_id, facility_id, engine_facility, choice, seat, engine_seat, why)
-			SELECT ?, ?, u.a, nullif(u.f, '')::uuid, nullif(u.f, '')::uuid, u.c, u.s, u.s, u.w
-			FROM unnest(?::uuid[], ?::text[], ?::int[], ?::text[], ?::jsonb[]) AS u(a, f, c, s, w)`,
-			tenantID, runID, pgdialect.Array(part), pgdialect.Array(facilities), pgdialect.Array(choices),
-			pgdialect.Array(seats), pgdialect.Array(why)); err != nil {
+		// Through the driver with bound parameters, not bun's formatting: the arrays
+		// travel as binary parameters instead of a query text of many megabytes.
+		if _, err := tx.Tx.ExecContext(ctx, `INSERT INTO allocation_result (tenant_id, run_id, application_id, facility_id, engine_facility, choice, seat, engine_seat, why)
+			SELECT $1, $2, u.a::uuid, nullif(u.f, '')::uuid, nullif(u.f, '')::uuid, u.c, u.s, u.s, u.w::jsonb
+			FROM unnest($3::text[], $4::text[], $5::int[], $6::text[], $7::text[]) AS u(a, f, c, s, w)`,
+			tenantID, runID, part, facilities, choices, seats, why); err != nil {
 			return fmt.Errorf("round: save results: %w", err)
 		}
 	}

@@ -378,9 +378,14 @@ func (s *Snapshot) order() ordering {
 	for _, q := range s.Requests {
 		family[q.Family]++
 	}
+	sibling := make([]bool, n) // once per request, not once per comparison
+	for i := range s.Requests {
+		sibling[i] = s.hasSibling(&s.Requests[i], family)
+	}
 	byTie := slices.Clone(o.byID)
 	sort.SliceStable(byTie, func(a, b int) bool {
-		_, less := s.tieBreak(&s.Requests[byTie[a]], &s.Requests[byTie[b]], family)
+		i, j := byTie[a], byTie[b]
+		_, less := s.tieBreakOf(&s.Requests[i], &s.Requests[j], sibling[i], sibling[j])
 		return less
 	})
 	for place, i := range byTie {
@@ -392,10 +397,14 @@ func (s *Snapshot) order() ordering {
 // tieBreak compares two requests by the city's tie-breaks after points: which one
 // decides, and whether a comes first; "" when none does (the ids then decide).
 func (s *Snapshot) tieBreak(a, b *Request, family map[string]int) (string, bool) {
+	return s.tieBreakOf(a, b, s.hasSibling(a, family), s.hasSibling(b, family))
+}
+
+// tieBreakOf is tieBreak with whether each has a sibling already known.
+func (s *Snapshot) tieBreakOf(a, b *Request, sa, sb bool) (string, bool) {
 	for _, key := range s.TieBreaks {
 		switch key {
 		case tenant.TieBreakSiblings:
-			sa, sb := s.hasSibling(a, family), s.hasSibling(b, family)
 			if sa != sb {
 				return key, sa
 			}
