@@ -96,6 +96,7 @@ func runWorker(ctx context.Context, e *env, db *bun.DB, sender mail.Sender, reg 
 	rounds := round.NewJobs(round.NewService(db, clock.System{}, places), tenants, e.log)
 	mux.HandleFunc(round.TaskRun, rounds.HandleRun)
 	mux.HandleFunc(round.TaskPublish, rounds.HandlePublish)
+	mux.HandleFunc(round.TaskFollowUpSweep, rounds.HandleFollowUpSweep)
 	for _, task := range []string{placement.TaskRelease, placement.TaskRemind, placement.TaskExpire} {
 		mux.HandleFunc(task, placements.HandleDue)
 	}
@@ -120,7 +121,8 @@ func runWorker(ctx context.Context, e *env, db *bun.DB, sender mail.Sender, reg 
 
 	scheduler := asynq.NewScheduler(opt, &asynq.SchedulerOpts{Location: clock.Berlin, Logger: queue.Logger{L: e.log}, LogLevel: asynq.WarnLevel})
 	schedule := append(slices.Clone(operator.Schedule), struct{ Spec, Type string }{availability.EnsureSpec, availability.TaskEnsure},
-		struct{ Spec, Type string }{placement.SweepSpec, placement.TaskSweep})
+		struct{ Spec, Type string }{placement.SweepSpec, placement.TaskSweep},
+		struct{ Spec, Type string }{round.FollowUpSpec, round.TaskFollowUpSweep})
 	for _, p := range schedule {
 		// Unique: several workers may each run a scheduler; a tick still runs once.
 		if _, err := scheduler.Register(p.Spec, asynq.NewTask(p.Type, nil), asynq.Unique(20*time.Second), asynq.Queue("low")); err != nil {

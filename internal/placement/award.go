@@ -32,7 +32,8 @@ type Refusal struct {
 // day, or open with the city's deadline and reminders) and the family is told. When any
 // award cannot be made the answer lists them all and the caller rolls back; the seats
 // are checked once per facility after all offers are in, so a round never overbooks.
-// by is the case worker who published. It answers the offer id per request.
+// by is the case worker who published (uuid.Nil: the system, for an automatic
+// follow-up). It answers the offer id per request.
 func (s *Service) Award(ctx context.Context, tx bun.Tx, t *tenant.Tenant, by uuid.UUID, awards []Award, now time.Time) (map[uuid.UUID]uuid.UUID, []Refusal, error) {
 	type made struct {
 		o *offer.Offer
@@ -42,6 +43,9 @@ func (s *Service) Award(ctx context.Context, tx bun.Tx, t *tenant.Tenant, by uui
 	var all []made
 	facilities := map[uuid.UUID]bool{}
 	actor := offer.Actor{Kind: "staff", ID: by}
+	if by == uuid.Nil { // an automatic follow-up run
+		actor = offer.Actor{Kind: "system"}
+	}
 	for _, a := range awards {
 		p, err := application.LoadPlacing(ctx, tx, t, a.ApplicationID, a.Rank)
 		if err != nil {
@@ -63,7 +67,7 @@ func (s *Service) Award(ctx context.Context, tx bun.Tx, t *tenant.Tenant, by uui
 			return nil, nil, err
 		}
 		note := p.FacilityName + ": " + string(o.Status)
-		if err := application.OfferMade(ctx, tx, t.ID, p, o.Status != offer.StatusOpen, application.Actor{Kind: "staff", ID: by}, note, now); err != nil {
+		if err := application.OfferMade(ctx, tx, t.ID, p, o.Status != offer.StatusOpen, application.Actor{Kind: actor.Kind, ID: actor.ID}, note, now); err != nil {
 			return nil, nil, err
 		}
 		facilities[p.FacilityID] = true

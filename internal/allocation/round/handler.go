@@ -49,7 +49,7 @@ func (h *Handler) roundsPage(c *fiber.Ctx, failure error) error {
 	if err != nil {
 		return err
 	}
-	data := roundsData{Rounds: rs, Central: call.Tenant.Rules.Allocation.Mode == "deferred_acceptance"}
+	data := roundsData{Rounds: rs, Central: call.Tenant.Rules.Allocation.Mode == tenant.ModeDeferredAcceptance}
 	if failure != nil {
 		return h.forms.Failed(c, failure, "staff_rounds", "round.title", view.NewForm(httpserver.PostedValues(c, auth.CSRFField)), data)
 	}
@@ -105,6 +105,8 @@ type roundData struct {
 	SeatTypes  []string
 	Criteria   []string
 	Busy       bool
+	// AutoFollowUp: the city's rules start follow-up runs by themselves.
+	AutoFollowUp bool
 }
 
 // Show is a round's page: its inputs, runs, and the forms to run, what-if and compare.
@@ -123,7 +125,7 @@ func (h *Handler) roundPage(c *fiber.Ctx, failure error) error {
 	if err != nil {
 		return err
 	}
-	d := roundData{Round: r}
+	d := roundData{Round: r, AutoFollowUp: call.Tenant.Rules.Allocation.AutoFollowUp}
 	if d.Runs, err = h.s.Runs(ctx, call, id); err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 	"kitaportal/internal/audit"
 	"kitaportal/internal/placement"
 	"kitaportal/internal/platform/database"
+	"kitaportal/internal/platform/outbox"
 	"kitaportal/internal/tenant"
 )
 
@@ -140,8 +141,18 @@ func (j *Jobs) Run(ctx context.Context, t *tenant.Tenant, id uuid.UUID) error {
 			return err
 		}
 		fig.SaveMS = j.s.clock.Now().Sub(matched).Milliseconds()
+		status := RunDone
+		if run.AutoPublish && fig.Placed > 0 {
+			// The sweep's follow-up: its offers go out without waiting for anyone.
+			status = RunPublishing
+			tid := t.ID
+			if err := outbox.Add(ctx, tx, outbox.Message{Type: TaskPublish, Payload: task{TenantID: tid, RunID: id},
+				TenantID: &tid, Queue: "low", MaxRetry: 3}); err != nil {
+				return err
+			}
+		}
 		_, err := tx.ExecContext(ctx, `UPDATE allocation_run SET status = ?, phase = '', figures = ?, finished_at = ? WHERE tenant_id = ? AND id = ?`,
-			RunDone, fig, j.s.clock.Now(), t.ID, id)
+			status, fig, j.s.clock.Now(), t.ID, id)
 		return err
 	})
 	if err == nil {
@@ -353,7 +364,7 @@ func (j *Jobs) Publish(ctx context.Context, t *tenant.Tenant, id, by uuid.UUID) 
 				return err
 			}
 		}
-		return audit.Record(ctx, tx, t.ID, audit.Actor{Kind: "staff", ID: by}, audit.Event{Action: ActionPublished,
+		return audit.Record(ctx, tx, t.ID, actorOf(by), audit.Event{Action: ActionPublished,
 			ObjectKind: "allocation_run", ObjectID: id.String(), Details: map[string]any{"round": r.ID, "kind": run.Kind, "offers": len(offers)}})
 	})
 	if errors.Is(err, errRefused) {
@@ -368,4 +379,71 @@ func (j *Jobs) Publish(ctx context.Context, t *tenant.Tenant, id, by uuid.UUID) 
 		return nil
 	}
 	return database.Classify(err)
+}
+
+// actorOf is who publishes: a case worker, or the system (uuid.Nil) for the sweep's
+// follow-up runs.
+func actorOf(by uuid.UUID) audit.Actor {
+	if by == uuid.Nil {
+		return audit.Actor{Kind: "system"}
+	}
+	return audit.Actor{Kind: "staff", ID: by}
+}
+
+// FollowUpSpec is how often the follow-up sweep looks for freed seats.
+const FollowUpSpec = "@every 5m"
+
+// HandleFollowUpSweep is the asynq handler of TaskFollowUpSweep: in every city whose
+// rules say allocation.auto_follow_up, a published round whose offers were declined,
+// expired or withdrawn since its last run gets a follow-up run that publishes itself.
+func (j *Jobs) HandleFollowUpSweep(ctx context.Context, _ *asynq.Task) error {
+	if err := j.tenants.Reload(ctx); err != nil {
+		return err
+	}
+	for _, t := range j.tenants.All() {
+		if t.Rules.Allocation.Mode != tenant.ModeDeferredAcceptance || !t.Rules.Allocation.AutoFollowUp {
+			continue
+		}
+		if _, err := j.FollowUpSweep(ctx, t); err != nil {
+			j.log.Error("allocation follow-up sweep", "tenant", t.Slug, "err", err)
+		}
+	}
+	return nil
+}
+
+// FollowUpSweep queues the follow-up runs of t's published rounds with freed seats and
+// returns how many.
+func (j *Jobs) FollowUpSweep(ctx context.Context, t *tenant.Tenant) (int, error) {
+	var rounds []uuid.UUID
+	err := j.s.inTx(ctx, t.ID, func(ctx context.Context, tx bun.Tx) error {
+		return tx.NewRaw(`SELECT d.id FROM allocation_round d
+			WHERE d.tenant_id = ? AND d.status = ?
+			  AND NOT EXISTS (SELECT 1 FROM allocation_run b WHERE b.tenant_id = d.tenant_id AND b.round_id = d.id AND b.status IN (?, ?, ?))
+			  AND EXISTS (SELECT 1 FROM allocation_result r
+				JOIN allocation_run n ON n.tenant_id = r.tenant_id AND n.id = r.run_id AND n.round_id = d.id AND n.status = ?
+				JOIN offer o ON o.tenant_id = r.tenant_id AND o.id = r.offer_id AND o.status IN ('declined', 'expired', 'withdrawn')
+				WHERE r.tenant_id = d.tenant_id
+				  AND o.updated_at > (SELECT max(l.created_at) FROM allocation_run l WHERE l.tenant_id = d.tenant_id AND l.round_id = d.id))
+			ORDER BY d.id`, t.ID, RoundPublished, RunQueued, RunRunning, RunPublishing, RunPublished).Scan(ctx, &rounds)
+	})
+	if err != nil {
+		return 0, err
+	}
+	started := 0
+	for _, id := range rounds {
+		run := &Run{TenantID: t.ID, ID: uuid.Must(uuid.NewV7()), RoundID: id, Kind: KindFollowUp, AutoPublish: true,
+			Status: RunQueued, CreatedAt: j.s.clock.Now(), Refused: []placement.Refusal{}}
+		err := j.s.inTx(ctx, t.ID, func(ctx context.Context, tx bun.Tx) error {
+			return j.s.queueRun(ctx, tx, run, audit.Actor{Kind: "system"})
+		})
+		switch {
+		case errors.Is(err, ErrBusy), errors.Is(err, ErrNotOpen):
+			// a case worker was quicker; the next sweep looks again
+		case err != nil:
+			return started, err
+		default:
+			started++
+		}
+	}
+	return started, nil
 }

@@ -53,6 +53,8 @@ const (
 const (
 	TaskRun     = "allocation:run"
 	TaskPublish = "allocation:publish"
+	// TaskFollowUpSweep starts the automatic follow-up runs (FollowUpSpec).
+	TaskFollowUpSweep = "allocation:follow_up_sweep"
 )
 
 // Audit actions.
@@ -118,11 +120,13 @@ type Run struct {
 	Figures         Figures             `bun:"figures,type:jsonb" json:"figures"`
 	Error           string              `bun:"error" json:"error,omitempty"`
 	Refused         []placement.Refusal `bun:"refused,type:jsonb" json:"refused,omitempty"`
-	CreatedBy       uuid.UUID           `bun:"created_by" json:"-"`
-	CreatedAt       time.Time           `bun:"created_at" json:"created_at"`
-	StartedAt       *time.Time          `bun:"started_at" json:"started_at,omitempty"`
-	FinishedAt      *time.Time          `bun:"finished_at" json:"finished_at,omitempty"`
-	PublishedAt     *time.Time          `bun:"published_at" json:"published_at,omitempty"`
+	// AutoPublish: started by the follow-up sweep, published when done.
+	AutoPublish bool       `bun:"auto_publish" json:"auto_publish"`
+	CreatedBy   uuid.UUID  `bun:"created_by" json:"-"` // uuid.Nil: the system
+	CreatedAt   time.Time  `bun:"created_at" json:"created_at"`
+	StartedAt   *time.Time `bun:"started_at" json:"started_at,omitempty"`
+	FinishedAt  *time.Time `bun:"finished_at" json:"finished_at,omitempty"`
+	PublishedAt *time.Time `bun:"published_at" json:"published_at,omitempty"`
 }
 
 // Busy tells whether the worker has the run (the page reloads itself).
@@ -325,43 +329,48 @@ func runBusy(ctx context.Context, tx bun.IDB, tenantID, roundID uuid.UUID) (bool
 // StartRun queues a run of the round: the main run, a what-if with changes, or a
 // follow-up for the seats a published round got back. One run of a round at a time.
 func (s *Service) StartRun(ctx context.Context, c auth.Caller, roundID uuid.UUID, kind, label string, ch Changes) (*Run, error) {
-	t := c.Tenant
 	label, err := auth.FreeText("label", label, 0, 200)
 	if err != nil {
 		return nil, err
 	}
-	run := &Run{TenantID: t.ID, ID: uuid.Must(uuid.NewV7()), RoundID: roundID, Kind: kind, Label: label, Changes: ch,
+	run := &Run{TenantID: c.Tenant.ID, ID: uuid.Must(uuid.NewV7()), RoundID: roundID, Kind: kind, Label: label, Changes: ch,
 		Status: RunQueued, CreatedBy: c.Principal.ID, CreatedAt: s.clock.Now(), Refused: []placement.Refusal{}}
-	err = s.inTx(ctx, t.ID, func(ctx context.Context, tx bun.Tx) error {
-		var r Round
-		if err := lockRound(ctx, tx, t.ID, roundID, &r); err != nil {
-			return err
-		}
-		switch {
-		case kind == KindFollowUp && r.Status != RoundPublished:
-			return ErrNotOpen
-		case kind != KindFollowUp && r.Status != RoundOpen:
-			return ErrNotOpen
-		}
-		run.SnapshotVersion = r.SnapshotVersion
-		if _, err := tx.NewInsert().Model(run).Exec(ctx); err != nil {
-			if database.IsUniqueViolation(err, "allocation_run_one_at_a_time") {
-				return ErrBusy
-			}
-			return err
-		}
-		tid := t.ID
-		if err := outbox.Add(ctx, tx, outbox.Message{Type: TaskRun, Payload: task{TenantID: tid, RunID: run.ID}, TenantID: &tid,
-			Queue: "low", MaxRetry: 3}); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx, t.ID, audit.By(c), audit.Event{Action: ActionRunQueued, ObjectKind: "allocation_run", ObjectID: run.ID.String(),
-			Details: map[string]any{"round": roundID, "kind": kind, "label": label, "changes": ch}})
+	err = s.inTx(ctx, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
+		return s.queueRun(ctx, tx, run, audit.By(c))
 	})
 	if err != nil {
 		return nil, err
 	}
 	return run, nil
+}
+
+// queueRun inserts run into its round (which must allow its kind) and hands it to
+// the worker, in the caller's transaction.
+func (s *Service) queueRun(ctx context.Context, tx bun.Tx, run *Run, by audit.Actor) error {
+	var r Round
+	if err := lockRound(ctx, tx, run.TenantID, run.RoundID, &r); err != nil {
+		return err
+	}
+	switch {
+	case run.Kind == KindFollowUp && r.Status != RoundPublished:
+		return ErrNotOpen
+	case run.Kind != KindFollowUp && r.Status != RoundOpen:
+		return ErrNotOpen
+	}
+	run.SnapshotVersion = r.SnapshotVersion
+	if _, err := tx.NewInsert().Model(run).Exec(ctx); err != nil {
+		if database.IsUniqueViolation(err, "allocation_run_one_at_a_time") {
+			return ErrBusy
+		}
+		return err
+	}
+	tid := run.TenantID
+	if err := outbox.Add(ctx, tx, outbox.Message{Type: TaskRun, Payload: task{TenantID: tid, RunID: run.ID}, TenantID: &tid,
+		Queue: "low", MaxRetry: 3}); err != nil {
+		return err
+	}
+	return audit.Record(ctx, tx, tid, by, audit.Event{Action: ActionRunQueued, ObjectKind: "allocation_run", ObjectID: run.ID.String(),
+		Details: map[string]any{"round": run.RoundID, "kind": run.Kind, "label": run.Label, "changes": run.Changes, "auto_publish": run.AutoPublish}})
 }
 
 // task is the payload of TaskRun and TaskPublish.

@@ -434,3 +434,88 @@ func TestARunOfAnOlderSnapshotFails(t *testing.T) {
 		t.Errorf("stale run: %s %q with %d results", got.Status, got.Error, len(c.results(run.ID)))
 	}
 }
+
+// Where the city says so, a declined seat goes to the next child without a case
+// worker: the sweep starts a follow-up run once per freed seat, and the run publishes
+// itself; a city that did not say so is left alone.
+func TestAnAutomaticFollowUpPublishesItself(t *testing.T) {
+	c := newCity(t, "bochum")
+	a := c.kita("Kita Am Bach", 1)
+	older := c.family([]date.Date{c.start.AddMonths(-20)}, `{}`, a)[0]
+	younger := c.family([]date.Date{c.start.AddMonths(-18)}, `{}`, a)[0]
+	r := c.freezeRound("Runde")
+	main := c.run(r.ID, KindMain, Changes{})
+	c.publish(main.ID)
+	auto := *c.tn
+	rules := *c.tn.Rules
+	rules.Allocation.AutoFollowUp = true
+	auto.Rules = &rules
+
+	sweep := func() int {
+		t.Helper()
+		n, err := c.jobs.FollowUpSweep(c.ctx, &auto)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := sweep(); n != 0 {
+		t.Fatalf("%d follow-ups with no seat freed", n)
+	}
+	c.clk.Advance(time.Minute)
+	var offerID uuid.UUID
+	if err := c.db.NewRaw(`SELECT id FROM offer WHERE tenant_id = ? AND application_id = ?`, c.tn.ID, older.app).Scan(c.ctx, &offerID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.places.Decline(c.ctx, older.parent, offerID, "umgezogen"); err != nil {
+		t.Fatal(err)
+	}
+	// Bochum's own file says auto_follow_up: false, so the scheduled sweep leaves it.
+	if err := c.jobs.HandleFollowUpSweep(c.ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := queryCount(c, `SELECT count(*) FROM allocation_run WHERE tenant_id = ? AND kind = 'follow_up'`, c.tn.ID); n != 0 {
+		t.Fatalf("the sweep started %d follow-ups in a city that did not ask", n)
+	}
+	if n := sweep(); n != 1 {
+		t.Fatalf("%d follow-ups after a decline, want 1", n)
+	}
+	if n := sweep(); n != 0 {
+		t.Errorf("a second sweep started %d more", n)
+	}
+	var follow Run
+	if err := c.db.NewSelect().Model(&follow).Where("tenant_id = ? AND kind = 'follow_up'", c.tn.ID).Scan(c.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !follow.AutoPublish || follow.CreatedBy != uuid.Nil {
+		t.Errorf("the sweep's run: %+v", follow)
+	}
+	if err := c.jobs.Run(c.ctx, &auto, follow.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.rounds.GetRun(c.ctx, c.worker, follow.ID)
+	if err != nil || got.Status != RunPublishing {
+		t.Fatalf("after the run: %+v %v, want publishing", got, err)
+	}
+	if err := c.jobs.Publish(c.ctx, &auto, follow.ID, uuid.Nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.offers(younger.app); !slices.Equal(got, []string{"open"}) {
+		t.Errorf("the next child's offers: %v, want one open", got)
+	}
+	if n := queryCount(c, `SELECT count(*) FROM audit_event WHERE tenant_id = ? AND action = ? AND actor_kind = 'system'`, c.tn.ID, ActionPublished); n != 1 {
+		t.Errorf("%d publications by the system in the audit log, want 1", n)
+	}
+	if n := sweep(); n != 0 {
+		t.Errorf("%d follow-ups with nothing freed since the last", n)
+	}
+}
+
+func queryCount(c *city, q string, args ...any) int {
+	c.t.Helper()
+	var n int
+	if err := c.db.QueryRowContext(c.ctx, q, args...).Scan(&n); err != nil {
+		c.t.Fatal(err)
+	}
+	return n
+}

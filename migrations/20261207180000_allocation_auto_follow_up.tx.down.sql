@@ -1,0 +1,1 @@
+ALTER TABLE allocation_run DROP COLUMN IF EXISTS auto_publish;
