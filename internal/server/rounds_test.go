@@ -85,10 +85,8 @@ func TestACaseWorkerRunsAndPublishesARoundOnBochum(t *testing.T) {
 	if status != 201 {
 		t.Fatalf("second twin: %d %v", status, second)
 	}
-	twinApps := []string{
-		twins.file(t, request(twins.child, start.String(), 35, kitaA, kitaB))["id"].(string),
-		twins.file(t, request(second["id"].(string), start.String(), 35, kitaA, kitaB))["id"].(string),
-	}
+	first, other := twins.file(t, request(twins.child, start.String(), 35, kitaA, kitaB)), twins.file(t, request(second["id"].(string), start.String(), 35, kitaA, kitaB))
+	twinApps := []string{first["id"].(string), other["id"].(string)}
 	lea := b.family(t, "bochum", "lea@bochum.test", "44787", birth)
 	leaApp := lea.file(t, request(lea.child, start.String(), 35, kitaA, kitaB))["id"].(string)
 
@@ -158,7 +156,8 @@ func TestACaseWorkerRunsAndPublishesARoundOnBochum(t *testing.T) {
 	mustContain(t, result, "Ihr Kind erhält einen Platz bei seinem Wunsch 2: Kita Birke.")
 	mustContain(t, result, "Wunsch 1 (Kita Ahorn) war vergeben: Bei gleicher Punktzahl hatten Kinder Vorrang, die Geschwister")
 	mustContain(t, result, "(Geschwister)") // the decider, in full for the case worker
-	mustContain(t, br.get(t, "/staff/runs/"+mainRun+"/results/"+twinApps[0]), "Die Geschwister werden gemeinsam aufgenommen.")
+	// The twin's page names its sibling's request by its reference.
+	mustContain(t, br.get(t, "/staff/runs/"+mainRun+"/results/"+twinApps[0]), "Die Geschwister werden gemeinsam aufgenommen.", ">"+other["reference"].(string)+"</a>")
 
 	// What if Kita Ahorn had five more places? Garbage first, then the real variant.
 	bad := br.submit(t, roundPath, roundPath+"/runs", map[string]string{"kind": "what_if", "facility": kitaA.String(), "type": "krippe/99", "delta": "viele"})

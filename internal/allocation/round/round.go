@@ -102,6 +102,9 @@ type Round struct {
 	Snapshot []byte `bun:"snapshot" json:"-"`
 }
 
+// CutOffDay is the last day whose requests take part.
+func (r *Round) CutOffDay() date.Date { return date.In(r.CutOff.Add(-time.Nanosecond)) }
+
 // Last is the period's last start month.
 func (r *Round) Last() date.Date { return r.StartUntil.AddMonths(-1) }
 
@@ -220,7 +223,8 @@ func (s *Service) Create(ctx context.Context, c auth.Caller, in NewRound) (*Roun
 		return nil, problems
 	}
 	from, until := in.From.FirstOfMonth(), in.Until.FirstOfMonth()
-	cutOff := in.CutOff.AddDays(1).Time() // the end of the day in Germany
+	next := in.CutOff.AddDays(1).Time()
+	cutOff := time.Date(next.Year(), next.Month(), next.Day(), 0, 0, 0, 0, clock.Berlin) // the end of the day in Germany
 	seed := newSeed()
 	snap, err := freeze(ctx, s.db, t, from, until, cutOff, seed)
 	if err != nil {

@@ -148,7 +148,8 @@ func namesOf(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, rows []Result,
 type Detail struct {
 	Result
 	Names map[uuid.UUID]string
-	// Last maps the requests named as "last kept there" to their reference.
+	// Last maps the requests named as "last kept there" and the siblings' requests to
+	// their reference.
 	Last map[string]string
 	// Choices are the request's facilities in its order, for a change.
 	Choices []uuid.UUID
@@ -169,6 +170,11 @@ func (s *Service) ResultOf(ctx context.Context, c auth.Caller, runID, appID uuid
 		var lastIDs []uuid.UUID
 		for _, a := range d.Why.Above {
 			if id, err := uuid.Parse(a.Last); err == nil {
+				lastIDs = append(lastIDs, id)
+			}
+		}
+		for _, sib := range d.Why.Siblings {
+			if id, err := uuid.Parse(sib); err == nil {
 				lastIDs = append(lastIDs, id)
 			}
 		}
