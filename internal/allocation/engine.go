@@ -107,7 +107,7 @@ type seatKey struct {
 // newEngine indexes m: facilities and children by position, choices and bonuses by
 // facility index, who chose each facility.
 func newEngine(m *Market) *engine {
-	e := &engine{m: m, facilities: map[string]int{}, vacated: map[seatKey]bool{}}
+	e := &engine{m: m, facilities: make(map[string]int, len(m.Facilities)), vacated: map[seatKey]bool{}}
 	for i, f := range m.Facilities {
 		e.facilities[f.ID] = i
 	}
@@ -133,6 +133,7 @@ func newEngine(m *Market) *engine {
 				e.children[i].local[e.facilities[fid]] = bonus
 			}
 		}
+		e.children[i].prefs = make([]int, 0, len(c.Prefs))
 		for _, f := range c.Prefs {
 			e.children[i].prefs = append(e.children[i].prefs, e.facilities[f])
 			e.listers[e.facilities[f]] = append(e.listers[e.facilities[f]], i)
@@ -144,7 +145,7 @@ func newEngine(m *Market) *engine {
 // Run matches m. m must be valid (Validate).
 func Run(m *Market) *Result {
 	e := newEngine(m)
-	index := map[string]int{}
+	index := make(map[string]int, len(m.Children))
 	for i := range m.Children {
 		index[m.Children[i].ID] = i
 	}
@@ -459,10 +460,11 @@ func (e *engine) insert(f int, list []int, c int) []int {
 }
 
 func (e *engine) result() *Result {
-	r := &Result{Assignments: map[string]*string{}, Explanations: map[string]Explanation{}}
+	n := len(e.children)
+	r := &Result{Assignments: make(map[string]*string, n), Explanations: make(map[string]Explanation, n)}
 	for i := range e.children {
 		c := &e.children[i]
-		x := Explanation{Child: c.src.ID, Apart: e.apart[i], Above: []Denial{}}
+		x := Explanation{Child: c.src.ID, Apart: e.apart[i]}
 		for _, o := range c.group {
 			if o != i {
 				x.Siblings = append(x.Siblings, e.children[o].src.ID)
@@ -477,8 +479,9 @@ func (e *engine) result() *Result {
 		} else {
 			r.Assignments[c.src.ID] = nil
 		}
+		x.Above = make([]Denial, got)
 		for k, f := range c.prefs[:got] {
-			x.Above = append(x.Above, e.denial(i, f, k+1))
+			x.Above[k] = e.denial(i, f, k+1)
 		}
 		r.Explanations[c.src.ID] = x
 	}
@@ -510,12 +513,11 @@ func (e *engine) denial(i, f, k int) Denial {
 		}
 		return d
 	}
-	last := e.children[held[len(held)-1]].src
-	me := e.children[i].src
+	lastIdx := held[len(held)-1]
+	last, me := e.children[lastIdx].src, e.children[i].src
 	d.Last = last.ID
-	fid := e.m.Facilities[f].ID
 	switch {
-	case last.Points+last.Local[fid] == me.Points+me.Local[fid]:
+	case last.Points+e.children[lastIdx].local[f] == me.Points+e.children[i].local[f]:
 		d.Reason = ReasonTiebreak
 	case last.Points > me.Points:
 		d.Reason = ReasonPoints
