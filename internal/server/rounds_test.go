@@ -201,6 +201,14 @@ func TestACaseWorkerRunsAndPublishesARoundOnBochum(t *testing.T) {
 		t.Errorf("seats CSV: %d %.300s", csv.status, csv.body)
 	}
 
+	// The children without a place leave as a file only with an audit entry.
+	if r := br.get(t, "/staff/runs/"+mainRun+"/unplaced.csv"); r.status != 200 || !strings.HasPrefix(strings.TrimPrefix(r.body, "\ufeff"), "aktenzeichen;") {
+		t.Errorf("unplaced CSV: %d %.200s", r.status, r.body)
+	}
+	if rows := b.auditRows(t, bo.ID, "action = 'export.created' AND object_id = ?", mainRun); len(rows) != 1 {
+		t.Errorf("the unplaced CSV is audited %d times, want 1", len(rows))
+	}
+
 	// Another city sees none of it.
 	kempten := b.browser("kempten.localhost")
 	kempten.staffLogin(t, b.staff(t, &city{t: b.tenant(t, "kempten")}, "sachbearbeitung", authz.RoleCaseWorker, uuid.Nil, ""))

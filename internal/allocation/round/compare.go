@@ -52,11 +52,11 @@ func (s *Service) Compare(ctx context.Context, c auth.Caller, a, b uuid.UUID) (*
 	if ra.RoundID != rb.RoundID {
 		return nil, ErrOtherRound
 	}
-	xa, names, err := s.AllResults(ctx, c, a, ShowAll)
+	xa, names, err := s.allResults(ctx, c, a, ShowAll)
 	if err != nil {
 		return nil, err
 	}
-	xb, namesB, err := s.AllResults(ctx, c, b, ShowAll)
+	xb, namesB, err := s.allResults(ctx, c, b, ShowAll)
 	if err != nil {
 		return nil, err
 	}

@@ -425,7 +425,7 @@ func (h *Handler) UnplacedCSV(c *fiber.Ctx) error {
 	if _, err := h.s.GetRun(c.UserContext(), auth.CallerOf(c), id); err != nil {
 		return err // another city's run is a 404, not an empty file
 	}
-	rows, names, err := h.s.AllResults(c.UserContext(), auth.CallerOf(c), id, ShowUnplaced)
+	rows, names, err := h.s.ExportResults(c.UserContext(), auth.CallerOf(c), id, ShowUnplaced)
 	if err != nil {
 		return err
 	}

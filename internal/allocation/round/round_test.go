@@ -169,7 +169,7 @@ func (c *city) run(roundID uuid.UUID, kind string, ch Changes) *Run {
 
 func (c *city) results(runID uuid.UUID) map[uuid.UUID]Result {
 	c.t.Helper()
-	rows, _, err := c.rounds.AllResults(c.ctx, c.worker, runID, ShowAll)
+	rows, _, err := c.rounds.allResults(c.ctx, c.worker, runID, ShowAll)
 	if err != nil {
 		c.t.Fatal(err)
 	}

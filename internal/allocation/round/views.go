@@ -33,6 +33,7 @@ type Result struct {
 	Reference      string     `bun:"reference" json:"reference"`
 	FirstName      string     `bun:"first_name" json:"first_name"`
 	LastName       string     `bun:"last_name" json:"last_name"`
+	ChildID        uuid.UUID  `bun:"child_id" json:"-"`
 	// Facility is the name of FacilityID.
 	Facility string `bun:"-" json:"facility,omitempty"`
 }
@@ -54,7 +55,7 @@ const PageSize = 50
 func resultRows(ctx context.Context, tx bun.IDB, tenantID, runID uuid.UUID, where string, limit, offset int, args ...any) ([]Result, error) {
 	var out []Result
 	q := `SELECT r.application_id, r.facility_id, r.engine_facility, r.choice, r.seat, r.why, r.changed_reason, r.changed_at, r.offer_id,
-			coalesce(a.reference, '') AS reference, c.first_name, c.last_name
+			coalesce(a.reference, '') AS reference, c.first_name, c.last_name, c.id AS child_id
 		FROM allocation_result r
 		JOIN application a ON a.tenant_id = r.tenant_id AND a.id = r.application_id
 		JOIN child c ON c.tenant_id = a.tenant_id AND c.id = a.child_id
@@ -98,17 +99,43 @@ func (s *Service) Results(ctx context.Context, c auth.Caller, runID uuid.UUID, s
 	return rows, names, err
 }
 
-// AllResults is every row of a run (the CSV exports, the comparison).
-func (s *Service) AllResults(ctx context.Context, c auth.Caller, runID uuid.UUID, show string) ([]Result, map[uuid.UUID]string, error) {
+// allResults is every row of a run with the facilities' names.
+func (s *Service) allResults(ctx context.Context, c auth.Caller, runID uuid.UUID, show string) ([]Result, map[uuid.UUID]string, error) {
 	var rows []Result
 	var names map[uuid.UUID]string
 	err := s.inTx(ctx, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		if rows, err = resultRows(ctx, tx, c.Tenant.ID, runID, filterSQL(show), 0, 0); err != nil {
+		rows, names, err = resultsAndNames(ctx, tx, c.Tenant.ID, runID, show)
+		return err
+	})
+	return rows, names, err
+}
+
+func resultsAndNames(ctx context.Context, tx bun.IDB, tenantID, runID uuid.UUID, show string) ([]Result, map[uuid.UUID]string, error) {
+	rows, err := resultRows(ctx, tx, tenantID, runID, filterSQL(show), 0, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	names, err := namesOf(ctx, tx, tenantID, rows)
+	return rows, names, err
+}
+
+// ExportResults is allResults for a CSV download: children's names leave the portal
+// in a file, so it is audited as an export.
+func (s *Service) ExportResults(ctx context.Context, c auth.Caller, runID uuid.UUID, show string) ([]Result, map[uuid.UUID]string, error) {
+	var rows []Result
+	var names map[uuid.UUID]string
+	err := s.inTx(ctx, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if rows, names, err = resultsAndNames(ctx, tx, c.Tenant.ID, runID, show); err != nil {
 			return err
 		}
-		names, err = namesOf(ctx, tx, c.Tenant.ID, rows)
-		return err
+		children := make([]uuid.UUID, len(rows))
+		for i, r := range rows {
+			children[i] = r.ChildID
+		}
+		return audit.Record(ctx, tx, c.Tenant.ID, audit.By(c), audit.Event{Action: audit.ActionExport, ObjectKind: "allocation_run",
+			ObjectID: runID.String(), ChildIDs: children, Details: map[string]any{"rows": len(rows), "show": show, "format": "csv"}})
 	})
 	return rows, names, err
 }
