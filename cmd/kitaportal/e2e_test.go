@@ -63,7 +63,7 @@ func env(t testing.TB, dbURL string, extra ...string) []string {
 	return append(e, extra...)
 }
 
-// Each test that runs the binary gets a Redis database of its own (8 to 14; the tests'
+// Each test that runs the binary gets a Redis database of its own (1 to 14; the tests'
 // own is 15, development's 0): a worker takes every job it sees, so two tests' workers
 // on one database would deliver each other's mails. It is emptied on first use.
 var (
@@ -78,9 +78,9 @@ func binaryRedis(t testing.TB) *url.URL {
 	defer redisMu.Unlock()
 	db, ok := redisDBs[t.Name()]
 	if !ok {
-		db = 8 + len(redisDBs)
+		db = 1 + len(redisDBs)
 		if db > 14 {
-			t.Fatal("more binary tests than Redis databases 8-14: give the new test one")
+			t.Fatal("more binary tests than Redis databases 1-14: give the new test one")
 		}
 		redisDBs[t.Name()] = db
 		u.Path = "/" + strconv.Itoa(db)
