@@ -81,7 +81,7 @@ const (
 	EventAccept   Event = "accept"   // the family accepts the offer
 	EventDecline  Event = "decline"  // the family declines the offer: the request is back in review
 	EventLapse    Event = "lapse"    // the offer ran out unanswered: the request is back in review
-	EventContract Event = "contract" // the accepted place became a contract
+	EventContract Event = "contract" // the accepted place became a contract, or the register shows one at this choice
 	EventExpire   Event = "expire"   // the request itself ran out
 	EventWithdraw Event = "withdraw" // the family takes it back; open choices end with it
 	EventClose    Event = "close"    // staff close it (its child's record was merged into another, or the child was placed)
@@ -106,13 +106,15 @@ var requestTable = lifecycle.New(Statuses, map[Status]map[Event]Status{
 		EventSubmit: StatusSubmitted, EventImport: StatusSubmitted,
 		EventWithdraw: StatusWithdrawn, EventClose: StatusClosed,
 	},
+	// A contract entered in the register at one of its choices places a request that
+	// is still being decided (internal/contract).
 	StatusSubmitted: {
 		EventReview: StatusInReview, EventOffer: StatusOffered, EventRefuse: StatusRefused, EventExpire: StatusExpired,
-		EventWithdraw: StatusWithdrawn, EventClose: StatusClosed,
+		EventWithdraw: StatusWithdrawn, EventClose: StatusClosed, EventContract: StatusContracted,
 	},
 	StatusInReview: {
 		EventOffer: StatusOffered, EventRefuse: StatusRefused, EventExpire: StatusExpired,
-		EventWithdraw: StatusWithdrawn, EventClose: StatusClosed,
+		EventWithdraw: StatusWithdrawn, EventClose: StatusClosed, EventContract: StatusContracted,
 	},
 	StatusOffered: {
 		// No withdrawal while an offer is open: the family declines it first (the offer
@@ -132,22 +134,23 @@ var requestTable = lifecycle.New(Statuses, map[Status]map[Event]Status{
 // ends them once it is placed; the cascade forwards the request choice by choice.
 var choiceTable = lifecycle.New(ChoiceStatuses, map[ChoiceStatus]map[Event]ChoiceStatus{
 	ChoiceQueued: {
-		EventForward: ChoicePending, EventEnd: ChoiceEnded, EventWithdraw: ChoiceWithdrawn,
+		EventForward: ChoicePending, EventEnd: ChoiceEnded, EventWithdraw: ChoiceWithdrawn, EventContract: ChoiceAccepted,
 	},
 	ChoicePending: {
 		EventReview: ChoiceInReview, EventPropose: ChoiceProposed, EventOffer: ChoiceOffered, EventRefuse: ChoiceRefused,
 		EventPause: ChoicePaused, EventPass: ChoicePassed, EventEnd: ChoiceEnded, EventWithdraw: ChoiceWithdrawn,
-		EventQueue: ChoiceQueued,
+		EventQueue: ChoiceQueued, EventContract: ChoiceAccepted,
 	},
 	ChoiceInReview: {
 		EventPropose: ChoiceProposed, EventOffer: ChoiceOffered, EventRefuse: ChoiceRefused,
 		EventPause: ChoicePaused, EventPass: ChoicePassed, EventEnd: ChoiceEnded, EventWithdraw: ChoiceWithdrawn,
+		EventContract: ChoiceAccepted,
 	},
 	ChoiceProposed: {
 		EventOffer: ChoiceOffered, EventRetract: ChoiceInReview, EventEnd: ChoiceEnded, EventWithdraw: ChoiceWithdrawn,
 	},
 	ChoicePaused: {
-		EventResume: ChoicePending, EventEnd: ChoiceEnded, EventWithdraw: ChoiceWithdrawn,
+		EventResume: ChoicePending, EventEnd: ChoiceEnded, EventWithdraw: ChoiceWithdrawn, EventContract: ChoiceAccepted,
 	},
 	ChoiceOffered: {
 		EventAccept: ChoiceAccepted, EventDecline: ChoiceDeclined, EventLapse: ChoiceDeclined, EventRetract: ChoiceInReview,

@@ -30,10 +30,10 @@ var wantRequest = map[string]Status{
 	"draft submit": StatusSubmitted, "draft import": StatusSubmitted, "draft withdraw": StatusWithdrawn, "draft close": StatusClosed,
 
 	"submitted review": StatusInReview, "submitted offer": StatusOffered, "submitted refuse": StatusRefused, "submitted expire": StatusExpired,
-	"submitted withdraw": StatusWithdrawn, "submitted close": StatusClosed,
+	"submitted withdraw": StatusWithdrawn, "submitted close": StatusClosed, "submitted contract": StatusContracted,
 
 	"in_review offer": StatusOffered, "in_review refuse": StatusRefused, "in_review expire": StatusExpired,
-	"in_review withdraw": StatusWithdrawn, "in_review close": StatusClosed,
+	"in_review withdraw": StatusWithdrawn, "in_review close": StatusClosed, "in_review contract": StatusContracted,
 
 	"offered accept": StatusAccepted, "offered decline": StatusInReview, "offered lapse": StatusInReview,
 	"offered retract": StatusInReview, "offered close": StatusClosed,
@@ -42,18 +42,19 @@ var wantRequest = map[string]Status{
 }
 
 var wantChoice = map[string]ChoiceStatus{
-	"queued forward": ChoicePending, "queued end": ChoiceEnded, "queued withdraw": ChoiceWithdrawn,
+	"queued forward": ChoicePending, "queued end": ChoiceEnded, "queued withdraw": ChoiceWithdrawn, "queued contract": ChoiceAccepted,
 
 	"pending review": ChoiceInReview, "pending propose": ChoiceProposed, "pending offer": ChoiceOffered, "pending refuse": ChoiceRefused,
 	"pending pause": ChoicePaused, "pending pass": ChoicePassed, "pending end": ChoiceEnded, "pending withdraw": ChoiceWithdrawn,
-	"pending queue": ChoiceQueued,
+	"pending queue": ChoiceQueued, "pending contract": ChoiceAccepted,
 
 	"in_review propose": ChoiceProposed, "in_review offer": ChoiceOffered, "in_review refuse": ChoiceRefused,
 	"in_review pause": ChoicePaused, "in_review pass": ChoicePassed, "in_review end": ChoiceEnded, "in_review withdraw": ChoiceWithdrawn,
+	"in_review contract": ChoiceAccepted,
 
 	"proposed offer": ChoiceOffered, "proposed retract": ChoiceInReview, "proposed end": ChoiceEnded, "proposed withdraw": ChoiceWithdrawn,
 
-	"paused resume": ChoicePending, "paused end": ChoiceEnded, "paused withdraw": ChoiceWithdrawn,
+	"paused resume": ChoicePending, "paused end": ChoiceEnded, "paused withdraw": ChoiceWithdrawn, "paused contract": ChoiceAccepted,
 
 	"offered accept": ChoiceAccepted, "offered decline": ChoiceDeclined, "offered lapse": ChoiceDeclined, "offered retract": ChoiceInReview,
 	"offered end": ChoiceEnded,
@@ -285,11 +286,11 @@ func TestTransitionWritesStatusAndHistory(t *testing.T) {
 		t.Errorf("history entry: %+v", ev)
 	}
 
-	// Refused: a contract needs an accepted offer; an unknown request is not found.
+	// Refused: accepting needs an offer; an unknown request is not found.
 	inTx(func(tx bun.Tx) error {
-		from, to, err := Transition(ctx, tx, tn.ID, app, EventContract, actor, "", now)
+		from, to, err := Transition(ctx, tx, tn.ID, app, EventAccept, actor, "", now)
 		if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindConflict || !errors.Is(err, ErrTransition) || from != StatusSubmitted || to != StatusSubmitted {
-			t.Errorf("contract from submitted: %s → %s, %v", from, to, err)
+			t.Errorf("accept from submitted: %s → %s, %v", from, to, err)
 		}
 		if _, _, err := Transition(ctx, tx, tn.ID, uuid.New(), EventSubmit, actor, "", now); !errors.Is(err, ErrNotFound) {
 			t.Errorf("unknown request: %v", err)

@@ -85,6 +85,8 @@ func (s *Service) familyNotice(t *tenant.Tenant, lang string, a *Application, ki
 			n.Lines = append(n.Lines, tr("mail.application.tagespflege", "facility", r.Facility, "office", r.Fachberatung.Name,
 				"district", r.District, "email", r.Fachberatung.Email, "phone", r.Fachberatung.Phone))
 		}
+	case NoticePlaced:
+		n.Lines = append(n.Lines, tr("mail.application.placed.where", "facility", extra))
 	case NoticeWithdrawn:
 		if extra != "" {
 			n.Lines = append(n.Lines, tr("mail.application.reason", "reason", extra))

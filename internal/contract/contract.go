@@ -82,12 +82,16 @@ const contractColumns = `k.id, k.facility_id, k.group_id, k.child_id, k.care_hou
 
 // Service runs the register.
 type Service struct {
-	db    *bun.DB
-	clock clock.Clock
+	db        *bun.DB
+	clock     clock.Clock
+	waitlists Waitlists
 }
 
-// NewService returns the register's service.
-func NewService(db *bun.DB, c clock.Clock) *Service { return &Service{db: db, clock: c} }
+// NewService returns the register's service; w ends the requests of a child that gets
+// a contract.
+func NewService(db *bun.DB, c clock.Clock, w Waitlists) *Service {
+	return &Service{db: db, clock: c, waitlists: w}
+}
 
 // Today is the current day in Germany.
 func (s *Service) Today() date.Date { return date.Today(s.clock) }

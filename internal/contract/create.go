@@ -164,6 +164,9 @@ func (s *Service) create(ctx context.Context, tx bun.Tx, c auth.Caller, in NewCo
 	if err := insertContract(ctx, tx, c.Tenant.ID, k, nil); err != nil {
 		return nil, err
 	}
+	if err := s.placeOnWaitlists(ctx, tx, c, k); err != nil {
+		return nil, err
+	}
 	return k, nil
 }
 

@@ -37,7 +37,7 @@ func TestConcurrentEntriesOfOneNewChildLeaveOne(t *testing.T) {
 	exec(`INSERT INTO account (tenant_id, id, kind, email, status) VALUES (?, ?, 'staff', 'traeger@test', 'pending')`, tn.ID, lead)
 	exec(`INSERT INTO staff_role (tenant_id, id, account_id, role, provider_id) VALUES (?, ?, ?, 'provider_admin', ?)`, tn.ID, uuid.New(), lead, provider)
 
-	s := contract.NewService(db, clock.NewManual(time.Date(2026, 11, 21, 10, 0, 0, 0, clock.Berlin)))
+	s := newService(t, db, clock.NewManual(time.Date(2026, 11, 21, 10, 0, 0, 0, clock.Berlin)))
 	caller := auth.Caller{Tenant: tn, Principal: &auth.Principal{Kind: auth.KindStaff, ID: lead, TenantID: tn.ID, MFADone: true}}
 	const racers = 30
 	for run := range 5 {

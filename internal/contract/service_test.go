@@ -66,7 +66,7 @@ func TestTheDatabaseKeepsOneContractPerChild(t *testing.T) {
 	}
 
 	// Two staff members enter a contract for the same new period at the same moment.
-	s := contract.NewService(db, clock.NewManual(time.Date(2026, 11, 21, 10, 0, 0, 0, clock.Berlin)))
+	s := newService(t, db, clock.NewManual(time.Date(2026, 11, 21, 10, 0, 0, 0, clock.Berlin)))
 	caller := auth.Caller{Tenant: tn, Principal: &auth.Principal{Kind: auth.KindStaff, ID: lead, TenantID: tn.ID, MFADone: true}}
 	var wg sync.WaitGroup
 	errs := make([]error, 4)

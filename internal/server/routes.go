@@ -352,7 +352,7 @@ func providerPortalRoutes(d Deps, parts *components) []Route {
 		csrf = parts.authn.CSRFToken
 	}
 	pv := provider.NewHandler(portal, d.Views, csrf, d.Authz)
-	ct := contract.NewHandler(contract.NewService(d.DB, d.Clock), portal, d.Views, csrf, d.Authz, parts.files)
+	ct := contract.NewHandler(contract.NewService(d.DB, d.Clock, parts.applications), portal, d.Views, csrf, d.Authz, parts.files)
 	const T = tenant.SurfaceTenant
 	return []Route{
 		{"GET", "/staff/provider", T, "provider.read", pv.Home},
