@@ -11,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
+	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/platform/date"
 	"kitaportal/internal/tenant"
 )
@@ -221,7 +222,8 @@ func startCascade(ctx context.Context, tx bun.IDB, t *tenant.Tenant, id uuid.UUI
 // TurnEnd is when a facility's turn that starts at now ends: after the city's cascade
 // days, at the end of that day in Germany.
 func TurnEnd(t *tenant.Tenant, now time.Time) time.Time {
-	return date.In(now).AddDays(t.Rules.Allocation.CascadeDays + 1).Time()
+	d := date.In(now).AddDays(t.Rules.Allocation.CascadeDays + 1).Time()
+	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, clock.Berlin) // midnight in Germany, not in UTC
 }
 
 // RestartTurn gives choice rank a new turn from now: its facility took its offer back,
