@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/uptrace/bun"
 
 	"kitaportal/internal/platform/mail"
 	"kitaportal/internal/platform/testdb"
@@ -61,6 +62,37 @@ func env(t testing.TB, dbURL string, extra ...string) []string {
 		"BASE_DOMAIN=localhost", "LOG_FORMAT=json", "SHUTDOWN_TIMEOUT=5s", "TENANT_RELOAD_INTERVAL=1s",
 	}
 	return append(e, extra...)
+}
+
+// startPortal runs the binary as a city would: a fresh database, migrated, the cities'
+// rules synced and the demo of cities seeded, then serve and worker, with mail to an
+// SMTP sink. It answers the database, the HTTP address, the sink and the seed's output
+// (the demo accounts' TOTP secrets are in it).
+func startPortal(t *testing.T, cities ...string) (db *bun.DB, httpAddr string, sink *mail.Sink, seedOut string) {
+	t.Helper()
+	db, dbURL := testdb.Empty(t)
+	httpAddr = freeAddr(t)
+	sink, err := mail.StartSink("127.0.0.1:0", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sink.Close() })
+	e := env(t, dbURL, "HTTP_ADDR="+httpAddr, "METRICS_ADDR=", "PUBLIC_URL=http://localhost:8080", "SMTP_URL="+sink.URL(),
+		"STORAGE_DIR="+t.TempDir(), "APP_ENV=development")
+	for _, step := range [][]string{{"migrate", "up"}, {"tenants", "sync"}, append([]string{"seed"}, cities...)} {
+		out, err := runCmd(t, e, step...)
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", step, err, out)
+		}
+		seedOut = out
+	}
+	start(t, e, "serve")
+	start(t, e, "worker")
+	eventually(t, "the portal to be ready", 20*time.Second, func() bool {
+		status, _, err := get(httpAddr, "localhost", "/readyz")
+		return err == nil && status == 200
+	})
+	return db, httpAddr, sink, seedOut
 }
 
 // Each test that runs the binary gets a Redis database of its own (1 to 14; the tests'

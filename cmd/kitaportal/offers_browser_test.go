@@ -6,9 +6,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"kitaportal/internal/platform/mail"
-	"kitaportal/internal/platform/testdb"
 )
 
 // Kempten's "done when" on the real binary and a phone-sized Chromium: the demo parent
@@ -17,26 +14,7 @@ import (
 // child's other request ended.
 func TestParentAcceptsAnOfferOnAPhone(t *testing.T) {
 	t.Parallel()
-	_, dbURL := testdb.Empty(t)
-	httpAddr := freeAddr(t)
-	sink, err := mail.StartSink("127.0.0.1:0", 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
-	e := env(t, dbURL, "HTTP_ADDR="+httpAddr, "METRICS_ADDR=", "PUBLIC_URL=http://localhost:8080", "SMTP_URL="+sink.URL(),
-		"STORAGE_DIR="+t.TempDir(), "APP_ENV=development")
-	for _, step := range [][]string{{"migrate", "up"}, {"tenants", "sync"}, {"seed", "kempten"}} {
-		if out, err := runCmd(t, e, step...); err != nil {
-			t.Fatalf("%v: %v\n%s", step, err, out)
-		}
-	}
-	start(t, e, "serve")
-	start(t, e, "worker")
-	eventually(t, "the portal to be ready", 20*time.Second, func() bool {
-		status, _, err := get(httpAddr, "localhost", "/readyz")
-		return err == nil && status == 200
-	})
+	_, httpAddr, sink, _ := startPortal(t, "kempten")
 	// The offer's mail, over SMTP, branded and in German.
 	eventually(t, "the offer mail", 30*time.Second, func() bool {
 		for _, m := range sink.Messages() {

@@ -10,8 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"kitaportal/internal/auth"
-	"kitaportal/internal/platform/mail"
-	"kitaportal/internal/platform/testdb"
+	"kitaportal/internal/demo"
 )
 
 var caseWorkerSecret = regexp.MustCompile(`jugendamt@bochum\.demo\s+case_worker[^\n]*\n\s+TOTP secret ([A-Z2-7 ]+)\n`)
@@ -22,23 +21,7 @@ var caseWorkerSecret = regexp.MustCompile(`jugendamt@bochum\.demo\s+case_worker[
 // missed its first wish and publishes; the worker makes every placed request's offer.
 func TestCaseWorkerRunsARoundInABrowser(t *testing.T) {
 	t.Parallel()
-	db, dbURL := testdb.Empty(t)
-	httpAddr := freeAddr(t)
-	sink, err := mail.StartSink("127.0.0.1:0", 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
-	e := env(t, dbURL, "HTTP_ADDR="+httpAddr, "METRICS_ADDR=", "PUBLIC_URL=http://localhost:8080", "SMTP_URL="+sink.URL(),
-		"STORAGE_DIR="+t.TempDir(), "APP_ENV=development")
-	var seedOut string
-	for _, step := range [][]string{{"migrate", "up"}, {"tenants", "sync"}, {"seed", "bochum"}} {
-		out, err := runCmd(t, e, step...)
-		if err != nil {
-			t.Fatalf("%v: %v\n%s", step, err, out)
-		}
-		seedOut = out
-	}
+	db, httpAddr, _, seedOut := startPortal(t, "bochum")
 	m := caseWorkerSecret.FindStringSubmatch(seedOut)
 	if m == nil {
 		t.Fatalf("no TOTP secret of the Bochum case worker in:\n%s", seedOut)
@@ -53,12 +36,6 @@ func TestCaseWorkerRunsARoundInABrowser(t *testing.T) {
 		Scan(&month); err != nil {
 		t.Fatal(err)
 	}
-	start(t, e, "serve")
-	start(t, e, "worker")
-	eventually(t, "the portal to be ready", 20*time.Second, func() bool {
-		status, _, err := get(httpAddr, "localhost", "/readyz")
-		return err == nil && status == 200
-	})
 	base := "http://bochum.localhost:" + strings.Split(httpAddr, ":")[1]
 	ctx := browser(t)
 	do, text := steps(t, ctx)
@@ -67,7 +44,7 @@ func TestCaseWorkerRunsARoundInABrowser(t *testing.T) {
 		chromedp.Navigate(base+"/staff/login"),
 		chromedp.WaitVisible(chromedp.CSS("#f-email")),
 		chromedp.SendKeys(chromedp.CSS("#f-email"), "jugendamt@bochum.demo"),
-		chromedp.SendKeys(chromedp.CSS("#f-password"), "Sommerwiese-Demo-2026"),
+		chromedp.SendKeys(chromedp.CSS("#f-password"), demo.DemoPassword),
 		chromedp.Click(chromedp.CSS("main form button[type=submit]")),
 		chromedp.WaitVisible(chromedp.CSS("#f-code")),
 		chromedp.SendKeys(chromedp.CSS("#f-code"), auth.TOTPCode(secret, time.Now())),

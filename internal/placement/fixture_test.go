@@ -18,14 +18,13 @@ import (
 	"kitaportal/internal/availability"
 	"kitaportal/internal/contract"
 	"kitaportal/internal/notify"
+	"kitaportal/internal/notify/notifytest"
 	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/platform/database"
 	"kitaportal/internal/platform/date"
-	"kitaportal/internal/platform/i18n"
 	"kitaportal/internal/platform/storage"
 	"kitaportal/internal/tenant"
 	"kitaportal/internal/tenant/tenanttest"
-	"kitaportal/web"
 )
 
 // fixture is one city of a test database on a fake clock, with what the flow needs:
@@ -49,14 +48,7 @@ func newFixture(t testing.TB, slug string) *fixture {
 	db, _ := tenanttest.DB(t)
 	tn := tenanttest.Get(t, tenanttest.Registry(t, db), slug)
 	clk := clock.NewManual(time.Now().UTC().Truncate(time.Second))
-	cat, err := i18n.Load(web.FS, "i18n")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mails, err := notify.NewTemplates(web.FS, cat)
-	if err != nil {
-		t.Fatal(err)
-	}
+	mails := notifytest.Templates(t)
 	enf, err := authz.NewFromConfig(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)

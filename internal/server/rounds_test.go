@@ -17,11 +17,11 @@ import (
 	"kitaportal/internal/authz"
 	"kitaportal/internal/availability"
 	"kitaportal/internal/notify"
+	"kitaportal/internal/notify/notifytest"
 	"kitaportal/internal/placement"
 	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/platform/database"
 	"kitaportal/internal/platform/date"
-	"kitaportal/web"
 )
 
 // runRoundJobs does what the worker would with the queued round tasks.
@@ -35,11 +35,7 @@ func (b *bundle) runRoundJobs(t *testing.T) int {
 		round.TaskRun, round.TaskPublish).Scan(context.Background(), &rows); err != nil {
 		t.Fatal(err)
 	}
-	mails, err := notify.NewTemplates(web.FS, b.deps.Views.Catalogue())
-	if err != nil {
-		t.Fatal(err)
-	}
-	places := placement.NewService(placement.Deps{DB: b.db, Clock: b.clock, Mails: mails, Links: notify.NewLinks(b.deps.Config.TenantURL)})
+	places := placement.NewService(placement.Deps{DB: b.db, Clock: b.clock, Mails: notifytest.Templates(t), Links: notify.NewLinks(b.deps.Config.TenantURL)})
 	jobs := round.NewJobs(round.NewService(b.db, b.clock, places), b.reg, b.deps.Log)
 	for _, r := range rows {
 		handle := jobs.HandleRun
@@ -164,6 +160,12 @@ func TestACaseWorkerRunsAndPublishesARoundOnBochum(t *testing.T) {
 	if bad.status != 422 || !strings.Contains(bad.body, "Platzart") || !strings.Contains(bad.body, "ganze Zahl") {
 		t.Errorf("a garbage variant: %d %.400s", bad.status, bad.body)
 	}
+	stranger := br.submit(t, roundPath, roundPath+"/runs", map[string]string{"kind": "what_if", "facility": uuid.NewString(),
+		"type": string(allocation.TypeOf("krippe", 45)), "delta": "5"})
+	if stranger.status != 422 || !strings.Contains(stranger.body, "Einrichtung dieser Runde") {
+		t.Errorf("a variant at a facility outside the round: %d %.300s", stranger.status, stranger.body)
+	}
+	mustContain(t, br.get(t, roundPath), ">Alleinerziehend (3 Punkte)</option>") // criteria by their label
 	res = br.submit(t, roundPath, roundPath+"/runs", map[string]string{"kind": "what_if", "facility": kitaA.String(),
 		"type": string(allocation.TypeOf("krippe", 45)), "delta": "5", "label": "Ahorn +5"})
 	m = runLink.FindStringSubmatch(res.header.Get("Location"))

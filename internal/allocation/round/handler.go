@@ -1,6 +1,7 @@
 package round
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -103,7 +104,7 @@ type roundData struct {
 	Runs       []Run
 	Facilities []FacilitySeats
 	SeatTypes  []string
-	Criteria   []string
+	Criteria   []tenant.Criterion
 	Busy       bool
 	// AutoFollowUp: the city's rules start follow-up runs by themselves.
 	AutoFollowUp bool
@@ -135,15 +136,8 @@ func (h *Handler) roundPage(c *fiber.Ctx, failure error) error {
 	if d.Facilities, err = h.s.Facilities(ctx, call, id); err != nil {
 		return err
 	}
-	rules := call.Tenant.Rules
-	for _, b := range rules.AgeBands {
-		for _, hours := range rules.CareScopes {
-			d.SeatTypes = append(d.SeatTypes, string(allocation.TypeOf(b.Key, hours)))
-		}
-	}
-	for _, cr := range rules.Criteria.Catalogue {
-		d.Criteria = append(d.Criteria, cr.Key)
-	}
+	d.SeatTypes = seatTypes(call.Tenant.Rules)
+	d.Criteria = call.Tenant.Rules.Criteria.Catalogue
 	if failure != nil {
 		return h.forms.Failed(c, failure, "staff_round", "round.title", view.NewForm(httpserver.PostedValues(c, auth.CSRFField)), d)
 	}
@@ -177,7 +171,11 @@ func (h *Handler) StartRun(c *fiber.Ctx) error {
 	switch kind {
 	case KindMain, KindFollowUp:
 	case KindWhatIf:
-		if ch, err = changesOf(c); err != nil {
+		facilities, err := h.s.Facilities(c.UserContext(), auth.CallerOf(c), id)
+		if err != nil {
+			return err
+		}
+		if ch, err = changesOf(c, facilities); err != nil {
 			return h.roundPage(c, err)
 		}
 	default:
@@ -190,25 +188,30 @@ func (h *Handler) StartRun(c *fiber.Ctx) error {
 	return c.Redirect("/staff/runs/"+run.ID.String(), fiber.StatusSeeOther)
 }
 
-// changesOf reads the what-if form: seats more or fewer of one type at one facility,
-// and optionally other points for one criterion.
-func changesOf(c *fiber.Ctx) (Changes, error) {
+// seatTypes are the city's seat types: every age band with every care scope.
+func seatTypes(rules *tenant.Rules) []string {
+	var out []string
+	for _, b := range rules.AgeBands {
+		for _, hours := range rules.CareScopes {
+			out = append(out, string(allocation.TypeOf(b.Key, hours)))
+		}
+	}
+	return out
+}
+
+// changesOf reads the what-if form: seats more or fewer of one type at one of the
+// round's facilities, and optionally other points for one criterion.
+func changesOf(c *fiber.Ctx, facilities []FacilitySeats) (Changes, error) {
 	var ch Changes
 	var problems apperr.List
 	rules := auth.CallerOf(c).Tenant.Rules
 	if f := c.FormValue("facility"); f != "" {
 		id, err := uuid.Parse(f)
-		if err != nil {
+		if err != nil || !slices.ContainsFunc(facilities, func(fs FacilitySeats) bool { return fs.ID == id }) {
 			apperr.Collect(&problems, apperr.Invalid("facility", "round_change_facility", nil))
 		}
 		typ := allocation.SeatType(c.FormValue("type"))
-		known := false
-		for _, b := range rules.AgeBands {
-			for _, hours := range rules.CareScopes {
-				known = known || typ == allocation.TypeOf(b.Key, hours)
-			}
-		}
-		if !known {
+		if !slices.Contains(seatTypes(rules), string(typ)) {
 			apperr.Collect(&problems, apperr.Invalid("type", "round_change_type", nil))
 		}
 		delta, err := strconv.Atoi(strings.TrimSpace(c.FormValue("delta")))

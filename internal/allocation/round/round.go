@@ -11,12 +11,14 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
+	"kitaportal/internal/allocation"
 	"kitaportal/internal/audit"
 	"kitaportal/internal/auth"
 	"kitaportal/internal/placement"
@@ -100,6 +102,8 @@ type Round struct {
 	PublishedAt     *time.Time `bun:"published_at" json:"published_at,omitempty"`
 	// snapshot is written once by Create; reads leave it out.
 	Snapshot []byte `bun:"snapshot" json:"-"`
+	// SeatTable is the snapshot's seats, kept beside it for the round's page.
+	SeatTable map[string]map[allocation.SeatType]int `bun:"seat_table,type:jsonb" json:"-"`
 }
 
 // CutOffDay is the last day whose requests take part.
@@ -236,7 +240,8 @@ func (s *Service) Create(ctx context.Context, c auth.Caller, in NewRound) (*Roun
 	}
 	r := &Round{TenantID: t.ID, ID: uuid.Must(uuid.NewV7()), Name: name, StartFrom: from, StartUntil: until, CutOff: cutOff,
 		Seed: seed, Status: RoundOpen, SnapshotVersion: 1, Requests: len(snap.Requests), Facilities: len(snap.Seats),
-		Seats: snap.SeatCount(), FrozenAt: s.clock.Now(), CreatedBy: c.Principal.ID, CreatedAt: s.clock.Now(), Snapshot: blob}
+		Seats: snap.SeatCount(), FrozenAt: s.clock.Now(), CreatedBy: c.Principal.ID, CreatedAt: s.clock.Now(), Snapshot: blob,
+		SeatTable: snap.Seats}
 	err = s.inTx(ctx, t.ID, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewInsert().Model(r).Exec(ctx); err != nil {
 			return err
@@ -244,7 +249,7 @@ func (s *Service) Create(ctx context.Context, c auth.Caller, in NewRound) (*Roun
 		return audit.Record(ctx, tx, t.ID, audit.By(c), audit.Event{Action: ActionCreated, ObjectKind: "allocation_round", ObjectID: r.ID.String(),
 			Details: map[string]any{"name": name, "from": from.String(), "until": until.String(), "requests": r.Requests, "seats": r.Seats, "seed": seed}})
 	})
-	r.Snapshot = nil
+	r.Snapshot, r.SeatTable = nil, nil
 	if database.IsExclusionViolation(err, "allocation_round_one_per_period") {
 		return nil, ErrPeriodTaken
 	}
@@ -303,9 +308,13 @@ func (s *Service) Refreeze(ctx context.Context, c auth.Caller, id uuid.UUID) (*R
 		if busy {
 			return ErrBusy
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE allocation_round SET snapshot = ?, snapshot_version = snapshot_version + 1, requests = ?,
-			facilities = ?, seats = ?, frozen_at = ? WHERE tenant_id = ? AND id = ?`,
-			blob, len(snap.Requests), len(snap.Seats), snap.SeatCount(), s.clock.Now(), t.ID, id); err != nil {
+		seatTable, err := json.Marshal(snap.Seats)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE allocation_round SET snapshot = ?, seat_table = ?, snapshot_version = snapshot_version + 1,
+			requests = ?, facilities = ?, seats = ?, frozen_at = ? WHERE tenant_id = ? AND id = ?`,
+			blob, string(seatTable), len(snap.Requests), len(snap.Seats), snap.SeatCount(), s.clock.Now(), t.ID, id); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, t.ID, audit.By(c), audit.Event{Action: ActionRefrozen, ObjectKind: "allocation_round", ObjectID: id.String(),
@@ -318,7 +327,7 @@ func (s *Service) Refreeze(ctx context.Context, c auth.Caller, id uuid.UUID) (*R
 }
 
 func lockRound(ctx context.Context, tx bun.Tx, tenantID, id uuid.UUID, into *Round) error {
-	err := tx.NewSelect().Model(into).ExcludeColumn("snapshot").Where("tenant_id = ? AND id = ?", tenantID, id).For("UPDATE").Scan(ctx)
+	err := tx.NewSelect().Model(into).ExcludeColumn("snapshot", "seat_table").Where("tenant_id = ? AND id = ?", tenantID, id).For("UPDATE").Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}
@@ -388,7 +397,7 @@ type task struct {
 func (s *Service) Get(ctx context.Context, c auth.Caller, id uuid.UUID) (*Round, error) {
 	var r Round
 	err := s.inTx(ctx, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
-		err := tx.NewSelect().Model(&r).ExcludeColumn("snapshot").Where("tenant_id = ? AND id = ?", c.Tenant.ID, id).Scan(ctx)
+		err := tx.NewSelect().Model(&r).ExcludeColumn("snapshot", "seat_table").Where("tenant_id = ? AND id = ?", c.Tenant.ID, id).Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -401,7 +410,7 @@ func (s *Service) Get(ctx context.Context, c auth.Caller, id uuid.UUID) (*Round,
 func (s *Service) Rounds(ctx context.Context, c auth.Caller) ([]Round, error) {
 	var out []Round
 	err := s.inTx(ctx, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
-		return tx.NewSelect().Model(&out).ExcludeColumn("snapshot").Where("tenant_id = ?", c.Tenant.ID).Order("created_at DESC").Scan(ctx)
+		return tx.NewSelect().Model(&out).ExcludeColumn("snapshot", "seat_table").Where("tenant_id = ?", c.Tenant.ID).Order("created_at DESC").Scan(ctx)
 	})
 	return out, err
 }

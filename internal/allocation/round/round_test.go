@@ -17,15 +17,14 @@ import (
 	"kitaportal/internal/auth"
 	"kitaportal/internal/availability"
 	"kitaportal/internal/notify"
+	"kitaportal/internal/notify/notifytest"
 	"kitaportal/internal/placement"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/platform/database"
 	"kitaportal/internal/platform/date"
-	"kitaportal/internal/platform/i18n"
 	"kitaportal/internal/tenant"
 	"kitaportal/internal/tenant/tenanttest"
-	"kitaportal/web"
 )
 
 // city is a test database's central city on a fake clock with the round's services.
@@ -50,15 +49,7 @@ func newCity(t testing.TB, slug string) *city {
 	reg := tenanttest.Registry(t, db)
 	c := &city{t: t, ctx: context.Background(), db: db, reg: reg, tn: tenanttest.Get(t, reg, slug),
 		clk: clock.NewManual(time.Now().UTC().Truncate(time.Second))}
-	cat, err := i18n.Load(web.FS, "i18n")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mails, err := notify.NewTemplates(web.FS, cat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.places = placement.NewService(placement.Deps{DB: db, Clock: c.clk, Mails: mails,
+	c.places = placement.NewService(placement.Deps{DB: db, Clock: c.clk, Mails: notifytest.Templates(t),
 		Links: notify.NewLinks(func(slug string) string { return "http://" + slug + ".localhost" })})
 	c.rounds = NewService(db, c.clk, c.places)
 	c.jobs = NewJobs(c.rounds, reg, slog.New(slog.NewTextHandler(io.Discard, nil)))

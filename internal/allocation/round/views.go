@@ -543,19 +543,19 @@ type FacilitySeats struct {
 func (s *Service) Facilities(ctx context.Context, c auth.Caller, roundID uuid.UUID) ([]FacilitySeats, error) {
 	var out []FacilitySeats
 	err := s.inTx(ctx, c.Tenant.ID, func(ctx context.Context, tx bun.Tx) error {
-		var blob []byte
-		if err := tx.QueryRowContext(ctx, `SELECT snapshot FROM allocation_round WHERE tenant_id = ? AND id = ?`, c.Tenant.ID, roundID).Scan(&blob); err != nil {
+		var raw []byte
+		if err := tx.QueryRowContext(ctx, `SELECT seat_table FROM allocation_round WHERE tenant_id = ? AND id = ?`, c.Tenant.ID, roundID).Scan(&raw); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
 				return ErrNotFound
 			}
 			return err
 		}
-		snap, err := Decode(blob)
-		if err != nil {
+		var seats map[string]map[allocation.SeatType]int
+		if err := json.Unmarshal(raw, &seats); err != nil {
 			return err
 		}
-		ids := make([]uuid.UUID, 0, len(snap.Seats))
-		for f := range snap.Seats {
+		ids := make([]uuid.UUID, 0, len(seats))
+		for f := range seats {
 			if id, err := uuid.Parse(f); err == nil {
 				ids = append(ids, id)
 			}
@@ -565,7 +565,7 @@ func (s *Service) Facilities(ctx context.Context, c auth.Caller, roundID uuid.UU
 			return err
 		}
 		for _, id := range ids {
-			fs := FacilitySeats{ID: id, Name: names[id], Seats: snap.Seats[id.String()]}
+			fs := FacilitySeats{ID: id, Name: names[id], Seats: seats[id.String()]}
 			for _, n := range fs.Seats {
 				fs.Total += n
 			}
