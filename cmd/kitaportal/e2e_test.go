@@ -3,6 +3,7 @@ package main_test
 import (
 	"bytes"
 	"context"
+	"regexp"
 	"strconv"
 	"sync"
 
@@ -361,6 +362,10 @@ func TestOperatorMistakesGetClearMessages(t *testing.T) {
 	copyTenants(t, dir)
 	raw, _ := os.ReadFile(filepath.Join(dir, "leipzig.yaml"))
 	_ = os.WriteFile(filepath.Join(dir, "leipzig.yaml"), bytes.Replace(raw, []byte("max_choices: 5"), []byte("max_choices: 99"), 1), 0o644)
+	// A new city without imprint and privacy notice is created, but not live.
+	herzberg, _ := os.ReadFile(filepath.Join(dir, "herzberg.yaml"))
+	legal := regexp.MustCompile(`(?m)^  (imprint|privacy)_url: .*\n`)
+	_ = os.WriteFile(filepath.Join(dir, "herzberg.yaml"), legal.ReplaceAll(herzberg, nil), 0o644)
 	e := append(env(t, dbURL), "TENANTS_DIR="+dir)
 	if out, err := runCmd(t, e, "migrate", "up"); err != nil {
 		t.Fatal(out)
@@ -374,6 +379,32 @@ func TestOperatorMistakesGetClearMessages(t *testing.T) {
 	}
 	if out, _ := runCmd(t, e, "seed", "leipzig"); !strings.Contains(out, `tenant "leipzig" is not synced`) {
 		t.Errorf("seeding a tenant that is not synced:\n%s", out)
+	}
+
+	// Taking that city live is refused, naming what its rules lack …
+	if !strings.Contains(out, "herzberg     rules v1  created, not live yet (onboarding); its rules lack:\n    branding.imprint_url: ") ||
+		!strings.Contains(out, "\n    branding.privacy_url: ") {
+		t.Errorf("a new city without imprint and privacy notice:\n%s", out)
+	}
+	out, err = runCmd(t, e, "tenants", "activate", "herzberg")
+	if err == nil || !strings.Contains(out, "herzberg cannot go live: its rules lack branding.imprint_url, branding.privacy_url") {
+		t.Errorf("activating a city without imprint: %v\n%s", err, out)
+	}
+	if out, _ := runCmd(t, e, "tenants", "list"); !regexp.MustCompile(`herzberg\s+onboarding`).MatchString(out) {
+		t.Errorf("the refused city must stay in onboarding:\n%s", out)
+	}
+	// … until the file names both; a live city's file may not drop them again.
+	_ = os.WriteFile(filepath.Join(dir, "herzberg.yaml"), herzberg, 0o644)
+	_, _ = runCmd(t, e, "tenants", "sync")
+	if out, err := runCmd(t, e, "tenants", "activate", "herzberg"); err != nil {
+		t.Errorf("activating a complete city: %v\n%s", err, out)
+	}
+	if out, _ := runCmd(t, e, "tenants", "list"); !regexp.MustCompile(`herzberg\s+active`).MatchString(out) {
+		t.Errorf("the complete city must be live:\n%s", out)
+	}
+	_ = os.WriteFile(filepath.Join(dir, "herzberg.yaml"), legal.ReplaceAll(herzberg, nil), 0o644)
+	if out, _ := runCmd(t, e, "tenants", "sync"); !strings.Contains(out, "herzberg cannot go live: its rules lack branding.imprint_url, branding.privacy_url") {
+		t.Errorf("a live city's file dropping its imprint must be refused:\n%s", out)
 	}
 }
 

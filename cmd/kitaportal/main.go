@@ -3,7 +3,7 @@
 //	kitaportal serve                 HTTP portal for every tenant
 //	kitaportal worker                background jobs (asynq), outbox relay, scheduler
 //	kitaportal migrate up|down|status
-//	kitaportal tenants sync|list|suspend <slug> [note]|resume <slug>
+//	kitaportal tenants sync|list|suspend <slug> [note]|resume <slug>|activate <slug>
 //	kitaportal seed [slug …]         demo data for the seed cities
 //	kitaportal billing link <slug> <stripe customer id>
 //	kitaportal operators add <email> <name>
@@ -48,7 +48,8 @@ const usage = `usage: kitaportal <command>
   tenants sync                   load tenants/*.yaml, validate, store
   tenants list                   show tenants, status and rules version
   tenants suspend <slug> [note]  pause a portal (data is kept)
-  tenants resume <slug>          reopen a paused portal
+  tenants resume <slug>          reopen a paused portal (take it live: needs imprint and privacy URLs)
+  tenants activate <slug>        take a city out of onboarding (same check)
   billing link <slug> <cus_…>    record which Stripe customer pays for a city
   seed [slug ...]                write demo data (default: all demo cities; demo accounts outside production)
   operators add <email> <name>   create an operator of the console (prints password and TOTP secret once)

@@ -40,7 +40,7 @@ type Application struct {
 	StartDate    date.Date         `json:"start_date"`
 	CareHours    int               `json:"care_hours"`
 	Criteria     map[string]string `json:"criteria"`
-	Points       int               `json:"points"`
+	Points       int               `json:"points"` // the global criteria's: they count at every choice
 	Source       string            `json:"source"`
 	SubmittedAt  *time.Time        `json:"submitted_at,omitempty"`
 	DeclaredAt   *time.Time        `json:"declared_at,omitempty"`
@@ -54,6 +54,9 @@ type Application struct {
 	Withdrawable bool              `json:"withdrawable"`
 	// Tagespflege lists the Fachberatung each Kindertagespflege choice went to.
 	Tagespflege []Routing `json:"tagespflege,omitempty"`
+	// Claims are the facility criteria claimed for a chosen facility, with where that
+	// facility stands on each (claims.go).
+	Claims []Claim `json:"claims,omitempty"`
 }
 
 // ChildSummary names the child of an application.
@@ -71,6 +74,9 @@ type Choice struct {
 	Status   ChoiceStatus `json:"status"`
 	Note     string       `json:"note,omitempty"`
 	Updated  time.Time    `json:"updated_at"`
+	// Points count here: the global criteria and the facility criteria this facility
+	// confirmed.
+	Points int `json:"points"`
 	// TurnUntil: in a cascade city, until when this facility has the request.
 	TurnUntil *time.Time `json:"turn_until,omitempty"`
 }
@@ -133,8 +139,9 @@ type Input struct {
 	Declared  bool
 }
 
-// Criteria answers in JSON: true for a flag, a string for a reason; false or "" leaves
-// the criterion out.
+// Criteria answers in JSON: true for a flag, a string for a reason or, for a facility
+// criterion, the id of the chosen facility it is claimed for; false or "" leaves the
+// criterion out.
 type Criteria map[string]string
 
 // UnmarshalJSON reads {"employment": true, "hardship": "…"}.

@@ -87,6 +87,8 @@ func InputOf(c *fiber.Ctx, r *tenant.Rules) (Input, error) {
 	for _, cr := range r.Criteria.Catalogue {
 		v := c.FormValue("criteria." + cr.Key)
 		switch {
+		case isFacilityCriterion(cr) && strings.TrimSpace(v) != "":
+			in.Criteria[cr.Key] = strings.TrimSpace(v) // the chosen facility it is claimed for
 		case cr.Kind == "text" && strings.TrimSpace(v) != "":
 			in.Criteria[cr.Key] = v
 		case cr.Kind != "text" && v == FlagYes:

@@ -92,12 +92,13 @@ const (
 	EventForward  Event = "forward"  // cascade: the request reached this choice
 	EventPass     Event = "pass"     // cascade: the facility passed, or its days ran out
 	EventQueue    Event = "queue"    // cascade: a filed request's later choices wait for their turn
+	EventReopen   Event = "reopen"   // the register contract that ended it was cancelled or ended early (contract.reopen_requests)
 )
 
 // Events are all events of the lifecycle.
 var Events = []Event{EventSubmit, EventImport, EventReview, EventPropose, EventRefuse, EventOffer, EventAccept, EventDecline,
 	EventLapse, EventContract, EventExpire, EventWithdraw, EventClose, EventRetract, EventPause, EventResume, EventEnd,
-	EventForward, EventPass, EventQueue}
+	EventForward, EventPass, EventQueue, EventReopen}
 
 // requestTable is every allowed transition of a request: from → event → to. A status
 // without a row is final.
@@ -125,6 +126,10 @@ var requestTable = lifecycle.New(Statuses, map[Status]map[Event]Status{
 	StatusAccepted: {
 		EventContract: StatusContracted, EventClose: StatusClosed,
 	},
+	// Closed and contracted are final but for one way back: the register contract that
+	// ended the request is gone for its time (ReopenAfterContract).
+	StatusContracted: {EventReopen: StatusSubmitted},
+	StatusClosed:     {EventReopen: StatusSubmitted},
 })
 
 // choiceTable is every allowed transition of a choice. A status without a row is final.
@@ -156,6 +161,9 @@ var choiceTable = lifecycle.New(ChoiceStatuses, map[ChoiceStatus]map[Event]Choic
 		EventAccept: ChoiceAccepted, EventDecline: ChoiceDeclined, EventLapse: ChoiceDeclined, EventRetract: ChoiceInReview,
 		EventEnd: ChoiceEnded,
 	},
+	// A reopened request's choices the contract had ended or taken are open again.
+	ChoiceEnded:    {EventReopen: ChoicePending},
+	ChoiceAccepted: {EventReopen: ChoicePending},
 })
 
 // Next is the status event ev moves a request in status from to; ok is false when the

@@ -39,6 +39,8 @@ var wantRequest = map[string]Status{
 	"offered retract": StatusInReview, "offered close": StatusClosed,
 
 	"accepted contract": StatusContracted, "accepted close": StatusClosed,
+
+	"contracted reopen": StatusSubmitted, "closed reopen": StatusSubmitted,
 }
 
 var wantChoice = map[string]ChoiceStatus{
@@ -58,6 +60,8 @@ var wantChoice = map[string]ChoiceStatus{
 
 	"offered accept": ChoiceAccepted, "offered decline": ChoiceDeclined, "offered lapse": ChoiceDeclined, "offered retract": ChoiceInReview,
 	"offered end": ChoiceEnded,
+
+	"ended reopen": ChoicePending, "accepted reopen": ChoicePending,
 }
 
 func TestEveryRequestStatusAndEvent(t *testing.T) {

@@ -87,6 +87,8 @@ func (s *Service) familyNotice(t *tenant.Tenant, lang string, a *Application, ki
 		}
 	case NoticePlaced:
 		n.Lines = append(n.Lines, tr("mail.application.placed.where", "facility", extra))
+	case NoticeReopened:
+		n.Lines = append(n.Lines, tr("mail.application.reopened.why", "facility", extra))
 	case NoticeWithdrawn:
 		if extra != "" {
 			n.Lines = append(n.Lines, tr("mail.application.reason", "reason", extra))

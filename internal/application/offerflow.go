@@ -55,7 +55,7 @@ func LoadPlacing(ctx context.Context, tx bun.IDB, t *tenant.Tenant, id uuid.UUID
 		Application: a}
 	for _, ch := range a.Choices {
 		if ch.Rank == rank {
-			p.FacilityID, p.FacilityName, p.Choice = ch.Facility.ID, ch.Facility.Name, ch.Status
+			p.FacilityID, p.FacilityName, p.Choice, p.Points = ch.Facility.ID, ch.Facility.Name, ch.Status, ch.Points
 		}
 	}
 	if p.FacilityID == uuid.Nil {
@@ -322,14 +322,15 @@ func TurnsDue(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, now time.Time
 }
 
 // Ahead counts the requests ahead of p at p's facility in the city's order (more
-// points, then filed earlier) that still wait for a place there by p's start: a
+// points there, then filed earlier) that still wait for a place there by p's start: a
 // facility that passes over them says why.
 func Ahead(ctx context.Context, tx bun.IDB, t *tenant.Tenant, p *Placing) (int, error) {
 	var rows []struct {
+		ID          uuid.UUID         `bun:"id"`
 		Criteria    map[string]string `bun:"criteria,type:jsonb"`
 		SubmittedAt time.Time         `bun:"submitted_at"`
 	}
-	err := tx.NewRaw(`SELECT a.criteria, a.submitted_at FROM application_choice c JOIN application a
+	err := tx.NewRaw(`SELECT a.id, a.criteria, a.submitted_at FROM application_choice c JOIN application a
 		ON a.tenant_id = c.tenant_id AND a.id = c.application_id
 		WHERE c.tenant_id = ? AND c.facility_id = ? AND c.status = ANY(?::text[]) AND a.status = ANY(?::text[])
 		AND a.id <> ? AND a.start_date <= ? AND a.submitted_at IS NOT NULL`,
@@ -338,9 +339,19 @@ func Ahead(ctx context.Context, tx bun.IDB, t *tenant.Tenant, p *Placing) (int, 
 	if err != nil {
 		return 0, fmt.Errorf("ahead: %w", err)
 	}
+	ids := make([]uuid.UUID, 0, len(rows))
+	for _, r := range rows {
+		if hasFacilityClaim(t.Rules, r.Criteria) {
+			ids = append(ids, r.ID)
+		}
+	}
+	decided, err := decisionsFor(ctx, tx, t.ID, ids)
+	if err != nil {
+		return 0, fmt.Errorf("ahead: %w", err)
+	}
 	n := 0
 	for _, r := range rows {
-		pts := Points(t.Rules, r.Criteria)
+		pts := PointsAt(t.Rules, r.Criteria, p.FacilityID, decided[r.ID]) // as p.Points: what counts at this facility
 		if pts > p.Points || (pts == p.Points && p.SubmittedAt != nil && r.SubmittedAt.Before(*p.SubmittedAt)) {
 			n++
 		}

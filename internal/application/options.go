@@ -25,6 +25,7 @@ type FacilityOption struct {
 	City        string
 	Favourite   bool
 	Tagespflege bool
+	Brokered    bool // "Kindertagespflege in district X": the Fachberatung places the child
 }
 
 // FormOptions is what the form's selects list.
@@ -100,7 +101,8 @@ func (s *Service) StaffFacilities(ctx context.Context, c auth.Caller) ([]Facilit
 func options(fs []provider.Listed) []FacilityOption {
 	var out []FacilityOption
 	for _, f := range fs {
-		out = append(out, FacilityOption{ID: f.ID, Name: f.Name, Type: f.Type, City: f.City, Tagespflege: care.IsTagespflege(f.Type)})
+		out = append(out, FacilityOption{ID: f.ID, Name: f.Name, Type: f.Type, City: f.City, Tagespflege: care.IsTagespflege(f.Type),
+			Brokered: f.Brokered})
 	}
 	return out
 }

@@ -10,6 +10,7 @@ import (
 
 	"kitaportal/internal/auth"
 	"kitaportal/internal/authz"
+	"kitaportal/internal/family"
 	"kitaportal/internal/platform/database"
 	"kitaportal/internal/platform/date"
 	"kitaportal/internal/tenant/tenanttest"
@@ -150,10 +151,18 @@ func joinedRequestRows(ctx context.Context, tx bun.IDB, c auth.Caller, f Filter)
 		return nil, err
 	}
 	for i := range rows {
-		rows[i].Points = PointsAt(c.Tenant.Rules, rows[i].Criteria)
+		rows[i].Points = PointsAt(c.Tenant.Rules, rows[i].Criteria, rows[i].FacilityID, nil) // the fixture claims no facility criteria
 	}
 	if f.Sort == "points" {
-		sortByPoints(rows)
+		cards, err := family.ChildCards(ctx, tx, c.Tenant.ID, childIDs(rows))
+		if err != nil {
+			return nil, err
+		}
+		sibling, err := siblingsOf(ctx, tx, c.Tenant, rows, cards)
+		if err != nil {
+			return nil, err
+		}
+		rankRows(c.Tenant.Rules, rows, rankInputs{sibling: sibling})
 	}
 	return rows, nil
 }

@@ -1,6 +1,7 @@
 package application
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -32,7 +33,7 @@ type Facts struct {
 	Start        date.Date
 	CareHours    int
 	Choices      []ChoiceFacts
-	Criteria     map[string]string // criterion key → "yes" (flags) or the reason (text)
+	Criteria     map[string]string // criterion key → "yes" (flags), the reason (text) or the facility id (facility criteria)
 	Declared     bool              // the family declared its criteria answers true
 	// Submitting: the checks that only bind at submission (registration windows, the
 	// declaration) apply too.
@@ -206,6 +207,15 @@ func checkCriteria(r *tenant.Rules, f Facts) apperr.List {
 		switch {
 		case !ok:
 			out = append(out, apperr.Invalid(field, "criterion_unknown", nil))
+		case isFacilityCriterion(c):
+			// A facility criterion names the chosen facility it is claimed for.
+			at, named := claimedAt(val)
+			switch {
+			case !named:
+				out = append(out, apperr.Invalid(field, "criterion_facility_missing", args("criterion", c.Label.In("de"))))
+			case !slices.ContainsFunc(f.Choices, func(ch ChoiceFacts) bool { return ch.FacilityID == at }):
+				out = append(out, apperr.Invalid(field, "criterion_facility_not_chosen", args("criterion", c.Label.In("de"))))
+			}
 		case c.Kind == "text" && strings.TrimSpace(val) == "":
 			out = append(out, apperr.Invalid(field, "criterion_reason_missing", args("criterion", c.Label.In("de"))))
 		case utf8.RuneCountInString(val) > MaxCriterionText:
@@ -225,22 +235,12 @@ func criterion(r *tenant.Rules, key string) (tenant.Criterion, bool) {
 }
 
 // Points sums the global criteria the family claims. Facility criteria (a sibling in
-// that facility) count only where the facility confirms them, so they are not in here.
+// that facility) count only at the facility they are claimed for, once it confirmed
+// them (PointsAt), so they are not in here.
 func Points(r *tenant.Rules, criteria map[string]string) int {
 	n := 0
 	for key := range criteria {
-		if c, ok := criterion(r, key); ok && c.Scope != "facility" {
-			n += c.Points
-		}
-	}
-	return n
-}
-
-// PointsAt sums what counts at one facility: the global criteria and the facility ones.
-func PointsAt(r *tenant.Rules, criteria map[string]string) int {
-	n := 0
-	for key := range criteria {
-		if c, ok := criterion(r, key); ok {
+		if c, ok := criterion(r, key); ok && !isFacilityCriterion(c) {
 			n += c.Points
 		}
 	}

@@ -254,7 +254,7 @@ func TestPoints(t *testing.T) {
 	if got := Points(r, claims); got != 9 {
 		t.Errorf("global points %d, want 9", got)
 	}
-	if got := PointsAt(r, claims); got != 13 {
-		t.Errorf("points at the facility %d, want 13", got)
+	if got := PointsAt(r, claims, uuid.New(), nil); got != 9 {
+		t.Errorf("points at a facility, the sibling named none %d, want 9", got)
 	}
 }

@@ -3,7 +3,6 @@ package application
 import (
 	"context"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -47,6 +46,8 @@ type RequestRow struct {
 	Criteria      Criteria     `bun:"criteria,type:jsonb" json:"-"`
 	Points        int          `bun:"-" json:"points"`
 	Duplicate     bool         `bun:"duplicate" json:"possible_duplicate"`
+	// Claims are the facility criteria claimed for this row's facility, pending ones too.
+	Claims []Claim `bun:"-" json:"claims,omitempty"`
 }
 
 // Filter narrows and orders a staff list.
@@ -62,7 +63,7 @@ type Filter struct {
 
 // Sort orders of the staff lists.
 var sorts = map[string]string{
-	"points":    "", // in Go, after the points are known
+	"points":    "", // the city's ranking, in Go after the points are known (ranking.go)
 	"submitted": "a.submitted_at, a.id",
 	"start":     "a.start_date, a.submitted_at, a.id",
 	"name":      "n.last_name, n.first_name, a.id",
@@ -123,9 +124,10 @@ func ParseFilter(get func(string) string) (Filter, error) {
 }
 
 // cityWide tells whether the caller sees the whole city's requests and every choice of a
-// family: tenant admins, case workers, and support (read-only).
+// family: tenant admins, case workers, support (read-only) and the city's back-office
+// software (a machine credential with the scope).
 func cityWide(ctx context.Context, tx bun.IDB, c auth.Caller) (bool, error) {
-	if c.Principal.Kind == auth.KindSupport {
+	if c.Principal.Kind == auth.KindSupport || c.Principal.Kind == auth.KindMachine {
 		return true, nil
 	}
 	return authz.HoldsAnyRole(ctx, tx, c.Tenant.ID, c.Principal.ID, authz.RoleTenantAdmin, authz.RoleCaseWorker)
@@ -213,7 +215,7 @@ func requestRows(ctx context.Context, tx bun.IDB, c auth.Caller, f Filter) ([]Re
 	}
 	order := sorts[f.Sort]
 	if order == "" {
-		order = "a.submitted_at, a.id" // points are sorted in Go; ties keep the filing order
+		order = "a.submitted_at, a.id" // ranked in Go; full ties keep the filing order
 	}
 	limit := f.Limit
 	if limit <= 0 || limit > MaxRequestRows {
@@ -241,17 +243,18 @@ func requestRows(ctx context.Context, tx bun.IDB, c auth.Caller, f Filter) ([]Re
 		ch := cards[r.ChildID]
 		r.FirstName, r.LastName, r.BirthDate = ch.FirstName, ch.LastName, ch.Birth()
 		r.Facility, r.Duplicate = facility[r.FacilityID], dup[r.ChildID]
-		r.Points = PointsAt(c.Tenant.Rules, r.Criteria)
+	}
+	if err := scoreRows(ctx, tx, c.Tenant, rows); err != nil { // points at each row's facility (claims.go)
+		return nil, err
 	}
 	if f.Sort == "points" {
-		sortByPoints(rows)
+		sibling, err := siblingsOf(ctx, tx, c.Tenant, rows, cards)
+		if err != nil {
+			return nil, err
+		}
+		rankRows(c.Tenant.Rules, rows, rankInputs{sibling: sibling})
 	}
 	return rows, nil
-}
-
-// sortByPoints orders by points, highest first, keeping the filing order among equals.
-func sortByPoints(rows []RequestRow) {
-	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Points > rows[j].Points })
 }
 
 func childIDs(rows []RequestRow) []uuid.UUID {
@@ -297,6 +300,11 @@ type StaffView struct {
 	CanDecide   map[int][]string   `json:"can_decide,omitempty"` // rank → possible actions
 	CanOffer    map[int]bool       `json:"can_offer,omitempty"`  // rank → a place may be offered
 	Criteria    []tenant.Criterion `json:"-"`
+
+	// CanClaim: criterion → the caller may confirm or reject its claim (claims.go).
+	CanClaim map[string]bool    `json:"can_decide_claims,omitempty"`
+	claims   []Claim            // every claim, also those for facilities not shown
+	inScope  map[uuid.UUID]bool // the facilities in the caller's scope
 }
 
 // Consent is the recorded consent to a walk-in registration.
@@ -375,6 +383,7 @@ func (s *Service) staffView(ctx context.Context, tx bun.IDB, c auth.Caller, id u
 		a.Choices = kept
 		a.Tagespflege = nil
 	}
+	s.viewClaims(out, c, scoped, !wide && !c.Tenant.Rules.Allocation.FacilitiesSeeOtherChoices)
 	out.CanDecide = map[int][]string{}
 	if c.Tenant.Rules.Allocation.Mode != tenant.ModeDeferredAcceptance && c.Principal.Kind == auth.KindStaff &&
 		s.authz.Allowed(c.Principal, c.Tenant.ID.String(), "requests.decide") {

@@ -1,6 +1,7 @@
 package application
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -10,6 +11,7 @@ import (
 	"kitaportal/internal/platform/csvfile"
 	"kitaportal/internal/platform/httpserver"
 	"kitaportal/internal/platform/view"
+	"kitaportal/internal/tenant"
 )
 
 // The staff pages of requests: lists per facility and city, one request with the
@@ -21,7 +23,9 @@ type requestsData struct {
 	Query      string // the filter as a query string, for the export link
 	Facilities []FacilityOption
 	CareScopes []int
-	Limited    bool // the list hit MaxRequestRows
+	Limited    bool     // the list hit MaxRequestRows
+	TieBreaks  []string // the city's order of precedence, said above the list
+	Lottery    bool     // …ending in a lottery, drawn only in a round
 }
 
 // Requests lists the requests in the caller's scope.
@@ -29,7 +33,8 @@ func (h *Handler) Requests(c *fiber.Ctx) error {
 	call := auth.CallerOf(c)
 	form := view.NewForm(map[string]string{"facility": c.Query("facility"), "status": c.Query("status"), "start_from": c.Query("start_from"),
 		"start_to": c.Query("start_to"), "care_hours": c.Query("care_hours"), "sort": c.Query("sort")})
-	d := requestsData{Query: string(c.Request().URI().QueryString()), CareScopes: call.Tenant.Rules.CareScopes}
+	d := requestsData{Query: string(c.Request().URI().QueryString()), CareScopes: call.Tenant.Rules.CareScopes,
+		TieBreaks: call.Tenant.Rules.Criteria.TieBreaks, Lottery: slices.Contains(call.Tenant.Rules.Criteria.TieBreaks, tenant.TieBreakLottery)}
 	facs, err := h.s.StaffFacilities(c.UserContext(), call)
 	if err != nil {
 		return err

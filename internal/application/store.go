@@ -43,6 +43,7 @@ type appRow struct {
 	UpdatedAt   time.Time       `bun:"updated_at"`
 	Choices     json.RawMessage `bun:"choices_json,type:jsonb"`
 	History     json.RawMessage `bun:"history_json,type:jsonb"`
+	Claims      json.RawMessage `bun:"claims_json,type:jsonb"`
 }
 
 // appColumns reads an application with its ranked choices and its history in one round
@@ -55,7 +56,8 @@ const appColumns = `a.id, a.child_id, a.reference, a.status, a.start_date, a.car
 		FROM application_choice c WHERE c.tenant_id = a.tenant_id AND c.application_id = a.id), '[]') AS choices_json,
 	coalesce((SELECT jsonb_agg(jsonb_build_object('at', e.at, 'actor', e.actor_kind, 'from_status', coalesce(e.from_status, ''),
 		'to_status', e.to_status, 'note', e.note) ORDER BY e.at, e.id)
-		FROM application_event e WHERE e.tenant_id = a.tenant_id AND e.application_id = a.id), '[]') AS history_json`
+		FROM application_event e WHERE e.tenant_id = a.tenant_id AND e.application_id = a.id), '[]') AS history_json,
+	` + claimColumn
 
 const appFrom = ` FROM application a `
 
@@ -155,6 +157,14 @@ func fromRow(t *tenant.Tenant, row appRow, ch family.ChildCard, choices []choice
 	}
 	if err := json.Unmarshal(row.History, &a.History); err != nil {
 		return nil, fmt.Errorf("read history: %w", err)
+	}
+	d, err := decisionsOf(row.Claims)
+	if err != nil {
+		return nil, err
+	}
+	a.Claims = claimsOf(t.Rules, a.Criteria, d, func(id uuid.UUID) string { return names[id].Name })
+	for i := range a.Choices {
+		a.Choices[i].Points = PointsAt(t.Rules, a.Criteria, a.Choices[i].Facility.ID, d)
 	}
 	return a, nil
 }

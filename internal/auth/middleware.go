@@ -1,12 +1,14 @@
 package auth
 
 import (
+	"context"
 	"crypto/hmac"
 	"encoding/base64"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
 
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/httpserver"
@@ -32,8 +34,19 @@ const (
 type Authenticator struct {
 	sessions *Sessions
 	keys     *Keys
+	machines Machines
 	secure   bool
 }
+
+// Machines finds the principal (KindMachine, API) of a live machine credential of
+// tenantID with this secret, or nil. The package that owns the credentials implements it.
+type Machines interface {
+	FindMachine(ctx context.Context, tenantID uuid.UUID, secret string) (*Principal, error)
+}
+
+// SetMachines lets the API accept machine credentials (bearer secrets starting with
+// MachinePrefix). Call it while wiring, before serving.
+func (a *Authenticator) SetMachines(m Machines) { a.machines = m }
 
 // NewAuthenticator returns the middleware's owner. secure: the portal is served over
 // HTTPS (cookies get Secure and the __Host- prefix).
@@ -65,7 +78,14 @@ func (a *Authenticator) Middleware() fiber.Handler {
 			t := tenant.FromFiber(c)
 			if httpserver.IsAPI(c) {
 				if token, ok := bearer(c); ok {
-					p, err = a.sessions.Find(c.UserContext(), t.ID, token, true)
+					// A machine credential works on the API of its own city only; a
+					// session token that happens to share the prefix still finds its session.
+					if a.machines != nil && strings.HasPrefix(token, MachinePrefix) {
+						p, err = a.machines.FindMachine(c.UserContext(), t.ID, token)
+					}
+					if p == nil && err == nil {
+						p, err = a.sessions.Find(c.UserContext(), t.ID, token, true)
+					}
 				}
 			} else if token := c.Cookies(a.cookieName(cookieSession)); token != "" {
 				p, err = a.sessions.Find(c.UserContext(), t.ID, token, false)

@@ -17,6 +17,10 @@ const (
 	KindStaff    Kind = "staff"    // a staff account of the host's tenant
 	KindSupport  Kind = "support"  // an operator inside a tenant through a support access
 	KindOperator Kind = "operator" // an operator on the base domain
+	// KindMachine is a city's back-office software calling the API with a machine
+	// credential (MachinePrefix…) of the host's tenant: API only, limited to the
+	// permissions of the credential's scopes.
+	KindMachine Kind = "machine"
 )
 
 // Subjects that are roles themselves (casbin: g(x, x) holds), so parents and support
@@ -26,7 +30,12 @@ const (
 	SubjectSupport    = "support"
 	SubjectOperator   = "operator"
 	SubjectMFAPending = "mfa_pending" // staff or operator before the second factor
+	SubjectMachine    = "machine"     // a machine credential: the catalogue's ceiling, its scopes narrow it
 )
+
+// MachinePrefix starts every machine credential's secret, so it is recognised (by people
+// and secret scanners) and never mistaken for a session's bearer token.
+const MachinePrefix = "kp_live_"
 
 // StaffSubject is the casbin subject of a staff account; grouping rules give it roles.
 func StaffSubject(id uuid.UUID) string { return "staff:" + id.String() }
@@ -46,6 +55,9 @@ type Principal struct {
 	MFADone   bool // staff and operators: the second factor was given in this session
 	API       bool // authenticated by a bearer token
 	ExpiresAt time.Time
+	// Permissions are, for a machine, the catalogue actions its credential's scopes grant;
+	// nothing outside them is allowed, whatever the catalogue says.
+	Permissions []string
 }
 
 // Name is how pages address the principal.
@@ -71,18 +83,23 @@ func (p *Principal) Subject() string {
 		if p.MFADone {
 			return SubjectOperator
 		}
+	case KindMachine:
+		return SubjectMachine
 	}
 	return SubjectMFAPending
 }
 
 // Label names the principal in the audit log: staff and operators by e-mail (who read a
-// child's data must be recognisable years later), parents only by account id.
+// child's data must be recognisable years later), machines by credential name and id,
+// parents only by account id.
 func (p *Principal) Label() string {
 	switch p.Kind {
 	case KindStaff, KindOperator:
 		return p.Email
 	case KindSupport:
 		return "support: " + p.Email
+	case KindMachine:
+		return "credential: " + p.FirstName + " (" + p.ID.String() + ")"
 	}
 	return ""
 }

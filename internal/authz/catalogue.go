@@ -47,7 +47,7 @@ type Catalogue struct {
 }
 
 // subjects that are not staff roles but may hold actions.
-var pseudoSubjects = map[string]bool{"parent": true, "support": true, "operator": true, "mfa_pending": true}
+var pseudoSubjects = map[string]bool{"parent": true, "support": true, "operator": true, "mfa_pending": true, "machine": true}
 
 // ParseCatalogue reads and checks config/permissions.yaml: every role an action names must
 // be a staff role or one of the pseudo-subjects.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -169,9 +170,13 @@ func (en *Enforcer) Run(ctx context.Context, interval time.Duration) {
 }
 
 // Allowed tells whether p may perform action in domain (a tenant id, or PlatformDomain).
-// A nil principal is allowed nothing.
+// A nil principal is allowed nothing. A machine needs both the action among its
+// credential's permissions and the catalogue's "machine" rule for it (the ceiling).
 func (en *Enforcer) Allowed(p *auth.Principal, domain, action string) bool {
 	if p == nil || !en.catalogue.Has(action) {
+		return false
+	}
+	if p.Kind == auth.KindMachine && !slices.Contains(p.Permissions, action) {
 		return false
 	}
 	ok, err := en.e.Enforce(p.Subject(), domain, action)

@@ -16,12 +16,13 @@ import (
 //
 // The condition reads staff_role, so a revoked role stops access at once. A support
 // session (an operator inside the tenant for a limited time) reaches every facility; its
-// actions are limited by the catalogue. Anyone else reaches none.
+// actions are limited by the catalogue. So does a machine credential (the city's own
+// back-office software), limited by its scopes. Anyone else reaches none.
 func FacilityScope(p *auth.Principal, alias string) (string, []any) {
 	switch {
 	case p == nil:
 		return "false", nil
-	case p.Kind == auth.KindSupport:
+	case p.Kind == auth.KindSupport, p.Kind == auth.KindMachine:
 		return "true", nil
 	case p.Kind != auth.KindStaff || !p.MFADone:
 		return "false", nil

@@ -118,7 +118,11 @@ func (s *Service) ResolveDuplicate(ctx context.Context, c auth.Caller, id uuid.U
 			default:
 				return apperr.Invalid("keep", "merge_keep_unknown", nil)
 			}
-			if err := mergeChild(ctx, tx, c.Tenant.ID, keep, drop, application.Actor{Kind: "staff", ID: c.Principal.ID}, now); err != nil {
+			actor := application.Actor{Kind: "staff", ID: c.Principal.ID}
+			if err := mergeChild(ctx, tx, c.Tenant.ID, keep, drop, actor, now); err != nil {
+				return err
+			}
+			if err := s.settleWaitlists(ctx, tx, c, keep, actor); err != nil {
 				return err
 			}
 			status, action = family.DuplicateMerged, ActionDuplicateMerged
@@ -148,6 +152,23 @@ func mergeChild(ctx context.Context, tx bun.IDB, tenantID, keep, drop uuid.UUID,
 			if database.IsExclusionViolation(err, "") || database.IsUniqueViolation(err, "") {
 				return apperr.Conflict("merge_conflict")
 			}
+			return err
+		}
+	}
+	return nil
+}
+
+// settleWaitlists: the merged record may now hold a contract beside requests for the
+// time it covers (one record had the contract, the other the requests); those requests
+// end as a contract entered in the register ends them.
+func (s *Service) settleWaitlists(ctx context.Context, tx bun.Tx, c auth.Caller, child uuid.UUID, actor application.Actor) error {
+	placed, err := contract.PlacementsOfChild(ctx, tx, c.Tenant.ID, child, date.In(s.now()))
+	if err != nil {
+		return err
+	}
+	for _, p := range placed {
+		p.Actor = actor
+		if _, err := s.apps.PlacedByContract(ctx, tx, c.Tenant, p, s.now()); err != nil {
 			return err
 		}
 	}

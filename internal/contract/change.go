@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
+	"kitaportal/internal/application"
 	"kitaportal/internal/auth"
 	"kitaportal/internal/availability"
 	"kitaportal/internal/platform/apperr"
@@ -55,6 +56,9 @@ func (s *Service) Terminate(ctx context.Context, c auth.Caller, id uuid.UUID, en
 			end, c.Tenant.ID, k.ID); err != nil {
 			return fmt.Errorf("contract: terminate: %w", err)
 		}
+		if err := s.releaseWaitlists(ctx, tx, c, k, end); err != nil {
+			return err
+		}
 		return record(ctx, tx, c, ActionTerminated, k, map[string]any{"end_date": end, "planned_end": k.End})
 	})
 }
@@ -65,6 +69,9 @@ func (s *Service) Cancel(ctx context.Context, c auth.Caller, id uuid.UUID) error
 		if _, err := tx.ExecContext(ctx, `UPDATE contract SET status = 'cancelled', reference = NULL, updated_at = now() WHERE tenant_id = ? AND id = ?`,
 			c.Tenant.ID, k.ID); err != nil {
 			return fmt.Errorf("contract: cancel: %w", err)
+		}
+		if err := s.releaseWaitlists(ctx, tx, c, k, date.Date{}); err != nil {
+			return err
 		}
 		return record(ctx, tx, c, ActionCancelled, k, nil)
 	})
@@ -121,6 +128,10 @@ func (s *Service) ChangeScope(ctx context.Context, c auth.Caller, id uuid.UUID, 
 				status, source, reference, replaces_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'manual', nullif(?, ''), ?)`,
 				c.Tenant.ID, current, k.ChildID, k.FacilityID, k.GroupID, hours, from, k.End, k.Status, k.Reference, k.ID); err != nil {
 				return writeError(err)
+			}
+			// The requests the first part ended are the continuation's to give back.
+			if err := application.CarryPlacement(ctx, tx, c.Tenant.ID, k.ID, current); err != nil {
+				return err
 			}
 		}
 		return record(ctx, tx, c, ActionScopeChanged, k, map[string]any{"from": from, "care_hours_before": k.CareHours,

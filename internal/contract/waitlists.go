@@ -2,6 +2,7 @@ package contract
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -11,12 +12,15 @@ import (
 	"kitaportal/internal/auth"
 	"kitaportal/internal/availability"
 	"kitaportal/internal/offer"
+	"kitaportal/internal/platform/date"
+	"kitaportal/internal/provider"
 	"kitaportal/internal/tenant"
 )
 
 // Waitlists is what a contract does to the child's requests (application.Service).
 type Waitlists interface {
 	PlacedByContract(ctx context.Context, tx bun.Tx, t *tenant.Tenant, p application.ContractPlacement, now time.Time) ([]uuid.UUID, error)
+	ReopenAfterContract(ctx context.Context, tx bun.Tx, t *tenant.Tenant, g application.ContractGone, now time.Time) ([]uuid.UUID, error)
 }
 
 // placeOnWaitlists: a child with a contract waits nowhere else for that time. In the
@@ -44,11 +48,55 @@ func (s *Service) placeOnWaitlists(ctx context.Context, tx bun.Tx, c auth.Caller
 			return err
 		}
 	}
+	_, err = s.waitlists.PlacedByContract(ctx, tx, c.Tenant, application.ContractPlacement{ContractID: k.ID, ChildID: k.ChildID,
+		FacilityID: k.FacilityID, FacilityName: k.Facility, Start: k.Start, End: k.End, Actor: actorOf(c)}, now)
+	return err
+}
+
+// releaseWaitlists: contract k was cancelled (end zero) or now ends at end, before its
+// planned end; the requests it had ended for the time it no longer covers wait again
+// where the city's rule says so (application.ReopenAfterContract).
+func (s *Service) releaseWaitlists(ctx context.Context, tx bun.Tx, c auth.Caller, k *Contract, end date.Date) error {
+	_, err := s.waitlists.ReopenAfterContract(ctx, tx, c.Tenant, application.ContractGone{ContractID: k.ID, FacilityName: k.Facility,
+		End: end, Actor: actorOf(c)}, s.clock.Now())
+	return err
+}
+
+func actorOf(c auth.Caller) application.Actor {
 	actor := application.Actor{Kind: "staff"}
 	if c.Principal != nil {
 		actor.ID = c.Principal.ID
 	}
-	_, err = s.waitlists.PlacedByContract(ctx, tx, c.Tenant, application.ContractPlacement{ChildID: k.ChildID, FacilityID: k.FacilityID,
-		FacilityName: k.Facility, Start: k.Start, End: k.End, Actor: actor}, now)
-	return err
+	return actor
+}
+
+// PlacementsOfChild are child's contracts that still hold or will hold a place (not
+// cancelled, not ended before today), as the child's requests need to know them: a
+// merge of duplicate records brings requests and contracts of one child together.
+func PlacementsOfChild(ctx context.Context, tx bun.IDB, tenantID, childID uuid.UUID, today date.Date) ([]application.ContractPlacement, error) {
+	var rows []struct {
+		ID       uuid.UUID `bun:"id"`
+		Facility uuid.UUID `bun:"facility_id"`
+		Start    date.Date `bun:"start_date"`
+		End      date.Date `bun:"end_date"`
+	}
+	if err := tx.NewRaw(`SELECT id, facility_id, start_date, end_date FROM contract
+		WHERE tenant_id = ? AND child_id = ? AND status <> ? AND (end_date IS NULL OR end_date > ?) ORDER BY start_date, id`,
+		tenantID, childID, StatusCancelled, today).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("contract: placements of child: %w", err)
+	}
+	ids := make([]uuid.UUID, len(rows))
+	for i, r := range rows {
+		ids[i] = r.Facility
+	}
+	names, err := provider.FacilityNames(ctx, tx, tenantID, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]application.ContractPlacement, len(rows))
+	for i, r := range rows {
+		out[i] = application.ContractPlacement{ContractID: r.ID, ChildID: childID, FacilityID: r.Facility, FacilityName: names[r.Facility],
+			Start: r.Start, End: r.End}
+	}
+	return out, nil
 }

@@ -22,6 +22,7 @@ import (
 	"kitaportal/internal/availability"
 	"kitaportal/internal/platform/database"
 	"kitaportal/internal/platform/date"
+	"kitaportal/internal/provider"
 	"kitaportal/internal/tenant"
 )
 
@@ -59,6 +60,10 @@ func Seed(ctx context.Context, db bun.IDB, t *tenant.Tenant, today date.Date) (S
 		if err := data.insert(ctx, tx); err != nil {
 			return err
 		}
+		// Bochum: "Kindertagespflege in district X" needs a desk per district.
+		if _, err := provider.EnsureDistrictDesks(ctx, tx, t); err != nil {
+			return err
+		}
 		// The demo writes places and contracts behind the write paths' back, so it
 		// recomputes the expected availability of the whole city in the same transaction.
 		_, err := availability.Rebuild(ctx, tx, t, today)
@@ -78,7 +83,7 @@ func countStats(ctx context.Context, db bun.IDB, t *tenant.Tenant, yearStart, ne
 		(SELECT count(*) FROM postcode WHERE tenant_id = ?0),
 		(SELECT count(*) FROM street WHERE tenant_id = ?0),
 		(SELECT count(*) FROM provider WHERE tenant_id = ?0),
-		(SELECT count(*) FROM facility WHERE tenant_id = ?0),
+		(SELECT count(*) FROM facility WHERE tenant_id = ?0 AND NOT brokered),
 		(SELECT count(*) FROM facility_group WHERE tenant_id = ?0),
 		(SELECT coalesce(sum(places), 0) FROM group_capacity
 		  WHERE tenant_id = ?0 AND period && daterange(?1::date, ?2::date)),

@@ -64,7 +64,7 @@ func TestSeedCounts(t *testing.T) {
 		start := cal.YearStart(seedDay)
 
 		count := func(where string) int {
-			return queryInt(t, db, "SELECT count(*) FROM facility f WHERE f.tenant_id = ? AND "+where, tn.ID)
+			return queryInt(t, db, "SELECT count(*) FROM facility f WHERE f.tenant_id = ? AND NOT f.brokered AND "+where, tn.ID)
 		}
 		kitas, tagespflege := count("NOT "+isTagespflege), count(isTagespflege)
 		kitaPlaces := queryInt(t, db, `SELECT coalesce(sum(gc.places), 0) FROM group_capacity gc
@@ -99,6 +99,9 @@ func TestSeedCounts(t *testing.T) {
 			within("childminders", 610, 610, childminders)
 			within("Großtagespflege", 1, 300, count("f.type = 'grosstagespflege'"))
 			within("districts without facilities", 0, 0, emptyDistricts)
+			// "Kindertagespflege in district X": one desk per district, none elsewhere.
+			within("district desks", len(tn.Rules.Districts), len(tn.Rules.Districts), queryInt(t, db,
+				"SELECT count(DISTINCT district_key) FROM facility WHERE tenant_id = ? AND brokered", tn.ID))
 		case "leipzig":
 			within("Kitas", 310, 330, kitas)
 			within("Kita places", 24700, 27300, kitaPlaces)
@@ -160,7 +163,10 @@ func TestSeedCounts(t *testing.T) {
 				tn.ID, smallest, seedDay.FirstOfMonth()))
 		}
 		within("facilities without availability", 0, 0, queryInt(t, db, `SELECT count(*) FROM facility f
-			WHERE f.tenant_id = ? AND NOT EXISTS (SELECT 1 FROM availability a WHERE a.tenant_id = f.tenant_id AND a.facility_id = f.id)`, tn.ID))
+			WHERE f.tenant_id = ? AND NOT f.brokered AND NOT EXISTS (SELECT 1 FROM availability a WHERE a.tenant_id = f.tenant_id AND a.facility_id = f.id)`, tn.ID))
+		if slug != "bochum" {
+			within("district desks", 0, 0, queryInt(t, db, "SELECT count(*) FROM facility WHERE tenant_id = ? AND brokered", tn.ID))
+		}
 	}
 }
 

@@ -61,13 +61,16 @@ type Brand struct {
 	ContactName  string
 	ContactEmail string
 	ContactPhone string
+	ImprintURL   string // the city's Impressum, linked in every mail's footer
+	PrivacyURL   string // its Datenschutzerklärung
 }
 
 // BrandOf is the mail branding of tenant t, whose portal is at url.
 func BrandOf(t *tenant.Tenant, url string) Brand {
 	b := t.Rules.Branding
 	return Brand{Name: b.DisplayName, City: t.Name, Color: b.PrimaryColor, URL: url,
-		ContactName: b.ContactName, ContactEmail: b.ContactEmail, ContactPhone: b.ContactPhone}
+		ContactName: b.ContactName, ContactEmail: b.ContactEmail, ContactPhone: b.ContactPhone,
+		ImprintURL: b.ImprintURL, PrivacyURL: b.PrivacyURL}
 }
 
 // Mail is one mail to render.

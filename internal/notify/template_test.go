@@ -28,7 +28,9 @@ func TestEveryMailRendersInEveryLanguage(t *testing.T) {
 	}
 	files, _ := fs.Glob(web.FS, "templates/mail/*.txt")
 	brand := notify.Brand{Name: "Kinderbetreuung Kempten", City: "Stadt Kempten (Allgäu)", Color: "#004b87", URL: "http://kempten.localhost",
-		ContactName: "Amt für Kindertagesbetreuung", ContactEmail: "kita@kempten.example"}
+		ContactName: "Amt für Kindertagesbetreuung", ContactEmail: "kita@kempten.example",
+		ImprintURL: "https://www.kempten.de/impressum", PrivacyURL: "https://www.kempten.de/datenschutz"}
+	legal := map[string][2]string{"de": {"Impressum", "Datenschutz"}, "en": {"Legal notice", "Privacy"}}
 	kinds := 0
 	for _, f := range files {
 		kind := strings.TrimSuffix(path.Base(f), ".txt")
@@ -58,6 +60,15 @@ func TestEveryMailRendersInEveryLanguage(t *testing.T) {
 			}
 			if !strings.Contains(m.HTML, "background:#004b87") || strings.Contains(m.HTML, "token=abc<&>") || strings.Contains(m.HTML, "<b>ist</b>") {
 				t.Errorf("%s/%s: brand colour missing or link not escaped", kind, lang)
+			}
+			// Every mail's footer links the city's imprint and privacy notice, labelled in
+			// the mail's language.
+			if words, ok := legal[lang]; ok {
+				if !strings.Contains(m.HTML, `<a href="https://www.kempten.de/impressum" style="color:#55606e">`+words[0]+`</a>`) ||
+					!strings.Contains(m.HTML, `<a href="https://www.kempten.de/datenschutz" style="color:#55606e">`+words[1]+`</a>`) ||
+					!strings.Contains(m.Text, words[0]+": https://www.kempten.de/impressum") || !strings.Contains(m.Text, words[1]+": https://www.kempten.de/datenschutz") {
+					t.Errorf("%s/%s: footer lacks imprint or privacy link:\n%s", kind, lang, m.Text)
+				}
 			}
 			if m.Lang != lang || m.To != "eltern@example.org" {
 				t.Errorf("%s/%s: %q %q", kind, lang, m.Lang, m.To)

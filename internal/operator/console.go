@@ -273,6 +273,13 @@ func (o *Console) SetStatus(ctx context.Context, c auth.Caller, slug, status, no
 	if note, err = auth.FreeText("note", note, 0, 500); err != nil {
 		return err
 	}
+	// A city goes live only with what a public portal needs (imprint, privacy notice);
+	// the store checks the same again when it writes.
+	if status == tenant.StatusActive {
+		if err := t.Rules.LaunchError(); err != nil {
+			return err
+		}
+	}
 	err = database.InTenantTx(ctx, o.db, t.ID, func(ctx context.Context, tx bun.Tx) error {
 		if err := audit.Record(ctx, tx, t.ID, audit.By(c), audit.Event{Action: audit.ActionTenantStatus, ObjectKind: "tenant", ObjectID: t.ID.String(),
 			Details: map[string]any{"status": status}}); err != nil {

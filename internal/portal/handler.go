@@ -47,13 +47,15 @@ func Site(t *tenant.Tenant, lang string) *view.Site {
 type Handler struct {
 	views   *view.Renderer
 	stats   *statsCache
+	finder  *search.Service
 	results fiber.Handler
 }
 
-// NewHandler returns the portal handlers; db feeds the key figures on the home page, and
-// results answers the start page once it carries a search.
-func NewHandler(views *view.Renderer, db bun.IDB, results fiber.Handler) *Handler {
-	return &Handler{views: views, results: results,
+// NewHandler returns the portal handlers; db feeds the key figures on the home page,
+// finder the search form's list of providers, and results answers the start page once
+// it carries a search.
+func NewHandler(views *view.Renderer, db bun.IDB, finder *search.Service, results fiber.Handler) *Handler {
+	return &Handler{views: views, finder: finder, results: results,
 		stats: &statsCache{db: db, ttl: time.Minute, byTenant: map[uuid.UUID]statsEntry{}}}
 }
 
@@ -75,9 +77,14 @@ func (h *Handler) Home(c *fiber.Ctx) error {
 	}
 	t := tenant.FromFiber(c)
 	stats, generation := h.stats.get(c.UserContext(), t.ID)
-	key := "home|" + t.ID.String() + "|" + strconv.Itoa(t.RulesVersion) + "|" + strconv.FormatInt(generation, 36)
+	var providers []search.ProviderChoice
+	var listed int64
+	if h.finder != nil {
+		providers, listed, _ = h.finder.Providers(c.UserContext(), t) // without the list the form still works
+	}
+	key := "home|" + t.ID.String() + "|" + strconv.Itoa(t.RulesVersion) + "|" + strconv.FormatInt(generation, 36) + "|" + strconv.FormatInt(listed, 36)
 	return h.views.RenderShared(c, key, "home", func(p *view.Page) {
-		form := search.NewForm(t.Rules, nil, search.NewWords(h.views.Catalogue(), p.Lang))
+		form := search.NewForm(t.Rules, nil, search.NewWords(h.views.Catalogue(), p.Lang)).WithProviders(providers)
 		p.Data = HomeData{Tenant: t, Rules: t.Rules, Stats: stats, Form: form}
 		p.Title = p.T("home.title")
 	})

@@ -26,12 +26,14 @@ type Listed struct {
 	Name string    `bun:"name"`
 	Type string    `bun:"type"`
 	City string    `bun:"city"`
+	// Brokered: a district desk (desks.go), listed first among Kindertagespflege.
+	Brokered bool `bun:"brokered"`
 }
 
 // ActiveFacilities lists the city's facilities that take children, by name.
 func ActiveFacilities(ctx context.Context, tx bun.IDB, tenantID uuid.UUID) ([]Listed, error) {
 	var out []Listed
-	if err := tx.NewRaw(`SELECT id, name, type, city FROM facility WHERE tenant_id = ? AND status = ? ORDER BY name, id`,
+	if err := tx.NewRaw(`SELECT id, name, type, city, brokered FROM facility WHERE tenant_id = ? AND status = ? ORDER BY brokered DESC, name, id`,
 		tenantID, facilityActive).Scan(ctx, &out); err != nil {
 		return nil, fmt.Errorf("provider: active facilities: %w", err)
 	}
@@ -97,7 +99,8 @@ type Choosable struct {
 // Active tells whether the facility takes children.
 func (c Choosable) Active() bool { return c.Status == facilityActive }
 
-// Choosables reads the facilities ids (unknown ids, other cities' too, are left out).
+// Choosables reads the facilities ids (unknown ids, other cities' too, are left out). A
+// district desk (desks.go) offers what the district's childminders offer together.
 func Choosables(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, ids []uuid.UUID) ([]Choosable, error) {
 	if len(ids) == 0 {
 		return nil, nil
@@ -105,7 +108,9 @@ func Choosables(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, ids []uuid.
 	var out []Choosable
 	if err := tx.NewRaw(`SELECT f.id, f.name, f.type, f.municipality_key, coalesce(f.district_key, '') AS district_key, f.status,
 			coalesce((SELECT jsonb_object_agg(g.age_band, g.hours) FROM (SELECT age_band, max(care_hours) AS hours FROM facility_group
-			 WHERE tenant_id = f.tenant_id AND facility_id = f.id GROUP BY age_band) g), '{}') AS bands
+			 WHERE tenant_id = f.tenant_id AND (facility_id = f.id OR (f.brokered AND facility_id IN (SELECT m.id FROM facility m
+			   WHERE m.tenant_id = f.tenant_id AND m.district_key = f.district_key AND m.status = f.status AND NOT m.brokered
+			   AND m.type IN ('tagespflege', 'grosstagespflege')))) GROUP BY age_band) g), '{}') AS bands
 		FROM facility f WHERE f.tenant_id = ? AND f.id = ANY(?::uuid[])`, tenantID, pgdialect.Array(ids)).Scan(ctx, &out); err != nil {
 		return nil, fmt.Errorf("provider: choosables: %w", err)
 	}

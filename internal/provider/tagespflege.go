@@ -129,6 +129,10 @@ func (s *Service) CreateTagespflege(ctx context.Context, c auth.Caller, n NewTag
 		if err := availability.Refresh(ctx, tx, c.Tenant, s.Today(), id); err != nil {
 			return err
 		}
+		// The district's first childminder opens its desk (registration.tagespflege_by_district).
+		if _, err := EnsureDistrictDesks(ctx, tx, c.Tenant); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, c.Tenant.ID, audit.By(c), audit.Event{Action: ActionCreated, ObjectKind: "facility", ObjectID: id.String(),
 			Details: map[string]any{"type": n.Type, "district": n.District, "places": n.Places}})
 	})

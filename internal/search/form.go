@@ -25,12 +25,16 @@ type Form struct {
 
 	Radii, CareHours, OpensBy, ClosesAfter []Option // selects: On is selected
 	Types, Kinds, Concepts                 []Option // checkboxes: On is ticked
+	// Providers is the select of the city's named providers, grouped by kind (Group);
+	// empty until WithProviders fills it.
+	Providers []Option
 }
 
 // Option is one choice of a select or checkbox group.
 type Option struct {
 	Value, Label string
 	On           bool
+	Group        string // the optgroup's label, for grouped selects
 }
 
 // FieldError is one problem, in the visitor's language, with the form field it belongs to.
@@ -92,6 +96,43 @@ func NewForm(r *tenant.Rules, v url.Values, w Words) *Form {
 	return f
 }
 
+// WithProviders offers the named providers list (Service.Providers) in the form: a
+// select grouped by kind, "any provider" first. An entered id the list does not hold
+// stays selected, so a resubmitted form keeps the search it came from.
+func (f *Form) WithProviders(list []ProviderChoice) *Form {
+	if len(list) == 0 {
+		return f
+	}
+	chosen := map[string]bool{}
+	for _, raw := range f.values[ParamProvider] {
+		for _, s := range strings.Split(raw, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				chosen[s] = true
+			}
+		}
+	}
+	f.Providers = append(f.Providers[:0], Option{Value: "", Label: f.words.T("search.form.provider.any", nil), On: len(chosen) == 0})
+	for _, kind := range care.ProviderKinds {
+		group := f.words.T("search.provider."+kind, nil)
+		for _, p := range list {
+			if p.Kind == kind {
+				id := p.ID.String()
+				f.Providers = append(f.Providers, Option{Value: id, Label: p.Name, On: chosen[id], Group: group})
+				delete(chosen, id)
+			}
+		}
+	}
+	rest := make([]string, 0, len(chosen))
+	for id := range chosen {
+		rest = append(rest, id)
+	}
+	slices.Sort(rest)
+	for _, id := range rest { // not in the list (unknown, or a childminder): keep it
+		f.Providers = append(f.Providers, Option{Value: id, Label: id, On: true})
+	}
+	return f
+}
+
 // Value is the entered value of a field (the first, for repeated ones).
 func (f *Form) Value(name string) string { return f.values.Get(name) }
 
@@ -127,13 +168,13 @@ func (f *Form) On(name string) bool {
 
 // Filtered tells whether any of the further filters is set, so they start unfolded.
 func (f *Form) Filtered() bool {
-	for _, n := range []string{ParamType, ParamProviderKind, ParamConcept, ParamOpensBy, ParamClosesAfter, ParamBarrierFree, ParamLunch} {
+	for _, n := range []string{ParamType, ParamProviderKind, ParamProvider, ParamConcept, ParamOpensBy, ParamClosesAfter, ParamBarrierFree, ParamLunch} {
 		if strings.TrimSpace(f.values.Get(n)) != "" {
 			return true
 		}
 	}
 	for _, e := range f.Errors {
-		if e.Field == ParamType || e.Field == ParamProviderKind || e.Field == ParamConcept || e.Field == ParamOpensBy || e.Field == ParamClosesAfter {
+		if e.Field == ParamType || e.Field == ParamProviderKind || e.Field == ParamProvider || e.Field == ParamConcept || e.Field == ParamOpensBy || e.Field == ParamClosesAfter {
 			return true
 		}
 	}
@@ -194,7 +235,7 @@ func Asked(c *fiber.Ctx) bool {
 func isParam(name string) bool {
 	switch name {
 	case ParamBirthDate, ParamStartDate, ParamPLZ, ParamAddress, ParamLat, ParamLon, ParamRadius, ParamType,
-		ParamProviderKind, ParamConcept, ParamOpensBy, ParamClosesAfter, ParamCareHours, ParamBarrierFree,
+		ParamProviderKind, ParamProvider, ParamConcept, ParamOpensBy, ParamClosesAfter, ParamCareHours, ParamBarrierFree,
 		ParamLunch, ParamAvailableOnly, ParamAgeFitOnly, ParamPage, ParamPerPage:
 		return true
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/i18n"
 	"kitaportal/web"
@@ -57,5 +59,51 @@ func TestRenderItemsEscapesEveryValue(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("lacks %s", want)
 		}
+	}
+}
+
+// The form offers the city's named providers grouped by kind, "any" first; the chosen
+// one stays selected, several make the select multiple, and names are escaped.
+func TestFormOffersTheNamedProviders(t *testing.T) {
+	t.Parallel()
+	cat, err := i18n.Load(web.FS, "i18n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	awo, city, parents := uuid.MustParse(uuidN(1)), uuid.MustParse(uuidN(2)), uuid.MustParse(uuidN(3))
+	list := []ProviderChoice{
+		{ID: awo, Name: "AWO Kinderbetreuung gGmbH", Kind: "welfare", Facilities: 3},
+		{ID: parents, Name: `Elterninitiative "<Zwerge>"`, Kind: "parents_initiative", Facilities: 1},
+		{ID: city, Name: "Stadt Herzberg – Kitas", Kind: "municipal", Facilities: 4},
+	}
+	v, _ := url.ParseQuery("birth_date=2025-03-14&provider=" + awo.String())
+	html := string(NewForm(rulesOf(t, "herzberg"), v, NewWords(cat, "de")).WithProviders(list).HTML())
+	for _, want := range []string{
+		`<details class="filters" open>`,
+		`<label for="provider">Nur Einrichtungen dieses Trägers</label>`,
+		`<select id="provider" name="provider"><option value="">Alle Träger</option><optgroup label="städtisch">`,
+		`<option value="` + city.String() + `">Stadt Herzberg – Kitas</option></optgroup>`,
+		`<option value="` + awo.String() + `" selected>AWO Kinderbetreuung gGmbH</option>`,
+		`Elterninitiative &#34;&lt;Zwerge&gt;&#34;`,
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("form lacks %s", want)
+		}
+	}
+	if strings.Contains(html, "<Zwerge>") || strings.Contains(html, " multiple") {
+		t.Error("a name was not escaped, or one choice made the select multiple")
+	}
+	// Several chosen (an API-style link), one not in the list: none is lost.
+	v, _ = url.ParseQuery("birth_date=2025-03-14&provider=" + awo.String() + "," + uuidN(9))
+	html = string(NewForm(rulesOf(t, "herzberg"), v, NewWords(cat, "en")).WithProviders(list).HTML())
+	for _, want := range []string{`<select id="provider" name="provider" multiple>`, `<option value="">Any provider</option>`,
+		`<option value="` + awo.String() + `" selected>`, `<option value="` + uuidN(9) + `" selected>`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("en form lacks %s", want)
+		}
+	}
+	// Without a list (the database could not be read) there is no select.
+	if html := string(NewForm(rulesOf(t, "herzberg"), nil, NewWords(cat, "de")).WithProviders(nil).HTML()); strings.Contains(html, `id="provider"`) {
+		t.Error("a provider select without providers")
 	}
 }

@@ -113,6 +113,9 @@ func (h *Handler) Results(c *fiber.Ctx) error {
 	words := NewWords(h.views.Catalogue(), p.Lang)
 	v := Values(c)
 	data := &ResultsPage{Form: NewForm(t.Rules, v, words), Map: MapFor(t, nil, 0)}
+	if providers, _, err := h.svc.Providers(c.UserContext(), t); err == nil { // without the list the form still works
+		data.Form.WithProviders(providers)
+	}
 	favs, err := h.lists.Get(c)
 	if err != nil {
 		return err
@@ -339,4 +342,23 @@ func (h *Handler) List(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(out)
+}
+
+// ProvidersResponse is the answer of GET /api/v1/providers.
+type ProvidersResponse struct {
+	Items []ProviderChoice `json:"items"`
+}
+
+// APIProviders is GET /api/v1/providers: the named providers of the city's active
+// facilities, the values of the search's provider parameter.
+func (h *Handler) APIProviders(c *fiber.Ctx) error {
+	list, _, err := h.svc.Providers(c.UserContext(), tenant.FromFiber(c))
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []ProviderChoice{}
+	}
+	c.Set(fiber.HeaderCacheControl, "public, max-age=60")
+	return c.JSON(ProvidersResponse{Items: list})
 }

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/google/uuid"
+
 	"kitaportal/internal/care"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/date"
@@ -24,6 +26,7 @@ const (
 	MaxRadiusKm    = 50
 	DefaultPerPage = 20
 	MaxPerPage     = 100
+	MaxProviders   = 20 // named providers one search may filter by
 	// A birth date may lie ahead (a search before birth) by at most this many months.
 	maxMonthsBeforeBirth = 10
 )
@@ -63,10 +66,13 @@ type Query struct {
 	RadiusKm float64
 
 	Types, ProviderKinds, Concepts []string
-	OpensBy, ClosesAfter           string // HH:MM, "" = no filter
-	BarrierFree, Lunch             bool
-	AvailableOnly                  bool // only expected free for this child (implies age fit)
-	AgeFitOnly                     bool
+	// Providers are named providers (Träger) by id: only their facilities. The service
+	// checks that each is one of the tenant's.
+	Providers            []uuid.UUID
+	OpensBy, ClosesAfter string // HH:MM, "" = no filter
+	BarrierFree, Lunch   bool
+	AvailableOnly        bool // only expected free for this child (implies age fit)
+	AgeFitOnly           bool
 
 	Page, PerPage int
 }
@@ -88,6 +94,7 @@ const (
 	ParamRadius        = "radius_km"
 	ParamType          = "type"
 	ParamProviderKind  = "provider_kind"
+	ParamProvider      = "provider"
 	ParamConcept       = "concept"
 	ParamOpensBy       = "opens_by"
 	ParamClosesAfter   = "closes_after"
@@ -161,6 +168,9 @@ func Parse(v url.Values, r *tenant.Rules, today, lastMonth date.Date) (Query, er
 		errs = append(errs, bad)
 	}
 	if q.Concepts, bad = oneOf(v, ParamConcept, care.Concepts); bad != nil {
+		errs = append(errs, bad)
+	}
+	if q.Providers, bad = ids(v, ParamProvider, MaxProviders); bad != nil {
 		errs = append(errs, bad)
 	}
 	if q.OpensBy, bad = clockTime(v, ParamOpensBy); bad != nil {
@@ -301,6 +311,30 @@ func oneOf(v url.Values, name string, allowed []string) ([]string, *apperr.Error
 	return out, nil
 }
 
+// ids reads a repeatable (also comma-separated) parameter of ids, at most max distinct.
+func ids(v url.Values, name string, max int) ([]uuid.UUID, *apperr.Error) {
+	var out []uuid.UUID
+	for _, raw := range v[name] {
+		for _, s := range strings.Split(raw, ",") {
+			s = strings.TrimSpace(s)
+			if s == "" {
+				continue
+			}
+			id, err := uuid.Parse(s)
+			if err != nil || len(s) != 36 {
+				return nil, apperr.Invalid(name, "invalid_provider", nil)
+			}
+			if !slices.Contains(out, id) {
+				out = append(out, id)
+			}
+		}
+	}
+	if len(out) > max {
+		return nil, apperr.Invalid(name, "too_many_providers", map[string]any{"max": max})
+	}
+	return out, nil
+}
+
 func clockTime(v url.Values, name string) (string, *apperr.Error) {
 	s := strings.TrimSpace(v.Get(name))
 	if s == "" {
@@ -379,6 +413,9 @@ func (q Query) Values() url.Values {
 	}
 	for _, c := range q.Concepts {
 		v.Add(ParamConcept, c)
+	}
+	for _, p := range q.Providers {
+		v.Add(ParamProvider, p.String())
 	}
 	set(ParamOpensBy, q.OpensBy)
 	set(ParamClosesAfter, q.ClosesAfter)

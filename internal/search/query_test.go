@@ -1,11 +1,13 @@
 package search
 
 import (
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 
 	"kitaportal/internal/platform/apperr"
@@ -124,6 +126,10 @@ func TestParseRefusesBadInput(t *testing.T) {
 		{"unknown type", child + "&type=spaceship", "type", "invalid_choice"},
 		{"unknown provider kind", child + "&provider_kind=pirates", "provider_kind", "invalid_choice"},
 		{"unknown concept", child + "&concept=drill", "concept", "invalid_choice"},
+		{"provider no id", child + "&provider=AWO", "provider", "invalid_provider"},
+		{"provider id with garbage", child + "&provider=" + uuidN(1) + ",x", "provider", "invalid_provider"},
+		{"provider id in braces", child + "&provider={" + uuidN(1) + "}", "provider", "invalid_provider"},
+		{"too many providers", child + "&provider=" + manyUUIDs(MaxProviders+1), "provider", "too_many_providers"},
 		{"opens by 25:00", child + "&opens_by=25:00", "opens_by", "invalid_time"},
 		{"closes after noonish", child + "&closes_after=noonish", "closes_after", "invalid_time"},
 		{"care hours not offered in Bochum", child + "&care_hours=30", "care_hours", "care_hours_not_offered"},
@@ -202,4 +208,42 @@ func longText(n int) string {
 		b[i] = 'a'
 	}
 	return string(b)
+}
+
+func uuidN(n int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", n) }
+
+func manyUUIDs(n int) string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = uuidN(i + 1)
+	}
+	return strings.Join(ids, ",")
+}
+
+// A named provider filter takes ids, repeated or comma-separated; duplicates collapse,
+// and the URL written back reads the same.
+func TestParseNamedProviders(t *testing.T) {
+	t.Parallel()
+	r := rulesOf(t, "leipzig")
+	q, err := parse(t, r, "birth_date=2025-03-14&start_date=2027-08-01&provider="+uuidN(1)+"&provider="+uuidN(2)+","+strings.ToUpper(uuidN(1))+",&provider_kind=welfare")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(q.Providers) != 2 || q.Providers[0].String() != uuidN(1) || q.Providers[1].String() != uuidN(2) || !slices.Equal(q.ProviderKinds, []string{"welfare"}) {
+		t.Errorf("providers %v kinds %v", q.Providers, q.ProviderKinds)
+	}
+	again, err := Parse(q.Values(), r, today, lastMonth)
+	if err != nil || !slices.Equal(again.Providers, q.Providers) {
+		t.Errorf("round trip: %v %v", err, again.Providers)
+	}
+	if q, err := parse(t, r, "birth_date=2025-03-14&start_date=2027-08-01&provider=+"); err != nil || len(q.Providers) != 0 {
+		t.Errorf("empty provider: %v %v", err, q.Providers)
+	}
+	if q, err := parse(t, r, "birth_date=2025-03-14&start_date=2027-08-01&provider="+manyUUIDs(MaxProviders)); err != nil || len(q.Providers) != MaxProviders {
+		t.Errorf("%d providers: %v %d", MaxProviders, err, len(q.Providers))
+	}
+	// A search naming a provider is a search (the start page answers it).
+	if !isParam(ParamProvider) {
+		t.Error("provider is not a search parameter")
+	}
 }

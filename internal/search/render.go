@@ -139,6 +139,13 @@ func (f *Form) HTML() template.HTML {
 	w.raw("</summary>\n    <div class=\"filter-groups\">")
 	f.checkGroup(&w, ParamType, "search.form.type", f.Types)
 	f.checkGroup(&w, ParamProviderKind, "search.form.provider_kind", f.Kinds)
+	if len(f.Providers) > 0 {
+		w.raw("\n      <fieldset>\n        <legend>")
+		w.text(t("search.form.provider"))
+		w.raw("</legend>")
+		f.selectField(&w, ParamProvider, "search.form.provider.label", f.Providers)
+		w.raw("\n      </fieldset>")
+	}
 	f.checkGroup(&w, ParamConcept, "search.form.concept", f.Concepts)
 	w.raw("\n      <fieldset>\n        <legend>")
 	w.text(t("search.form.hours"))
@@ -187,9 +194,17 @@ func (f *Form) input(w *htmlWriter, id, typ, class, value, attrs string) {
 	w.raw(">\n    </div>")
 }
 
-// selectField writes a labelled select of opts.
+// selectField writes a labelled select of opts, in optgroups where they have one
+// (Option.Group, in order; an option without a group stands alone). Several chosen
+// values make it a multiple select, so none is lost when the form is sent again.
 func (f *Form) selectField(w *htmlWriter, id, label string, opts []Option) {
 	e := f.Error(id)
+	on := 0
+	for _, o := range opts {
+		if o.On {
+			on++
+		}
+	}
 	w.raw("\n    <div class=\"field")
 	if e != "" {
 		w.raw(" invalid")
@@ -203,11 +218,25 @@ func (f *Form) selectField(w *htmlWriter, id, label string, opts []Option) {
 		w.raw("</span>")
 	}
 	w.raw("\n      <select id=\"" + id + "\" name=\"" + id + "\"")
+	if on > 1 {
+		w.raw(" multiple")
+	}
 	if e != "" {
 		w.raw(" aria-invalid=\"true\" aria-describedby=\"" + id + "-error\"")
 	}
 	w.raw(">")
+	group := ""
 	for _, o := range opts {
+		if o.Group != group {
+			if group != "" {
+				w.raw("</optgroup>")
+			}
+			if group = o.Group; group != "" {
+				w.raw("<optgroup label=\"")
+				w.text(group)
+				w.raw("\">")
+			}
+		}
 		w.raw("<option value=\"")
 		w.text(o.Value)
 		w.raw("\"")
@@ -217,6 +246,9 @@ func (f *Form) selectField(w *htmlWriter, id, label string, opts []Option) {
 		w.raw(">")
 		w.text(o.Label)
 		w.raw("</option>")
+	}
+	if group != "" {
+		w.raw("</optgroup>")
 	}
 	w.raw("</select>\n    </div>")
 }

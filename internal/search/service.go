@@ -18,9 +18,10 @@ import (
 // Service answers searches. It owns the transaction: every read runs inside the tenant's
 // transaction, so the database's row-level security sees the tenant.
 type Service struct {
-	db     *bun.DB
-	clock  clock.Clock
-	places places
+	db        *bun.DB
+	clock     clock.Clock
+	places    places
+	providers providerCache
 }
 
 // NewService returns the search service.
@@ -68,6 +69,9 @@ func (r *Result) Pages() int {
 func (s *Service) Search(ctx context.Context, t *tenant.Tenant, q Query) (*Result, error) {
 	res := &Result{Query: q}
 	err := database.InTenantTx(ctx, s.db, t.ID, func(ctx context.Context, tx bun.Tx) error {
+		if err := checkProviders(ctx, tx, t.ID, q.Providers); err != nil {
+			return err
+		}
 		origin, err := s.places.resolve(ctx, tx, q, t.ID)
 		if err != nil {
 			return err

@@ -88,6 +88,9 @@ func searchSQL(tenantID uuid.UUID, q Query, origin *Origin) (string, []any) {
 		joins += "\n    JOIN provider p ON p.tenant_id = f.tenant_id AND p.id = f.provider_id"
 		where = append(where, "p.kind = ANY("+s.arg(q.ProviderKinds)+"::text[])")
 	}
+	if len(q.Providers) > 0 {
+		where = append(where, "f.provider_id = ANY("+s.arg(uuidTexts(q.Providers))+"::uuid[])")
+	}
 	if len(q.Concepts) > 0 {
 		where = append(where, "f.concepts && "+s.arg(q.Concepts)+"::text[]")
 	}
@@ -131,7 +134,7 @@ SELECT f.id, f.name, f.type, f.street, f.house_number, f.plz, f.city, f.lat, f.l
 FROM (
     SELECT f.id, ` + distance + ` AS distance, ` + ageFit + ` AS age_fit, count(*) OVER () AS total
     FROM facility f` + joins + `
-    WHERE f.tenant_id = ` + t + ` AND f.status = 'active'` + cond + `
+    WHERE f.tenant_id = ` + t + ` AND f.status = 'active' AND NOT f.brokered` + cond + `
     ORDER BY ` + order + `
     LIMIT ` + s.arg(q.PerPage) + ` OFFSET ` + s.arg(q.Offset()) + `
 ) hit
@@ -201,4 +204,13 @@ func scanItems(rows *sql.Rows) (items []Item, total int, err error) {
 		items = append(items, it)
 	}
 	return items, total, rows.Err()
+}
+
+// uuidTexts are ids as text, for a ::uuid[] parameter of the prepared statement.
+func uuidTexts(ids []uuid.UUID) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = id.String()
+	}
+	return out
 }

@@ -15,6 +15,7 @@ import (
 	"kitaportal/internal/authz"
 	"kitaportal/internal/casework"
 	"kitaportal/internal/childfile"
+	"kitaportal/internal/credential"
 	"kitaportal/internal/family"
 	"kitaportal/internal/favourite"
 	"kitaportal/internal/notify"
@@ -46,6 +47,7 @@ type components struct {
 	applications *application.Service
 	placements   *placement.Service
 	rounds       *round.Service
+	credentials  *credential.Service
 	files        storage.Storage
 }
 
@@ -74,6 +76,11 @@ func newComponents(d Deps) (*components, error) {
 	apps := application.NewService(application.Deps{DB: d.DB, Authz: d.Authz, Clock: d.Clock, Mails: mails, Links: links})
 	places := placement.NewService(placement.Deps{DB: d.DB, Authz: d.Authz, Clock: d.Clock, Mails: mails, Links: links})
 	authn := auth.NewAuthenticator(sessions, keys, d.Config.PublicURL.Scheme == "https")
+	var creds *credential.Service
+	if d.Authz != nil {
+		creds = credential.NewService(d.DB, d.Clock, d.Authz)
+		authn.SetMachines(creds) // back-office software: scoped API keys of the host's city
+	}
 	accounts.Favourites = favourite.Import // the Merkliste of the browser joins the account at sign-in
 	files := d.Files
 	if files == nil {
@@ -92,6 +99,7 @@ func newComponents(d Deps) (*components, error) {
 		applications: apps,
 		placements:   places,
 		rounds:       round.NewService(d.DB, d.Clock, places),
+		credentials:  creds,
 		casework:     casework.NewService(d.DB, d.Clock, apps),
 		records:      childfile.NewService(d.DB, d.Clock),
 		tickets:      ticket.NewService(ticket.Deps{DB: d.DB, Clock: d.Clock, Mails: mails, Links: links}),
@@ -168,6 +176,9 @@ func (g *guard) wrap(r Route, h fiber.Handler) fiber.Handler {
 		p := auth.PrincipalOf(c)
 		if p == nil {
 			return g.signIn(c, "")
+		}
+		if p.Kind == auth.KindMachine && !httpserver.IsAPI(c) { // cannot happen: machines authenticate on the API only
+			return errUnauthenticated
 		}
 		domain := authz.PlatformDomain
 		if t := tenant.FromFiber(c); t != nil {

@@ -14,6 +14,7 @@ import (
 	"kitaportal/internal/casework"
 	"kitaportal/internal/childfile"
 	"kitaportal/internal/contract"
+	"kitaportal/internal/credential"
 	"kitaportal/internal/facility"
 	"kitaportal/internal/family"
 	"kitaportal/internal/notify"
@@ -68,7 +69,7 @@ func routes(d Deps, parts *components) []Route {
 	finder := search.NewService(d.DB, d.Clock)
 	results := search.NewHandler(finder, d.Views, parts.lists)
 	profiles := facility.NewHandler(facility.NewService(d.DB, finder, parts.files), finder, d.Views, parts.lists)
-	home := portal.NewHandler(d.Views, d.DB, results.Results)
+	home := portal.NewHandler(d.Views, d.DB, finder, results.Results)
 	vendor := operator.NewHandler(d.Views, d.Registry, d.Config.TenantURL, d.MailSink)
 	stripeHooks := billing.NewHandler(billing.NewService(d.DB, d.Log), d.Config.StripeWebhookSecret.Value())
 	acc := account.NewHandler(parts.accounts, d.Views, parts.authn)
@@ -76,6 +77,7 @@ func routes(d Deps, parts *components) []Route {
 	st := staff.NewHandler(parts.staff, parts.records, d.Views, parts.authn)
 	records := childfile.NewHandler(parts.records, d.Views, parts.authn)
 	auditLog := audit.NewHandler(audit.NewService(d.DB), d.Views, parts.authn)
+	creds := credential.NewHandler(parts.credentials, d.Views, parts.authn)
 	con := operator.NewConsoleHandler(parts.console, d.Views, parts.authn)
 	fam := family.NewHandler(parts.families, d.Views, parts.authn)
 	apps := application.NewHandler(parts.applications, d.Views, parts.authn, parts.lists)
@@ -106,6 +108,7 @@ func routes(d Deps, parts *components) []Route {
 		// Search API (web/openapi/openapi.json describes the whole API).
 		{"GET", "/api/v1/openapi.json", T, PermPublic, openAPI},
 		{"GET", "/api/v1/facilities", T, PermPublic, results.List},
+		{"GET", "/api/v1/providers", T, PermPublic, results.APIProviders},
 		{"GET", "/api/v1/facilities/:id", T, PermPublic, profiles.APIProfile},
 		{"GET", "/api/v1/facilities/:id/availability", T, PermPublic, profiles.APIAvailability},
 
@@ -219,10 +222,15 @@ func routes(d Deps, parts *components) []Route {
 		{"POST", "/staff/users/:id/roles/:role/revoke", T, "staff.roles.revoke", st.Revoke},
 		{"POST", "/staff/users/:id/disable", T, "staff.users.disable", st.Disable},
 		{"GET", "/staff/audit", T, "audit.read", auditLog.Audit},
+		{"GET", "/staff/credentials", T, "credentials.read", creds.List},
+		{"POST", "/staff/credentials", T, "credentials.create", creds.Create},
+		{"POST", "/staff/credentials/:id/rotate", T, "credentials.rotate", creds.Rotate},
+		{"POST", "/staff/credentials/:id/revoke", T, "credentials.revoke", creds.Revoke},
 		{"GET", "/staff/requests", T, "requests.read", apps.Requests},
 		{"GET", "/staff/requests.csv", T, "requests.export", apps.ExportCSV},
 		{"GET", "/staff/requests/:id", T, "requests.read", apps.Request},
 		{"POST", "/staff/requests/:id/decisions", T, "requests.decide", apps.Decide},
+		{"POST", "/staff/requests/:id/claims/:criterion", T, "requests.decide", apps.DecideClaim},
 		{"GET", "/staff/offers", T, "offers.staff_read", offers.StaffList},
 		{"POST", "/staff/offers", T, "offers.make", offers.Make},
 		{"GET", "/staff/offers/:id", T, "offers.staff_read", offers.StaffShow},
@@ -267,9 +275,14 @@ func routes(d Deps, parts *components) []Route {
 		{"DELETE", "/api/v1/staff/users/:id/roles/:role", T, "staff.roles.revoke", st.APIRevoke},
 		{"POST", "/api/v1/staff/users/:id/disable", T, "staff.users.disable", st.APIDisable},
 		{"GET", "/api/v1/staff/audit", T, "audit.read", auditLog.APIAudit},
+		{"GET", "/api/v1/staff/credentials", T, "credentials.read", creds.APIList},
+		{"POST", "/api/v1/staff/credentials", T, "credentials.create", creds.APICreate},
+		{"POST", "/api/v1/staff/credentials/:id/rotate", T, "credentials.rotate", creds.APIRotate},
+		{"POST", "/api/v1/staff/credentials/:id/revoke", T, "credentials.revoke", creds.APIRevoke},
 		{"GET", "/api/v1/staff/requests", T, "requests.read", apps.APIRequests},
 		{"GET", "/api/v1/staff/requests/:id", T, "requests.read", apps.APIRequest},
 		{"POST", "/api/v1/staff/requests/:id/decisions", T, "requests.decide", apps.APIDecide},
+		{"POST", "/api/v1/staff/requests/:id/claims/:criterion", T, "requests.decide", apps.APIDecideClaim},
 		{"GET", "/api/v1/staff/offers", T, "offers.staff_read", offers.APIStaffList},
 		{"POST", "/api/v1/staff/offers", T, "offers.make", offers.APIMake},
 		{"GET", "/api/v1/staff/offers/:id", T, "offers.staff_read", offers.APIStaffGet},

@@ -178,6 +178,7 @@ type homeData struct {
 	CanManage   bool
 	CanAudit    bool
 	CanCaseWork bool // tickets, duplicates, imports
+	CanMachines bool // machine credentials of the city
 }
 
 // Home shows the caller's roles and the facilities in scope.
@@ -196,6 +197,7 @@ func (h *Handler) Home(c *fiber.Ctx) error {
 	domain := call.Tenant.ID.String()
 	d.CanManage = h.s.authz.Allowed(call.Principal, domain, "staff.users.read")
 	d.CanAudit = h.s.authz.Allowed(call.Principal, domain, "audit.read")
+	d.CanMachines = h.s.authz.Allowed(call.Principal, domain, "credentials.read")
 	d.CanCaseWork = h.s.authz.Allowed(call.Principal, domain, "duplicates.read")
 	return h.forms.Show(c, fiber.StatusOK, "staff_home", "staff.home.title", nil, d)
 }

@@ -120,6 +120,7 @@ func TestBrokenTenantFilesAreRefusedWithFileFieldAndReason(t *testing.T) {
 		{"tickets quota without tickets", replace("tickets:\n  enabled: false", "tickets:\n  enabled: false\n  quota: {krippe: 3}"), []string{"tickets.quota: is only allowed when tickets are enabled"}},
 		{"residents and tickets without tickets", replace("rule: residents_only", "rule: residents_and_tickets"), []string{"tickets.enabled: must be true"}},
 		{"criterion label without German", replace(`de: "Alleinerziehend"`, `fr: "Alleinerziehend"`), []string{"criteria.catalogue[2].label.de: a German text is required"}},
+		{"facility criterion with a reason text", replace("scope: facility\n      kind: flag", "scope: facility\n      kind: text"), []string{"criteria.catalogue[0].kind: a facility criterion must be a flag"}},
 		{"fee of an unknown band", replace("{band: krippe, max_hours: 20,", "{band: wiege, max_hours: 20,"), []string{`contract.fees[0].band: "wiege" is not an age band`}},
 		{"fees not covering the longest scope", replace("{band: hort, max_hours: 45, monthly_eur: 120.00}", "{band: hort, max_hours: 30, monthly_eur: 120.00}"), []string{`band "hort" has no fee up to 45 hours`}},
 		{"negative fee", replace("monthly_eur: 210.00", "monthly_eur: -5"), []string{"contract.fees[0].monthly_eur: must be from 0"}},

@@ -88,9 +88,13 @@ type KitaYear struct {
 type Registration struct {
 	MaxChoices             int  `yaml:"max_choices" json:"max_choices"`
 	TagespflegeExtraChoice bool `yaml:"tagespflege_extra_choice" json:"tagespflege_extra_choice"`
-	BeforeBirth            bool `yaml:"before_birth" json:"before_birth"`
-	MaxLeadMonths          int  `yaml:"max_lead_months" json:"max_lead_months"` // start at most this far ahead
-	NoticeMonths           int  `yaml:"notice_months" json:"notice_months"`     // legal notice: start at least this far ahead
+	// TagespflegeByDistrict: besides a named childminder, a family may choose
+	// Kindertagespflege "in district X"; that district's Fachberatung places the child
+	// (Bochum). Needs districts with a Fachberatung (provider.EnsureDistrictDesks).
+	TagespflegeByDistrict bool `yaml:"tagespflege_by_district" json:"tagespflege_by_district"`
+	BeforeBirth           bool `yaml:"before_birth" json:"before_birth"`
+	MaxLeadMonths         int  `yaml:"max_lead_months" json:"max_lead_months"` // start at most this far ahead
+	NoticeMonths          int  `yaml:"notice_months" json:"notice_months"`     // legal notice: start at least this far ahead
 	// EditableDaysBeforeStart: a submitted request can be changed until this many days
 	// before the desired start (or until processing starts).
 	EditableDaysBeforeStart int      `yaml:"editable_days_before_start" json:"editable_days_before_start"`
@@ -117,6 +121,10 @@ type Contract struct {
 	Attachments []Attachment `yaml:"attachments" json:"attachments"`
 	// PapersOnSite: the family hands the signed papers in at the facility (Herzberg).
 	PapersOnSite bool `yaml:"papers_on_site" json:"papers_on_site"`
+	// ReopenRequests: a register contract cancelled, or ended before its planned end,
+	// gives back the child's requests it had ended for the time it no longer covers.
+	// Without it the family files again.
+	ReopenRequests bool `yaml:"reopen_requests" json:"reopen_requests"`
 }
 
 // Fee is the monthly parents' fee (Elternbeitrag) of an age band up to a weekly scope.

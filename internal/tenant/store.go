@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
+	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/database"
 )
 
@@ -51,6 +52,9 @@ type SyncResult struct {
 	// KeptAdminVersion: the file did not change since it was last synced, but an admin
 	// changed the rules since; the admin's version stays in force.
 	KeptAdminVersion bool
+	// NotLive: the tenant is new and stays in onboarding (not live) because its rules
+	// lack these.
+	NotLive []LaunchProblem
 }
 
 // Sync writes one validated rules file: the tenant row, a new rules version when the file
@@ -60,13 +64,20 @@ func (s *Store) Sync(ctx context.Context, lr LoadedRules) (SyncResult, error) {
 	res := SyncResult{Slug: lr.Rules.Slug}
 	err := database.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		var id uuid.UUID
-		err := tx.QueryRowContext(ctx, `SELECT id FROM tenant WHERE slug = ? FOR UPDATE`, lr.Rules.Slug).Scan(&id)
+		var status string
+		err := tx.QueryRowContext(ctx, `SELECT id, status FROM tenant WHERE slug = ? FOR UPDATE`, lr.Rules.Slug).Scan(&id, &status)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			id = uuid.Must(uuid.NewV7())
 			res.Created = true
-			if _, err := tx.ExecContext(ctx, `INSERT INTO tenant (id, slug, name, status) VALUES (?, ?, ?, ?)`,
-				id, lr.Rules.Slug, lr.Rules.Name, StatusActive); err != nil {
+			// A new city goes live at once only when its file has all a public portal
+			// needs; otherwise it stays in onboarding until an operator activates it.
+			status, note := StatusActive, ""
+			if res.NotLive = lr.Rules.LaunchProblems(); len(res.NotLive) > 0 {
+				status, note = StatusOnboarding, "not live yet: "+launchFields(res.NotLive)+" missing"
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO tenant (id, slug, name, status, status_note) VALUES (?, ?, ?, ?, ?)`,
+				id, lr.Rules.Slug, lr.Rules.Name, status, note); err != nil {
 				return fmt.Errorf("insert tenant: %w", err)
 			}
 		case err != nil:
@@ -102,6 +113,13 @@ func (s *Store) Sync(ctx context.Context, lr LoadedRules) (SyncResult, error) {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO tenant_rules (tenant_id, version, rules, checksum, source) VALUES (?, ?, ?, ?, ?)`,
 				id, res.Version, string(lr.JSON), lr.Checksum, "file:"+lr.File); err != nil {
 				return fmt.Errorf("insert rules: %w", err)
+			}
+		}
+		// A live city keeps its imprint and privacy notice: a file that drops them is
+		// refused like a broken one.
+		if status == StatusActive && !res.Created {
+			if err := inForce.LaunchError(); err != nil {
+				return launchRefusal(lr.Rules.Slug, err)
 			}
 		}
 		return syncGeography(ctx, tx, id, inForce)
@@ -213,14 +231,48 @@ func (s *Store) IDOf(ctx context.Context, slug string) (id uuid.UUID, found bool
 	return id, true, nil
 }
 
-// SetStatus suspends, resumes or opens a tenant; its data stays untouched.
+// SetStatus suspends, resumes or opens a tenant; its data stays untouched. A tenant goes
+// live (active) only when its rules in force have no LaunchProblems: the refusal
+// (ErrNotLaunchable) names the missing fields.
 func (s *Store) SetStatus(ctx context.Context, slug, status, note string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE tenant SET status = ?, status_note = ?, updated_at = now() WHERE slug = ?`, status, note, slug)
+	err := database.InTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		var id uuid.UUID
+		var version int
+		err := tx.QueryRowContext(ctx, `SELECT t.id, coalesce((SELECT max(version) FROM tenant_rules r WHERE r.tenant_id = t.id), 0)
+			FROM tenant t WHERE t.slug = ? FOR UPDATE`, slug).Scan(&id, &version)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("no tenant %q", slug)
+		}
+		if err != nil {
+			return err
+		}
+		if status == StatusActive {
+			if version == 0 {
+				return fmt.Errorf("%s has no rules and cannot go live", slug)
+			}
+			r, err := s.rulesVersion(ctx, tx, id, version)
+			if err != nil {
+				return err
+			}
+			if err := r.LaunchError(); err != nil {
+				return launchRefusal(slug, err)
+			}
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE tenant SET status = ?, status_note = ?, updated_at = now() WHERE id = ?`, status, note, id)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("set tenant status: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("set tenant status: no tenant %q", slug)
-	}
 	return nil
+}
+
+// launchRefusal wraps a LaunchError so that its text names the tenant and the fields
+// (the command line prints it), while errors.Is and apperr.As still find it.
+func launchRefusal(slug string, err error) error {
+	var fields any
+	if e, ok := apperr.As(err); ok {
+		fields = e.Args["fields"]
+	}
+	return fmt.Errorf("%s cannot go live: its rules lack %v: %w", slug, fields, err)
 }

@@ -264,6 +264,9 @@ func (r *Rules) validateCriteria(v *validator) {
 		v.between(f+".points", c.Points, -100, 100)
 		v.check(c.Scope == "global" || c.Scope == "facility", f+".scope", "must be global or facility")
 		v.check(c.Kind == "flag" || c.Kind == "text", f+".kind", "must be flag or text")
+		// A family claims a facility criterion for one chosen facility: its answer is that
+		// facility, so there is no room for a reason text.
+		v.check(c.Scope != "facility" || c.Kind == "flag", f+".kind", "a facility criterion must be a flag")
 	}
 	tb := r.Criteria.TieBreaks
 	v.check(len(tb) > 0, "criteria.tie_breaks", "at least one tie-break is required so that every ranking is deterministic")
@@ -325,6 +328,9 @@ func (r *Rules) validateGeography(v *validator) {
 	}
 	if r.Registration.TagespflegeExtraChoice {
 		v.check(len(r.Districts) > 0, "districts", "are required when Kindertagespflege can be chosen: its Fachberatung is per district")
+	}
+	if r.Registration.TagespflegeByDistrict {
+		v.check(len(r.Districts) > 0, "registration.tagespflege_by_district", "needs districts: the family chooses one, its Fachberatung places the child")
 	}
 }
 

@@ -35,6 +35,11 @@ type Snapshot struct {
 	LargerScope bool        `json:"larger_scope"`
 	Scopes      []int       `json:"scopes"`
 	Requests    []Request   `json:"requests"`
+	// ConfirmedClaims: a facility criterion counts only where its facility confirmed it
+	// (Request.Local) or the register shows a sibling there. Snapshots frozen before
+	// facilities confirmed claims lack it, and their facility criteria count at every
+	// choice as they did then, so a rerun gives the same result.
+	ConfirmedClaims bool `json:"confirmed_claims,omitempty"`
 	// Seats per facility id and seat type ("krippe/35"): places of groups whose weekly
 	// hours are that scope (up to the next scope), free through every month of the period.
 	Seats map[string]map[allocation.SeatType]int `json:"seats"`
@@ -49,24 +54,27 @@ type Criterion struct {
 
 // Request is one request of the round with what decides its priority.
 type Request struct {
-	ID        string    `json:"id"` // the application id; the market's child id
-	Child     string    `json:"child"`
-	Family    string    `json:"family"`
-	Birth     string    `json:"birth"`
-	Start     string    `json:"start"`
-	Band      string    `json:"band"`
-	Hours     int       `json:"hours"`
-	Choices   []string  `json:"choices"` // facility ids, best first
-	Ranks     []int     `json:"ranks"`   // each choice's rank in the request
-	Criteria  []string  `json:"criteria,omitempty"`
-	SiblingAt []string  `json:"sibling_at,omitempty"` // facilities where a sibling holds a contract
-	Submitted time.Time `json:"submitted"`
-	Lottery   float64   `json:"lottery"`
+	ID        string   `json:"id"` // the application id; the market's child id
+	Child     string   `json:"child"`
+	Family    string   `json:"family"`
+	Birth     string   `json:"birth"`
+	Start     string   `json:"start"`
+	Band      string   `json:"band"`
+	Hours     int      `json:"hours"`
+	Choices   []string `json:"choices"` // facility ids, best first
+	Ranks     []int    `json:"ranks"`   // each choice's rank in the request
+	Criteria  []string `json:"criteria,omitempty"`
+	SiblingAt []string `json:"sibling_at,omitempty"` // facilities where a sibling holds a contract
+	// Local are the facility criteria claimed for one chosen facility that it confirmed:
+	// criterion key → facility id.
+	Local     map[string]string `json:"local,omitempty"`
+	Submitted time.Time         `json:"submitted"`
+	Lottery   float64           `json:"lottery"`
 }
 
-// SiblingKey is the facility criterion the register confirms: a sibling with a contract
-// at that facility. Other facility criteria count at every facility the family chose
-// until facilities confirm them.
+// SiblingKey is the facility criterion the register confirms by itself: a sibling with a
+// contract at that facility counts there even unclaimed. Other facility criteria count
+// only where the facility confirmed the family's claim.
 const SiblingKey = "sibling"
 
 // Lottery is request id's lottery number under seed, in [0, 1): drawn once per round,
@@ -86,7 +94,8 @@ func Lottery(seed int64, id string) float64 {
 func Freeze(ctx context.Context, tx bun.Tx, t *tenant.Tenant, from, until date.Date, cutOff time.Time, seed int64) (*Snapshot, error) {
 	r := t.Rules
 	s := &Snapshot{From: from.String(), Until: until.String(), CutOff: cutOff, Seed: seed, TieBreaks: r.Criteria.TieBreaks,
-		LargerScope: r.Allocation.LargerScope, Scopes: slices.Clone(r.CareScopes), Seats: map[string]map[allocation.SeatType]int{}}
+		LargerScope: r.Allocation.LargerScope, Scopes: slices.Clone(r.CareScopes), Seats: map[string]map[allocation.SeatType]int{},
+		ConfirmedClaims: true}
 	for _, c := range r.Criteria.Catalogue {
 		s.Criteria = append(s.Criteria, Criterion{Key: c.Key, Points: c.Points, Scope: c.Scope})
 	}
@@ -117,6 +126,14 @@ func Freeze(ctx context.Context, tx bun.Tx, t *tenant.Tenant, from, until date.D
 	if err != nil {
 		return nil, fmt.Errorf("round: freeze requests: %w", err)
 	}
+	ids := make([]uuid.UUID, len(rows))
+	for i, row := range rows {
+		ids[i] = row.ID
+	}
+	confirmed, err := application.ConfirmedClaims(ctx, tx, t, ids)
+	if err != nil {
+		return nil, fmt.Errorf("round: freeze claims: %w", err)
+	}
 	cal := r.Calendar()
 	chosen := map[uuid.UUID]bool{}
 	families := map[uuid.UUID]bool{}
@@ -136,6 +153,14 @@ func Freeze(ctx context.Context, tx bun.Tx, t *tenant.Tenant, from, until date.D
 			q.Criteria = append(q.Criteria, key)
 		}
 		sort.Strings(q.Criteria)
+		for key, f := range confirmed[row.ID] {
+			if slices.Contains(row.Choices, f) {
+				if q.Local == nil {
+					q.Local = map[string]string{}
+				}
+				q.Local[key] = f.String()
+			}
+		}
 		families[row.Family] = true
 		s.Requests = append(s.Requests, q)
 	}
@@ -328,7 +353,10 @@ func (s *Snapshot) points(ch Changes) map[string]Criterion {
 }
 
 // priority is a request's points from global criteria and its bonus per facility from
-// facility criteria: a sibling where the register shows one, the others at every choice.
+// facility criteria: each where its facility confirmed the family's claim, a sibling
+// also where the register shows one (once per facility either way). A claim not
+// confirmed counts nowhere. (Snapshots without ConfirmedClaims: the facility criteria
+// but the sibling at every choice, as they were frozen.)
 func (s *Snapshot) priority(q *Request, catalogue map[string]Criterion) (int, map[string]int) {
 	points := 0
 	var local map[string]int
@@ -344,12 +372,19 @@ func (s *Snapshot) priority(q *Request, catalogue map[string]Criterion) (int, ma
 		case !ok:
 		case c.Scope != "facility":
 			points += c.Points
-		case key == SiblingKey:
+		case key == SiblingKey || s.ConfirmedClaims:
 		default:
 			for _, f := range q.Choices {
 				add(f, c.Points)
 			}
 		}
+	}
+	for key, f := range q.Local {
+		c, ok := catalogue[key]
+		if !ok || c.Scope != "facility" || !slices.Contains(q.Choices, f) || (key == SiblingKey && slices.Contains(q.SiblingAt, f)) {
+			continue // a sibling the register shows counts below
+		}
+		add(f, c.Points)
 	}
 	if c, ok := catalogue[SiblingKey]; ok && c.Scope == "facility" {
 		for _, f := range q.SiblingAt {
@@ -425,9 +460,16 @@ func (s *Snapshot) tieBreakOf(a, b *Request, sa, sb bool) (string, bool) {
 	return "", a.ID < b.ID
 }
 
-// hasSibling: the family applies with several children, or one already has a contract.
+// hasSibling: the family applies with several children, one already has a contract, or
+// a facility confirmed the sibling claimed there (before ConfirmedClaims: claimed).
 func (s *Snapshot) hasSibling(q *Request, family map[string]int) bool {
-	return family[q.Family] > 1 || len(q.SiblingAt) > 0 || slices.Contains(q.Criteria, SiblingKey)
+	if family[q.Family] > 1 || len(q.SiblingAt) > 0 {
+		return true
+	}
+	if s.ConfirmedClaims {
+		return q.Local[SiblingKey] != ""
+	}
+	return slices.Contains(q.Criteria, SiblingKey)
 }
 
 // Encode is the snapshot as stored: gzip-compressed JSON.

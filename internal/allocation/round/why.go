@@ -82,6 +82,20 @@ func (s *Snapshot) localCriterion(q *Request, f string) string {
 	if slices.Contains(q.SiblingAt, f) {
 		return SiblingKey
 	}
+	if s.ConfirmedClaims {
+		keys := make([]string, 0, len(q.Local))
+		for key, at := range q.Local {
+			if at == f {
+				keys = append(keys, key)
+			}
+		}
+		for _, c := range s.Criteria { // the catalogue's first that counted there
+			if c.Scope == "facility" && slices.Contains(keys, c.Key) {
+				return c.Key
+			}
+		}
+		return ""
+	}
 	for _, key := range q.Criteria {
 		for _, c := range s.Criteria {
 			if c.Key == key && c.Scope == "facility" && key != SiblingKey {
