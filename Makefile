@@ -113,3 +113,11 @@ bench-offers:
 bench-allocation:
 	$(GO) test ./internal/allocation -run '^$$' -bench . -benchtime 3x -benchmem -timeout 20m
 	@$(STACK) $(GO) test ./internal/allocation/round -run '^$$' -bench Round -benchtime 3x -timeout 20m
+
+# ---- Demand planning (issue 13) on the bench database's Berlin: the city's district ×
+# band × month report for 36 months as the API answers it (p50, p99), and the whole city's
+# Excel workbook with every facility month by month (time, size, the heap's peak).
+.PHONY: bench-planning
+bench-planning: bench-data
+	@$(STACK) $(BENCH_ENV) $(GO) test ./internal/report -run '^$$' -bench PlanningBerlin36Months -benchtime 30x -timeout 20m && \
+		$(BENCH_ENV) $(GO) test ./internal/report -run '^$$' -bench PlanningExcelBerlin -benchtime 3x -benchmem -timeout 20m

@@ -93,13 +93,28 @@ func TestParentFindsCareInABrowser(t *testing.T) {
 	if note := text(".map-note"); !strings.Contains(note, "Die Liste enthält alle Ergebnisse") {
 		t.Errorf("no note about the missing map tiles: %q", note)
 	}
+	if caption := text(".map-caption"); !strings.Contains(caption, "20 Angebote dieser Seite") {
+		t.Errorf("the map does not say it shows this page only: %q", caption)
+	}
+	// The tiles were asked from the portal itself, never from the tile server.
+	if tiles := number(`performance.getEntriesByType('resource').filter(e => e.name.includes('/tiles/') && e.name.startsWith(location.origin)).length`); tiles == 0 {
+		t.Errorf("the map asked no tile from the portal")
+	}
+	if foreign := number(`performance.getEntriesByType('resource').filter(e => !e.name.startsWith(location.origin)).length`); foreign != 0 {
+		t.Errorf("the page loaded %d resources from another host", foreign)
+	}
 	statuses := resultStatuses(t, ctx)
 	if !slices.Contains(statuses, "free") || !slices.Contains(statuses, "not_free") {
 		t.Errorf("the first page shows %v: want blue and yellow houses", statuses)
 	}
 
-	// Filter: Kitas only, expected free only.
+	// On the phone the results come first: the search folded to one line above them.
+	if top := number(`Math.round(document.getElementById('results').getBoundingClientRect().top)`); top > number(`window.innerHeight`)/2 {
+		t.Errorf("the results start %d px down on a phone", top)
+	}
+	// Filter: Kitas only, expected free only (the folded search opens first).
 	do(
+		chromedp.Click(chromedp.CSS("#search-again > summary")),
 		chromedp.Click(chromedp.CSS(".filters summary")),
 		chromedp.Click(chromedp.CSS("input[name=type][value=kita]")),
 		chromedp.Click(chromedp.CSS("#available_only")),
@@ -192,6 +207,18 @@ func TestParentFindsCareInABrowser(t *testing.T) {
 	do(chromedp.Navigate(base+"/favourites?birth_date=2025-03-14&start_date=2026-08-01"), chromedp.WaitVisible(chromedp.CSS("table.compare")))
 	if compared := text("table.compare"); !strings.Contains(compared, name) || !strings.Contains(compared, "voraussichtlich frei") {
 		t.Errorf("comparison: %.300s", compared)
+	}
+
+	// A refused registration opens on its error summary: focus is there, not on the body.
+	do(
+		chromedp.Navigate(base+"/register"),
+		chromedp.SendKeys(chromedp.CSS("#f-email"), "not-an-address"),
+		chromedp.Submit(chromedp.CSS("main form")),
+		chromedp.WaitVisible(chromedp.CSS(".error-summary")),
+	)
+	focused, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.activeElement.classList.contains('error-summary')`))
+	if err != nil || !focused {
+		t.Errorf("after a refused registration the focus is not on the error summary: %v %v", focused, err)
 	}
 
 	// Without JavaScript: the same search by plain form submission, the full list, no map.

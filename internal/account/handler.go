@@ -54,6 +54,12 @@ func (h *Handler) Register(c *fiber.Ctx) error {
 	if err != nil {
 		return h.forms.Failed(c, err, "account_register", "account.register.title", f, nil)
 	}
+	// Post/redirect/get: reloading the page that says "mail sent" sends nothing again.
+	return c.Redirect("/register/sent", fiber.StatusSeeOther)
+}
+
+// RegisterSent says the confirmation mail is on its way.
+func (h *Handler) RegisterSent(c *fiber.Ctx) error {
 	return h.message(c, "account.register.sent.title", "account.register.sent.text", "/login", "account.login.link")
 }
 

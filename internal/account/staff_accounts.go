@@ -77,3 +77,16 @@ func UseTOTPStep(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, step i
 	_, err := tx.ExecContext(ctx, `UPDATE account SET totp_last_step = ? WHERE tenant_id = ? AND id = ?`, step, tenantID, id)
 	return err
 }
+
+// ResetTOTP switches a staff account's second factor off and forgets its secret: the
+// member sets up a new one at the next sign-in. It answers false when the account had
+// none to reset.
+func ResetTOTP(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, now time.Time) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE account SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_step = 0, updated_at = ?
+		WHERE tenant_id = ? AND id = ? AND totp_enabled_at IS NOT NULL`, now, tenantID, id)
+	if err != nil {
+		return false, fmt.Errorf("reset totp: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}

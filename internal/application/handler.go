@@ -38,6 +38,7 @@ type FormData struct {
 	KitaSlots   []int // indexes of the choice selects
 	ExtraSlots  []int // Kindertagespflege on top (where the city allows it)
 	Criteria    []tenant.Criterion
+	Outlook     *Outlook // a waiting request's "what happens next" (outlook.go)
 }
 
 func (h *Handler) formData(c *fiber.Ctx, a *Application) (*FormData, error) {
@@ -197,6 +198,7 @@ func (h *Handler) showApplication(c *fiber.Ctx, id uuid.UUID, failure error) err
 	if err != nil {
 		return err
 	}
+	d.Outlook = OutlookOf(call.Tenant.Rules, a, h.s.Today())
 	form := formOf(a, call.Tenant.Rules)
 	if failure != nil {
 		if c.Method() == fiber.MethodPost && strings.HasSuffix(c.Path(), id.String()) {

@@ -46,6 +46,9 @@ func NewService(d Deps) *Service {
 
 func (s *Service) now() time.Time { return s.clock.Now() }
 
+// Today is the service's day in Germany.
+func (s *Service) Today() date.Date { return date.Today(s.clock) }
+
 // parent is the signed-in parent's account id.
 func parent(c auth.Caller) (uuid.UUID, error) {
 	if c.Principal == nil || c.Principal.Kind != auth.KindParent {

@@ -45,6 +45,9 @@ const (
 	ActionRoleGranted      = "staff.role_granted"
 	ActionRoleRevoked      = "staff.role_revoked"
 	ActionStaffDisabled    = "staff.disabled"
+	ActionRoleChanged      = "staff.role_changed"      // role and scope in one step
+	ActionMFAReset         = "staff.mfa_reset"         // second factor reset by an admin, with the reason
+	ActionBrandingChanged  = "tenant.branding_changed" // a new rules version from the branding editor
 	ActionChildRead        = "child.read"
 	ActionChildrenListed   = "children.listed"
 	ActionAuditRead        = "audit.read"

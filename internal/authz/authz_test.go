@@ -124,3 +124,19 @@ func TestCatalogueIsCheckedAndStoredOnce(t *testing.T) {
 		t.Errorf("%d p rules, %d distinct", n, distinct)
 	}
 }
+
+func TestChildDataActionsFollowTheCatalogue(t *testing.T) {
+	t.Parallel()
+	roles := "roles: {tenant_admin: x, case_worker: x, tagespflege_counsellor: x, provider_admin: x, facility_lead: x, facility_staff: x}\n"
+	cat, err := authz.ParseCatalogue([]byte(roles + "actions: {a.read: [tenant_admin, facility_lead, support], b.read: [facility_lead], c.write: [case_worker]}\nchild_data: [a.read, b.read]"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := cat.ChildDataActions()
+	if len(got) != 2 || len(got["tenant_admin"]) != 1 || len(got["facility_lead"]) != 2 || got["case_worker"] != nil || got["support"] != nil {
+		t.Errorf("child data actions: %v", got)
+	}
+	if _, err := authz.ParseCatalogue([]byte(roles + "actions: {a.read: [tenant_admin]}\nchild_data: [no.such]")); err == nil {
+		t.Error("an unknown child_data action was accepted")
+	}
+}

@@ -8,6 +8,7 @@ package authz
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 
 	"github.com/uptrace/bun"
@@ -44,6 +45,10 @@ type Catalogue struct {
 	Roles   map[string]string   `yaml:"roles"`
 	Groups  map[string][]string `yaml:"groups"`
 	Actions map[string][]string `yaml:"actions"`
+	// ChildData lists the actions that show personal data of children (names, birth
+	// dates, requests, contracts): who holds one of them appears on the tenant admins'
+	// list of who may see child data.
+	ChildData []string `yaml:"child_data"`
 }
 
 // subjects that are not staff roles but may hold actions.
@@ -71,7 +76,29 @@ func ParseCatalogue(raw []byte) (*Catalogue, error) {
 			}
 		}
 	}
+	for _, a := range c.ChildData {
+		if _, ok := c.Actions[a]; !ok {
+			return nil, fmt.Errorf("authz: child_data names unknown action %q", a)
+		}
+	}
 	return &c, nil
+}
+
+// ChildDataActions answers, per staff role, the actions of ChildData it holds, sorted;
+// roles holding none are left out. The list of who may see child data derives from it.
+func (c *Catalogue) ChildDataActions() map[string][]string {
+	out := map[string][]string{}
+	for _, a := range c.ChildData {
+		for _, r := range c.Actions[a] {
+			if IsStaffRole(r) && !slices.Contains(out[r], a) {
+				out[r] = append(out[r], a)
+			}
+		}
+	}
+	for r := range out {
+		sort.Strings(out[r])
+	}
+	return out
 }
 
 // Has tells whether action is in the catalogue.

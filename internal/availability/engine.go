@@ -77,6 +77,9 @@ type Holder struct {
 	// only when the child fits none of the tenant's bands (rules changed, or a child
 	// staying a little beyond its band), so the place is never counted as free.
 	GroupBand string
+	// Offer: an open or accepted offer, not a contract (the engine counts both alike;
+	// the demand planning tells them apart).
+	Offer bool
 }
 
 // Cell is the availability of one band and care scope in one month.

@@ -224,14 +224,14 @@ ORDER BY g.facility_id, g.id, gc.valid_from`
 	// accepted offers that start before its end; an offer holds its place until it
 	// becomes a contract, is declined or expires.
 	holdersSQL = `
-SELECT c.facility_id, coalesce(ch.birth_date, ch.expected_birth_date), c.start_date, c.end_date, c.care_hours, coalesce(g.age_band, '')
+SELECT c.facility_id, coalesce(ch.birth_date, ch.expected_birth_date), c.start_date, c.end_date, c.care_hours, coalesce(g.age_band, ''), false
 FROM contract c
 %s
 JOIN child ch ON ch.tenant_id = c.tenant_id AND ch.id = c.child_id
 LEFT JOIN facility_group g ON g.tenant_id = c.tenant_id AND g.id = c.group_id
 WHERE c.tenant_id = $1 AND c.status <> 'cancelled' AND c.period && daterange($2::date, $3::date)
 UNION ALL
-SELECT o.facility_id, coalesce(ch.birth_date, ch.expected_birth_date), o.start_date, NULL, o.care_hours, coalesce(g.age_band, '')
+SELECT o.facility_id, coalesce(ch.birth_date, ch.expected_birth_date), o.start_date, NULL, o.care_hours, coalesce(g.age_band, ''), true
 FROM offer o
 %s
 JOIN child ch ON ch.tenant_id = o.tenant_id AND ch.id = o.child_id
@@ -249,7 +249,24 @@ type querier interface {
 // compute loads the inputs of the given facilities (all when ids is nil) and computes
 // their cells for window w.
 func compute(ctx context.Context, q querier, t *tenant.Tenant, w Window, ids []string) ([]facilityCell, error) {
-	args := []any{t.ID, w.First, w.End()}
+	in, err := load(ctx, q, t.ID, w.First, w.End(), ids)
+	if err != nil {
+		return nil, err
+	}
+	cal, scopes, months := t.Rules.Calendar(), t.Rules.CareScopes, w.MonthList()
+	var out []facilityCell
+	for _, f := range in.order {
+		for _, c := range Compute(cal, scopes, months, in.Groups[f], in.Holders[f]) {
+			out = append(out, facilityCell{facility: f, Cell: c})
+		}
+	}
+	return out, nil
+}
+
+// load reads the groups with their capacity and the holders of the given facilities
+// (all when ids is nil) over [first, end).
+func load(ctx context.Context, q querier, tenantID uuid.UUID, first, end date.Date, ids []string) (*Inputs, error) {
+	args := []any{tenantID, first, end}
 	join := func(col string) string { return "" }
 	if ids != nil {
 		args = append(args, ids)
@@ -301,7 +318,7 @@ func compute(ctx context.Context, q querier, t *tenant.Tenant, w Window, ids []s
 			facility uuid.UUID
 			h        Holder
 		)
-		if err := rows.Scan(&facility, &h.Birth, &h.From, &h.Until, &h.CareHours, &h.GroupBand); err != nil {
+		if err := rows.Scan(&facility, &h.Birth, &h.From, &h.Until, &h.CareHours, &h.GroupBand, &h.Offer); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("load contracts and offers: %w", err)
 		}
@@ -312,14 +329,7 @@ func compute(ctx context.Context, q querier, t *tenant.Tenant, w Window, ids []s
 		return nil, fmt.Errorf("load contracts and offers: %w", err)
 	}
 
-	cal, scopes, months := t.Rules.Calendar(), t.Rules.CareScopes, w.MonthList()
-	var out []facilityCell
-	for _, f := range order {
-		for _, c := range Compute(cal, scopes, months, groups[f], holders[f]) {
-			out = append(out, facilityCell{facility: f, Cell: c})
-		}
-	}
-	return out, nil
+	return &Inputs{Groups: groups, Holders: holders, order: order}, nil
 }
 
 // insertBatch rows per statement: a few megabytes of parameters.

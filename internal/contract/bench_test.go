@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -30,6 +29,7 @@ import (
 	"kitaportal/internal/platform/view"
 	"kitaportal/internal/server"
 	"kitaportal/internal/tenant"
+	"kitaportal/internal/tenant/tenanttest"
 	"kitaportal/web"
 )
 
@@ -57,25 +57,9 @@ type benchEnv struct {
 
 func setupBench(b *testing.B) *benchEnv {
 	b.Helper()
-	dsn := os.Getenv("BENCH_DATABASE_URL")
-	if dsn == "" {
-		b.Fatal("BENCH_DATABASE_URL is not set: run `make bench-provider` (it builds the bench database first)")
-	}
 	ctx := context.Background()
-	db, err := database.Open(ctx, dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
+	db, reg, berlin := tenanttest.BenchBerlin(b, "bench-provider")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	reg := tenant.NewRegistry(tenant.NewStore(db), log)
-	if err := reg.Reload(ctx); err != nil {
-		b.Fatal(err)
-	}
-	berlin, ok := reg.BySlug("berlin")
-	if !ok {
-		b.Fatal("the bench database has no berlin: run `make bench-data`")
-	}
 	cfg, err := config.Load(func(k string) string {
 		return map[string]string{"BASE_DOMAIN": "localhost", "PUBLIC_URL": "http://localhost:8080", "METRICS_ADDR": "", "STORAGE_DIR": b.TempDir()}[k]
 	})

@@ -90,3 +90,17 @@ func ChildIDsContracted(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, chi
 	}
 	return ids, nil
 }
+
+// ChildIDsUnderContractOn are those of the children childIDs with a contract (not
+// cancelled) running on day: a child with a place, whatever its requests say.
+func ChildIDsUnderContractOn(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, childIDs []uuid.UUID, day date.Date) ([]uuid.UUID, error) {
+	ids := []uuid.UUID{}
+	if len(childIDs) == 0 {
+		return ids, nil
+	}
+	if err := tx.NewRaw(`SELECT DISTINCT child_id FROM contract WHERE tenant_id = ? AND child_id = ANY(?::uuid[]) AND status <> ?
+		AND period @> ?::date`, tenantID, pgdialect.Array(childIDs), StatusCancelled, day).Scan(ctx, &ids); err != nil {
+		return nil, fmt.Errorf("contract: children under contract: %w", err)
+	}
+	return ids, nil
+}

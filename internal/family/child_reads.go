@@ -98,3 +98,24 @@ func GuardianContacts(ctx context.Context, tx bun.IDB, tenantID, familyID uuid.U
 	}
 	return out, nil
 }
+
+// ChildBirths are the birth dates (the expected one before birth) of the children ids;
+// unknown ids are left out.
+func ChildBirths(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]date.Date, error) {
+	out := make(map[uuid.UUID]date.Date, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		ID    uuid.UUID `bun:"id"`
+		Birth date.Date `bun:"birth"`
+	}
+	if err := tx.NewRaw(`SELECT id, coalesce(birth_date, expected_birth_date) AS birth FROM child WHERE tenant_id = ? AND id = ANY(?::uuid[])`,
+		tenantID, pgdialect.Array(ids)).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("family: child births: %w", err)
+	}
+	for _, r := range rows {
+		out[r.ID] = r.Birth
+	}
+	return out, nil
+}

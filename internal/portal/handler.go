@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html/template"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -37,8 +38,18 @@ func Site(t *tenant.Tenant, lang string) *view.Site {
 		ImprintURL:   b.ImprintURL,
 		PrivacyURL:   b.PrivacyURL,
 	}
-	if b.LogoSVG != "" {
+	switch {
+	case b.LogoSVG != "":
 		s.LogoURL = "/branding/logo.svg?v=" + strconv.Itoa(t.RulesVersion)
+	case len(b.LogoPNG) > 0:
+		s.LogoURL = "/branding/logo.png?v=" + strconv.Itoa(t.RulesVersion)
+	}
+	// A city that gives the texts themselves has them served here (branding package).
+	if strings.TrimSpace(b.ImprintText["de"]) != "" {
+		s.ImprintURL = "/impressum"
+	}
+	if strings.TrimSpace(b.PrivacyText["de"]) != "" {
+		s.PrivacyURL = "/datenschutz"
 	}
 	return s
 }
@@ -109,6 +120,18 @@ func (h *Handler) Logo(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
 	c.Set(fiber.HeaderContentSecurityPolicy, "default-src 'none'; style-src 'unsafe-inline'")
 	return c.SendString(svg)
+}
+
+// LogoPNG serves the tenant's PNG logo (uploaded in the branding editor, re-encoded).
+func (h *Handler) LogoPNG(c *fiber.Ctx) error {
+	png := tenant.FromFiber(c).Rules.Branding.LogoPNG
+	if len(png) == 0 {
+		return fiber.ErrNotFound
+	}
+	c.Set(fiber.HeaderContentType, "image/png")
+	c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
+	c.Set("X-Content-Type-Options", "nosniff")
+	return c.Send(png)
 }
 
 // Stats are the key figures of a city.

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -26,6 +25,7 @@ import (
 	"kitaportal/internal/search"
 	"kitaportal/internal/server"
 	"kitaportal/internal/tenant"
+	"kitaportal/internal/tenant/tenanttest"
 	"kitaportal/web"
 )
 
@@ -55,23 +55,8 @@ type benchEnv struct {
 
 func setupBench(b *testing.B) *benchEnv {
 	b.Helper()
-	dsn := os.Getenv("BENCH_DATABASE_URL")
-	if dsn == "" {
-		b.Fatal("BENCH_DATABASE_URL is not set: run `make bench-search` (it builds the bench database first)")
-	}
 	ctx := context.Background()
-	db, err := database.Open(ctx, dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	reg := tenant.NewRegistry(tenant.NewStore(db), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err := reg.Reload(ctx); err != nil {
-		b.Fatal(err)
-	}
-	if _, ok := reg.BySlug("berlin"); !ok {
-		b.Fatal("the bench database has no berlin: run `make bench-data`")
-	}
+	db, reg, _ := tenanttest.BenchBerlin(b, "bench-search")
 	cfg, err := config.Load(func(k string) string {
 		return map[string]string{"BASE_DOMAIN": "localhost", "PUBLIC_URL": "http://localhost:8080", "METRICS_ADDR": ""}[k]
 	})

@@ -97,7 +97,7 @@ func MapFor(t *tenant.Tenant, p *Point, radiusKm float64) *MapView {
 	if p != nil {
 		lat, lon = p.Lat, p.Lon
 	}
-	mv := &MapView{TileURL: m.TileURL, Attribution: m.TileAttribution, Zoom: m.Zoom,
+	mv := &MapView{TileURL: TileURL, Attribution: m.TileAttribution, Zoom: m.Zoom, // through our host (tiles.go)
 		Lat: strconv.FormatFloat(lat, 'f', 6, 64), Lon: strconv.FormatFloat(lon, 'f', 6, 64)}
 	if p != nil {
 		mv.RadiusKm = strconv.FormatFloat(radiusKm, 'f', -1, 64)
@@ -127,6 +127,8 @@ func (h *Handler) Results(c *fiber.Ctx) error {
 	q, err := h.svc.Parse(t, v)
 	if err == nil {
 		data.Result, err = h.svc.Search(c.UserContext(), t, q)
+	} else {
+		err = h.svc.AllProblems(c.UserContext(), t, q, err)
 	}
 	if err != nil {
 		if !invalid(err) {
@@ -322,7 +324,7 @@ func (h *Handler) List(c *fiber.Ctx) error {
 	t := tenant.FromFiber(c)
 	q, err := h.svc.Parse(t, Values(c))
 	if err != nil {
-		return err
+		return h.svc.AllProblems(c.UserContext(), t, q, err)
 	}
 	res, err := h.svc.Search(c.UserContext(), t, q)
 	if err != nil {

@@ -108,3 +108,50 @@ func run(ctx context.Context, tx bun.Tx, t *tenant.Tenant, q Query, origin *Orig
 	}
 	return items, total, nil
 }
+
+// AllProblems completes a failed parse with what only the city's data can tell (an
+// unknown postcode or address, providers of no facility here), so a parent reads every
+// problem of the search at once instead of one per try. q is what Parse read; fields it
+// already refused are not looked up again.
+func (s *Service) AllProblems(ctx context.Context, t *tenant.Tenant, q Query, parseErr error) error {
+	var list apperr.List
+	apperr.Collect(&list, parseErr)
+	if len(list) == 0 {
+		return parseErr // not about the input
+	}
+	refused := map[string]bool{}
+	for _, e := range list {
+		refused[e.Field] = true
+	}
+	place := q
+	if refused[ParamPLZ] {
+		place.PLZ = ""
+	}
+	if refused[ParamAddress] {
+		place.Address = ""
+	}
+	if refused[ParamLat] || refused[ParamLon] {
+		place.Point = nil
+	}
+	err := database.InTenantTx(ctx, s.db, t.ID, func(ctx context.Context, tx bun.Tx) error {
+		if !refused[ParamProvider] {
+			apperr.Collect(&list, validationOnly(checkProviders(ctx, tx, t.ID, q.Providers)))
+		}
+		_, err := s.places.resolve(ctx, tx, place, t.ID)
+		apperr.Collect(&list, validationOnly(err))
+		return nil
+	})
+	if err != nil {
+		return database.Classify(err)
+	}
+	return single(list)
+}
+
+// validationOnly keeps err when it is about the input; a failure of the lookup itself
+// does not hide the problems already known.
+func validationOnly(err error) error {
+	if e, ok := apperr.As(err); ok && e.Kind == apperr.KindInvalid {
+		return err
+	}
+	return nil
+}

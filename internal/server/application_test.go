@@ -39,7 +39,7 @@ func TestKemptenRefusesAFourthChoiceAndA37MonthLeadWithClearMessages(t *testing.
 	if status != 422 || !has(fieldErrors(body), "start_date:start_beyond_lead_time") {
 		t.Fatalf("37 months ahead: %d %v", status, fieldErrors(body))
 	}
-	if msg := messageOf(body, "start_date"); !contains(msg, "more than 36 months", "2029-11-21") {
+	if msg := messageOf(body, "start_date"); !contains(msg, "more than 36 months", "21 Nov 2029") {
 		t.Errorf("English message names the rule and the latest start: %q", msg)
 	}
 	if n := b.count(t, `SELECT count(*) FROM application WHERE tenant_id = ?`, k.ID); n != 0 {
@@ -319,6 +319,10 @@ func TestEditWithdrawAndTheFacilitysDecisionsInADecentralCity(t *testing.T) {
 	page := br.get(t, "/staff/requests/"+id)
 	if page.status != 200 || strings.Contains(page.body, "<script>alert(1)") || !strings.Contains(page.body, "&lt;script&gt;alert(1)&lt;/script&gt;") {
 		t.Fatalf("the request page shows free text escaped: %d", page.status)
+	}
+	// Staff read the request about a family, not as the family: no "Meine Familie".
+	if !contains(page.body, "Wünsche der Familie", ">Familie</h2>") || strings.Contains(page.body, "Ihre Wünsche") || strings.Contains(page.body, "Meine Familie") {
+		t.Errorf("the staff request page speaks with the parent's headings")
 	}
 	// The facility takes it into review: the family can no longer change it.
 	r := br.submit(t, "/staff/requests/"+id, "/staff/requests/"+id+"/decisions", map[string]string{"rank": "2", "action": "review"})

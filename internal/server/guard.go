@@ -3,8 +3,10 @@ package server
 import (
 	"errors"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -25,6 +27,7 @@ import (
 	"kitaportal/internal/platform/httpserver"
 	"kitaportal/internal/platform/storage"
 	"kitaportal/internal/privacy"
+	"kitaportal/internal/search"
 	"kitaportal/internal/staff"
 	"kitaportal/internal/tenant"
 	"kitaportal/internal/ticket"
@@ -33,6 +36,7 @@ import (
 
 // components are the services and handlers the routes are made of.
 type components struct {
+	tiles        *search.TileProxy // the map's tiles through the city's host
 	lists        *favourite.Lists
 	authn        *auth.Authenticator
 	authz        *authz.Enforcer
@@ -76,6 +80,7 @@ func newComponents(d Deps) (*components, error) {
 	apps := application.NewService(application.Deps{DB: d.DB, Authz: d.Authz, Clock: d.Clock, Mails: mails, Links: links})
 	places := placement.NewService(placement.Deps{DB: d.DB, Authz: d.Authz, Clock: d.Clock, Mails: mails, Links: links})
 	authn := auth.NewAuthenticator(sessions, keys, d.Config.PublicURL.Scheme == "https")
+	tiles := search.NewTileProxy(&http.Client{Timeout: 5 * time.Second}, "Kitaportal tile proxy (+"+d.Config.PublicURL.String()+")", 64<<20)
 	var creds *credential.Service
 	if d.Authz != nil {
 		creds = credential.NewService(d.DB, d.Clock, d.Authz)
@@ -89,6 +94,7 @@ func newComponents(d Deps) (*components, error) {
 		}
 	}
 	return &components{
+		tiles:        tiles,
 		lists:        favourite.NewLists(d.DB, authn),
 		authn:        authn,
 		authz:        d.Authz,

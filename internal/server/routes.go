@@ -13,6 +13,7 @@ import (
 	"kitaportal/internal/billing"
 	"kitaportal/internal/casework"
 	"kitaportal/internal/childfile"
+	"kitaportal/internal/cityadmin"
 	"kitaportal/internal/contract"
 	"kitaportal/internal/credential"
 	"kitaportal/internal/facility"
@@ -24,6 +25,7 @@ import (
 	"kitaportal/internal/portal"
 	"kitaportal/internal/privacy"
 	"kitaportal/internal/provider"
+	"kitaportal/internal/report"
 	"kitaportal/internal/search"
 	"kitaportal/internal/staff"
 	"kitaportal/internal/tenant"
@@ -86,6 +88,7 @@ func routes(d Deps, parts *components) []Route {
 	tickets := ticket.NewHandler(parts.tickets, parts.families, d.Views, parts.authn)
 	cases := casework.NewHandler(parts.casework, d.Views, parts.authn)
 	inbox := notify.NewInboxHandler(notify.NewInboxes(d.DB, d.Clock), d.Views, parts.authn)
+	cityRules := cityadmin.NewHandler(cityadmin.NewService(d.DB, d.Registry, d.Clock), d.Views, parts.authn)
 	const T, V = tenant.SurfaceTenant, tenant.SurfaceVendor
 
 	rs := []Route{
@@ -107,6 +110,7 @@ func routes(d Deps, parts *components) []Route {
 
 		// Search API (web/openapi/openapi.json describes the whole API).
 		{"GET", "/api/v1/openapi.json", T, PermPublic, openAPI},
+		{"GET", "/tiles/:z/:x/:y", T, PermPublic, parts.tiles.Tile},
 		{"GET", "/api/v1/facilities", T, PermPublic, results.List},
 		{"GET", "/api/v1/providers", T, PermPublic, results.APIProviders},
 		{"GET", "/api/v1/facilities/:id", T, PermPublic, profiles.APIProfile},
@@ -115,6 +119,7 @@ func routes(d Deps, parts *components) []Route {
 		// Parent accounts.
 		{"GET", "/register", T, PermPublic, acc.RegisterForm},
 		{"POST", "/register", T, PermPublic, acc.Register},
+		{"GET", "/register/sent", T, PermPublic, acc.RegisterSent},
 		{"GET", "/verify", T, PermPublic, acc.VerifyForm},
 		{"POST", "/verify", T, PermPublic, acc.Verify},
 		{"GET", "/login", T, PermPublic, acc.LoginForm},
@@ -226,6 +231,13 @@ func routes(d Deps, parts *components) []Route {
 		{"POST", "/staff/credentials", T, "credentials.create", creds.Create},
 		{"POST", "/staff/credentials/:id/rotate", T, "credentials.rotate", creds.Rotate},
 		{"POST", "/staff/credentials/:id/revoke", T, "credentials.revoke", creds.Revoke},
+		{"GET", "/staff/rules", T, "rules.read", cityRules.Form},
+		{"POST", "/staff/rules/edit", T, "rules.edit", cityRules.Edit},
+		{"POST", "/staff/rules/preview", T, "rules.edit", cityRules.Preview},
+		{"POST", "/staff/rules", T, "rules.edit", cityRules.Save},
+		{"GET", "/staff/rules/versions", T, "rules.read", cityRules.Versions},
+		{"GET", "/staff/rules/versions/:v", T, "rules.read", cityRules.Version},
+		{"POST", "/staff/rules/versions/:v/restore", T, "rules.edit", cityRules.Restore},
 		{"GET", "/staff/requests", T, "requests.read", apps.Requests},
 		{"GET", "/staff/requests.csv", T, "requests.export", apps.ExportCSV},
 		{"GET", "/staff/requests/:id", T, "requests.read", apps.Request},
@@ -279,6 +291,11 @@ func routes(d Deps, parts *components) []Route {
 		{"POST", "/api/v1/staff/credentials", T, "credentials.create", creds.APICreate},
 		{"POST", "/api/v1/staff/credentials/:id/rotate", T, "credentials.rotate", creds.APIRotate},
 		{"POST", "/api/v1/staff/credentials/:id/revoke", T, "credentials.revoke", creds.APIRevoke},
+		{"GET", "/api/v1/staff/rules", T, "rules.read", cityRules.APIGet},
+		{"PUT", "/api/v1/staff/rules", T, "rules.edit", cityRules.APIPut},
+		{"POST", "/api/v1/staff/rules/preview", T, "rules.edit", cityRules.APIPreview},
+		{"GET", "/api/v1/staff/rules/versions", T, "rules.read", cityRules.APIVersions},
+		{"POST", "/api/v1/staff/rules/versions/:v/restore", T, "rules.edit", cityRules.APIRestore},
 		{"GET", "/api/v1/staff/requests", T, "requests.read", apps.APIRequests},
 		{"GET", "/api/v1/staff/requests/:id", T, "requests.read", apps.APIRequest},
 		{"POST", "/api/v1/staff/requests/:id/decisions", T, "requests.decide", apps.APIDecide},
@@ -315,6 +332,8 @@ func routes(d Deps, parts *components) []Route {
 		{"POST", "/operator/tenants/:slug/support", V, "operator.support.start", con.StartSupport},
 	}
 	rs = append(rs, providerPortalRoutes(d, parts)...)
+	rs = append(rs, planningRoutes(d, parts)...)
+	rs = append(rs, adminRoutes(d, parts, st, home)...) // admin_routes.go
 	if d.MailSink != nil {
 		rs = append(rs,
 			Route{"GET", "/dev/mail", tenant.SurfaceVendor, PermPublic, vendor.DevMail},
@@ -417,5 +436,25 @@ func providerPortalRoutes(d Deps, parts *components) []Route {
 		{"POST", "/api/v1/staff/contracts/:id/terminate", T, "contract.change", ct.APITerminate},
 		{"POST", "/api/v1/staff/contracts/:id/scope", T, "contract.change", ct.APIChangeScope},
 		{"POST", "/api/v1/staff/contracts/:id/cancel", T, "contract.change", ct.APICancel},
+	}
+}
+
+// ---- Demand planning (Bedarfsplanung): districts × age bands × months, the children
+// without a place after their desired start, exports, API.
+func planningRoutes(d Deps, parts *components) []Route {
+	var csrf func(*fiber.Ctx) string
+	if parts.authn != nil {
+		csrf = parts.authn.CSRFToken
+	}
+	rep := report.NewHandler(report.NewService(d.DB, d.Clock), d.Views, csrf, d.Authz)
+	const T = tenant.SurfaceTenant
+	return []Route{
+		{"GET", "/staff/planning", T, "planning.read", rep.Page},
+		{"GET", "/staff/planning.csv", T, "planning.export", rep.CSV},
+		{"GET", "/staff/planning.xlsx", T, "planning.export", rep.Excel},
+		{"GET", "/staff/planning/unserved", T, "planning.unserved", rep.UnservedPage},
+		{"GET", "/staff/planning/unserved.csv", T, "planning.unserved", rep.UnservedCSV},
+		{"GET", "/api/v1/staff/planning", T, "planning.read", rep.API},
+		{"GET", "/api/v1/staff/planning/unserved", T, "planning.unserved", rep.APIUnserved},
 	}
 }

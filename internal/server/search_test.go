@@ -101,7 +101,7 @@ func TestSearchAroundAPostcodeInListMapAndAPI(t *testing.T) {
 		t.Fatalf("status %d\n%.800s", page.status, page.body)
 	}
 	mustContain(t, page, "Angebote im Umkreis von 3 km um 87435 Kempten", `role="status" aria-live="polite"`,
-		`id="map"`, `data-tiles="https://tile.openstreetmap.org/{z}/{x}/{y}.png"`, "© OpenStreetMap contributors",
+		`id="map"`, `data-tiles="/tiles/{z}/{x}/{y}.png"`, "© OpenStreetMap contributors",
 		"Altersgruppe: Krippe (unter 3 Jahren)", "Aufnahmealter", "Merken")
 	api := decode[apiList](t, b.get(t, "kempten.localhost", "/api/v1/facilities?"+query))
 	if api.Total == 0 || len(api.Items) != api.Total || api.Search.AgeBand != "krippe" || api.Search.Month != "2027-08" {
@@ -306,6 +306,16 @@ func TestProfilePage(t *testing.T) {
 		t.Errorf("only %d rows in the month table", n)
 	}
 	mustContain(t, page, "November 2026", "Oktober 2027")
+	// Every landmark has a name of its own (axe: landmark-unique).
+	named := map[string]int{}
+	for _, m := range regexp.MustCompile(`aria-labelledby="([^"]+)"|role="region" aria-label="([^"]+)"`).FindAllStringSubmatch(page.body, -1) {
+		named[m[1]+m[2]]++
+	}
+	for name, n := range named {
+		if n > 1 {
+			t.Errorf("%d landmarks are named by %q", n, name)
+		}
+	}
 	photo := b.get(t, "kempten.localhost", "/facilities/"+id+"/photos/1")
 	if photo.status != 200 || photo.header.Get("Content-Type") != "image/svg+xml" || !strings.Contains(photo.header.Get("Content-Security-Policy"), "sandbox") ||
 		!strings.HasPrefix(photo.body, "<svg") {
@@ -381,6 +391,16 @@ func TestSearchRefusesBadInputClearly(t *testing.T) {
 		if !strings.Contains(page.body, want) {
 			t.Errorf("page with several problems lacks %s", want)
 		}
+	}
+	// The date and the postcode are both wrong: the postcode, which only the city's data
+	// can refuse, is named beside the date, on the page and in the API.
+	both := decode[apiError](t, b.get(t, "kempten.localhost", "/api/v1/facilities?birth_date=2025-02-31&start_date=2027-08-01&plz=99999"))
+	if !strings.Contains(jsonString(both.Error.Details), "unknown_plz") || !strings.Contains(jsonString(both.Error.Details), "invalid_date") {
+		t.Errorf("31 February and an unknown postcode: %+v", both.Error)
+	}
+	if page := b.get(t, "kempten.localhost", "/?birth_date=2025-02-31&start_date=2027-08-01&plz=99999"); !strings.Contains(page.body, `href="#birth_date"`) ||
+		!strings.Contains(page.body, `href="#address"`) {
+		t.Errorf("the page names only one of the two problems")
 	}
 	// A misspelt street gets suggestions.
 	typo := decode[apiError](t, b.get(t, "herzberg.localhost", "/api/v1/facilities?"+householdKey+"&address=Torgauer%20Strase"))
@@ -508,14 +528,24 @@ func TestStartPageIsTheSearchAndShared(t *testing.T) {
 	mustContain(t, b.get(t, "herzberg.localhost", "/?utm_source=flyer"), `id="birth_date"`, "<strong>7</strong> Einrichtungen")
 }
 
-func TestTileServerAllowedOnlyForItsCity(t *testing.T) {
+// The parent's browser talks only to the city's host: the policy allows no other
+// origin, the pages load nothing from elsewhere, and the map's tiles come through the
+// portal (search.TileProxy; its caching is tested there).
+func TestPagesLoadNothingFromAThirdParty(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
-	city := b.get(t, "bochum.localhost", "/").header.Get("Content-Security-Policy")
-	if !strings.Contains(city, "img-src 'self' data: https://tile.openstreetmap.org;") || !strings.Contains(city, "script-src 'self'") {
+	home := b.get(t, "bochum.localhost", "/")
+	city := home.header.Get("Content-Security-Policy")
+	if !strings.Contains(city, "img-src 'self' data:;") || !strings.Contains(city, "script-src 'self'") || strings.Contains(city, "openstreetmap") {
 		t.Errorf("city CSP: %s", city)
 	}
-	if vendor := b.get(t, "localhost", "/").header.Get("Content-Security-Policy"); strings.Contains(vendor, "openstreetmap") {
-		t.Errorf("vendor CSP allows tiles: %s", vendor)
+	if loads := regexp.MustCompile(`(src|data-tiles)="(https?:)?//`).FindAllString(home.body, -1); len(loads) > 0 {
+		t.Errorf("the start page loads from another host: %v", loads)
+	}
+	if r := b.get(t, "bochum.localhost", "/tiles/20/0/0.png"); r.status != 404 {
+		t.Errorf("a tile beyond zoom 19: %d", r.status)
+	}
+	if r := b.get(t, "localhost", "/tiles/1/0/0.png"); r.status != 404 {
+		t.Errorf("tiles on the vendor host: %d", r.status)
 	}
 }

@@ -79,7 +79,6 @@ func New(d Deps) (*fiber.App, error) {
 	app.Use(languageFromRequest(cat.Languages()))
 	proxies := httpserver.NewProxies(d.Config.TrustedProxies)
 	app.Use(tenant.NewResolver(d.Config.BaseDomain, proxies, d.Registry).Middleware())
-	app.Use(tileSources())
 	app.Use(siteAndLanguage(cat.Languages()))
 	app.Use(func(c *fiber.Ctx) error {
 		c.Locals(httpserver.LocalClientIP, proxies.ClientIP(c))
@@ -101,18 +100,18 @@ func tenantLabel(c *fiber.Ctx) string {
 	return ""
 }
 
-// contentSecurityPolicy with imgSources allowed besides our own images.
-func contentSecurityPolicy(imgSources string) string {
-	return "default-src 'self'; img-src 'self' data:" + imgSources + "; style-src 'self'; script-src 'self'; " +
+// contentSecurityPolicy: our own images, scripts and styles only.
+func contentSecurityPolicy() string {
+	return "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
 		"object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
 }
 
 // securityHeaders forbid what our pages never need: foreign scripts, styles, frames.
-// No page contacts a third-party host (data protection) — except a city's map tiles,
-// which tileSources allows for that city only.
+// No page contacts a third-party host (data protection): even the map's tiles come
+// through the city's own host (search.TileProxy).
 func securityHeaders(https bool) fiber.Handler {
 	headers := [][2][]byte{
-		{[]byte(fiber.HeaderContentSecurityPolicy), []byte(contentSecurityPolicy(""))},
+		{[]byte(fiber.HeaderContentSecurityPolicy), []byte(contentSecurityPolicy())},
 		{[]byte(fiber.HeaderXContentTypeOptions), []byte("nosniff")},
 		{[]byte(fiber.HeaderReferrerPolicy), []byte("same-origin")},
 		{[]byte(fiber.HeaderXFrameOptions), []byte("DENY")},
@@ -128,42 +127,6 @@ func securityHeaders(https bool) fiber.Handler {
 		}
 		return c.Next()
 	}
-}
-
-// tileSources lets a city's pages load map tiles from the tile server in its rules, and
-// nothing else from outside. The policy per tile origin is built once.
-func tileSources() fiber.Handler {
-	var policies sync.Map // tile URL template → []byte policy
-	return func(c *fiber.Ctx) error {
-		t := tenant.FromFiber(c)
-		if t == nil || t.Rules == nil || t.Rules.Map.TileURL == "" {
-			return c.Next()
-		}
-		tiles := t.Rules.Map.TileURL
-		p, ok := policies.Load(tiles)
-		if !ok {
-			p, _ = policies.LoadOrStore(tiles, []byte(contentSecurityPolicy(" "+tileOrigin(tiles))))
-		}
-		c.Response().Header.SetCanonical([]byte(fiber.HeaderContentSecurityPolicy), p.([]byte))
-		return c.Next()
-	}
-}
-
-// tileOrigin is the origin of a tile URL template for a CSP source list:
-// https://{s}.tile.example.org/{z}/{x}/{y}.png → https://*.tile.example.org.
-func tileOrigin(template string) string {
-	scheme, rest, ok := strings.Cut(template, "://")
-	if !ok {
-		return "'none'"
-	}
-	host, _, _ := strings.Cut(rest, "/")
-	labels := strings.Split(host, ".")
-	for i, l := range labels {
-		if strings.ContainsAny(l, "{}") {
-			labels[i] = "*"
-		}
-	}
-	return scheme + "://" + strings.Join(labels, ".")
 }
 
 const langCookie = "lang"

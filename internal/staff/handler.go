@@ -179,6 +179,9 @@ type homeData struct {
 	CanAudit    bool
 	CanCaseWork bool // tickets, duplicates, imports
 	CanMachines bool // machine credentials of the city
+	CanPlanning bool // the demand planning (Bedarfsplanung)
+	CanBrand    bool // the branding editor
+	CanRules    bool // the city's rules (rules editor)
 }
 
 // Home shows the caller's roles and the facilities in scope.
@@ -199,6 +202,9 @@ func (h *Handler) Home(c *fiber.Ctx) error {
 	d.CanAudit = h.s.authz.Allowed(call.Principal, domain, "audit.read")
 	d.CanMachines = h.s.authz.Allowed(call.Principal, domain, "credentials.read")
 	d.CanCaseWork = h.s.authz.Allowed(call.Principal, domain, "duplicates.read")
+	d.CanPlanning = h.s.authz.Allowed(call.Principal, domain, "planning.read")
+	d.CanBrand = h.s.authz.Allowed(call.Principal, domain, "branding.read")
+	d.CanRules = h.s.authz.Allowed(call.Principal, domain, "rules.read")
 	return h.forms.Show(c, fiber.StatusOK, "staff_home", "staff.home.title", nil, d)
 }
 

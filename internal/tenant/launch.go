@@ -24,11 +24,12 @@ func (p LaunchProblem) String() string { return p.Field + ": " + p.Reason }
 // links both.
 func (r *Rules) LaunchProblems() []LaunchProblem {
 	var out []LaunchProblem
-	if strings.TrimSpace(r.Branding.ImprintURL) == "" {
-		out = append(out, LaunchProblem{Field: "branding.imprint_url", Reason: "the imprint (Impressum) every page links is required on a German public site"})
+	// Either a URL or the text itself (served at /impressum, /datenschutz) will do.
+	if !r.Branding.HasImprint() {
+		out = append(out, LaunchProblem{Field: "branding.imprint_url", Reason: "the imprint (Impressum) every page links is required on a German public site: give its URL or its text (imprint_text)"})
 	}
-	if strings.TrimSpace(r.Branding.PrivacyURL) == "" {
-		out = append(out, LaunchProblem{Field: "branding.privacy_url", Reason: "the privacy notice (Datenschutzerklärung) every page links is required (Art. 13 DSGVO)"})
+	if !r.Branding.HasPrivacy() {
+		out = append(out, LaunchProblem{Field: "branding.privacy_url", Reason: "the privacy notice (Datenschutzerklärung) every page links is required (Art. 13 DSGVO): give its URL or its text (privacy_text)"})
 	}
 	return out
 }

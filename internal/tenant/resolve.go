@@ -100,6 +100,10 @@ func FromFiber(c *fiber.Ctx) *Tenant {
 	return t
 }
 
+// SetFiber puts t on the request as the resolver does; handler tests below the router
+// use it.
+func SetFiber(c *fiber.Ctx, t *Tenant) { c.Locals(localTenant, t) }
+
 // SurfaceOf returns which surface the request reached.
 func SurfaceOf(c *fiber.Ctx) Surface {
 	s, _ := c.Locals(localSurface).(Surface)

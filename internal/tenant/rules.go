@@ -54,12 +54,30 @@ type Branding struct {
 	// Logo names an SVG file in tenants/logos/. Its checked content is kept in LogoSVG.
 	Logo    string `yaml:"logo" json:"logo"`
 	LogoSVG string `yaml:"-" json:"logo_svg"`
+	// LogoPNG is a PNG logo uploaded in the staff area (re-encoded, see the branding
+	// editor); a city has an SVG or a PNG logo, not both.
+	LogoPNG []byte `yaml:"-" json:"logo_png,omitempty"`
 
 	ContactName  string `yaml:"contact_name" json:"contact_name"`
 	ContactEmail string `yaml:"contact_email" json:"contact_email"`
 	ContactPhone string `yaml:"contact_phone" json:"contact_phone"`
 	ImprintURL   string `yaml:"imprint_url" json:"imprint_url"`
 	PrivacyURL   string `yaml:"privacy_url" json:"privacy_url"`
+	// ImprintText and PrivacyText are the Impressum and the Datenschutzerklärung
+	// themselves (plain text, paragraphs separated by blank lines), served by the portal
+	// at /impressum and /datenschutz; a city that sets one needs no URL for it.
+	ImprintText Text `yaml:"imprint_text,omitempty" json:"imprint_text,omitempty"`
+	PrivacyText Text `yaml:"privacy_text,omitempty" json:"privacy_text,omitempty"`
+}
+
+// HasImprint tells whether the city names its imprint: a URL or a text of its own.
+func (b Branding) HasImprint() bool {
+	return strings.TrimSpace(b.ImprintURL) != "" || strings.TrimSpace(b.ImprintText["de"]) != ""
+}
+
+// HasPrivacy tells whether the city names its privacy notice: a URL or a text of its own.
+func (b Branding) HasPrivacy() bool {
+	return strings.TrimSpace(b.PrivacyURL) != "" || strings.TrimSpace(b.PrivacyText["de"]) != ""
 }
 
 // Map is where the city's map starts and which tile server it uses. With no tile URL the

@@ -159,6 +159,12 @@ func (s *Store) rulesVersion(ctx context.Context, tx bun.Tx, id uuid.UUID, versi
 	return &r, nil
 }
 
+// Refusals of syncGeography, for the rules editor to name the field.
+var (
+	ErrDistrictInUse     = apperr.Invalid("districts", "rules_district_in_use", nil)
+	ErrMunicipalityInUse = apperr.Invalid("municipalities", "rules_municipality_in_use", nil)
+)
+
 // syncGeography makes the municipality and district tables match the rules. Removing one
 // that facilities or families still use is refused by the foreign keys, with a message.
 func syncGeography(ctx context.Context, tx bun.Tx, id uuid.UUID, r *Rules) error {
@@ -181,13 +187,13 @@ func syncGeography(ctx context.Context, tx bun.Tx, id uuid.UUID, r *Rules) error
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM district WHERE tenant_id = ? AND key <> ALL(?)`, id, pgdialect.Array(distKeys)); err != nil {
 		if database.IsForeignKeyViolation(err, "") {
-			return errors.New("districts: a district that facilities still belong to cannot be removed; move the facilities first")
+			return fmt.Errorf("districts: a district that facilities still belong to cannot be removed; move the facilities first: %w", ErrDistrictInUse)
 		}
 		return fmt.Errorf("remove districts: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM municipality WHERE tenant_id = ? AND key <> ALL(?)`, id, pgdialect.Array(muniKeys)); err != nil {
 		if database.IsForeignKeyViolation(err, "") {
-			return errors.New("municipalities: a municipality that postcodes, facilities or families still refer to cannot be removed")
+			return fmt.Errorf("municipalities: a municipality that postcodes, facilities or families still refer to cannot be removed: %w", ErrMunicipalityInUse)
 		}
 		return fmt.Errorf("remove municipalities: %w", err)
 	}

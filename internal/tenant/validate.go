@@ -1,6 +1,7 @@
 package tenant
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -80,13 +81,27 @@ func (r *Rules) validateBranding(v *validator) {
 	}
 	// White text sits on the primary colour (header, buttons): WCAG AA needs 4.5:1.
 	if colorPattern.MatchString(b.PrimaryColor) {
-		if ratio := contrastWithWhite(b.PrimaryColor); ratio < 4.5 {
-			v.add("branding.primary_color", fmt.Sprintf("is too light for white text: contrast %.1f:1, needs at least 4.5:1 (BITV 2.0)", ratio))
+		if ratio := contrastWithWhite(b.PrimaryColor); ratio < MinTextContrast {
+			v.add("branding.primary_color", fmt.Sprintf("is too light for white text: contrast %.2f:1, needs at least 4.5:1 (BITV 2.0)", ratio))
 		}
 	}
 	if b.Logo != "" {
 		v.check(keyPattern.MatchString(strings.TrimSuffix(b.Logo, ".svg")) && strings.HasSuffix(b.Logo, ".svg"), "branding.logo", "must be the name of an .svg file in tenants/logos/")
 	}
+	// A stored logo is checked again on every load: the database is not trusted more
+	// than the file.
+	if b.LogoSVG != "" {
+		if _, err := CheckLogoSVG([]byte(b.LogoSVG)); err != nil {
+			v.add("branding.logo", err.Error())
+		}
+	}
+	if len(b.LogoPNG) > 0 {
+		v.check(b.LogoSVG == "", "branding.logo", "an SVG and a PNG logo at once: keep one")
+		v.check(len(b.LogoPNG) <= MaxLogoBytes && bytes.HasPrefix(b.LogoPNG, pngSignature), "branding.logo",
+			fmt.Sprintf("a PNG logo must be a PNG file of at most %d KiB", MaxLogoBytes>>10))
+	}
+	v.legalText("branding.imprint_text", b.ImprintText)
+	v.legalText("branding.privacy_text", b.PrivacyText)
 	if b.ContactEmail != "" {
 		v.email("branding.contact_email", b.ContactEmail)
 	}
@@ -406,16 +421,80 @@ func ParseMonthDay(s string) (MonthDay, error) {
 	return MonthDay{time.Month(m), d}, nil
 }
 
+// MinTextContrast is WCAG 2.x level AA for normal text (success criterion 1.4.3), which
+// BITV 2.0 makes law for public bodies.
+const MinTextContrast = 4.5
+
 // contrastWithWhite is the WCAG 2 contrast ratio of a #rrggbb colour against white.
 func contrastWithWhite(hex string) float64 {
+	return contrast(luminance(hex), 1)
+}
+
+// ContrastRatio is the WCAG 2.x contrast ratio (1 to 21) of two #rrggbb colours; ok is
+// false when either is not such a colour.
+func ContrastRatio(a, b string) (ratio float64, ok bool) {
+	if !colorPattern.MatchString(a) || !colorPattern.MatchString(b) {
+		return 0, false
+	}
+	return contrast(luminance(a), luminance(b)), true
+}
+
+// IsColor tells whether s is a colour as the rules write them (#rrggbb).
+func IsColor(s string) bool { return colorPattern.MatchString(s) }
+
+// luminance is the relative luminance of a valid #rrggbb colour (WCAG 2.x: sRGB channels
+// linearised, weighted 0.2126 R + 0.7152 G + 0.0722 B).
+func luminance(hex string) float64 {
 	channel := func(i int) float64 {
 		n, _ := strconv.ParseUint(hex[i:i+2], 16, 8)
 		c := float64(n) / 255
-		if c <= 0.03928 {
+		if c <= 0.04045 { // 0.03928 in the text of WCAG 2.0; no 8-bit value lies between
 			return c / 12.92
 		}
 		return math.Pow((c+0.055)/1.055, 2.4)
 	}
-	l := 0.2126*channel(1) + 0.7152*channel(3) + 0.0722*channel(5)
-	return 1.05 / (l + 0.05)
+	return 0.2126*channel(1) + 0.7152*channel(3) + 0.0722*channel(5)
+}
+
+// contrast is (L1 + 0.05) / (L2 + 0.05) with L1 the lighter of the two.
+func contrast(l1, l2 float64) float64 {
+	if l1 < l2 {
+		l1, l2 = l2, l1
+	}
+	return (l1 + 0.05) / (l2 + 0.05)
+}
+
+// MaxLegalText bounds an imprint or privacy text per language (a long
+// Datenschutzerklärung runs to some 40,000 characters).
+const MaxLegalText = 100_000
+
+// legalText checks an imprint or privacy text: when set, German is required; only
+// languages we have a catalogue for; plain text of bounded length.
+func (v *validator) legalText(field string, t Text) {
+	if len(t) == 0 {
+		return
+	}
+	set := false
+	for lang, s := range t {
+		f := field + "." + lang
+		v.check(slices.Contains(knownLanguages, lang), f, fmt.Sprintf("%q has no message catalogue; known: %s", lang, strings.Join(knownLanguages, ", ")))
+		v.check(len(s) <= MaxLegalText, f, fmt.Sprintf("is longer than %d characters", MaxLegalText))
+		v.check(!hasControlChars(s), f, "contains control characters")
+		if strings.TrimSpace(s) != "" {
+			set = true
+		}
+	}
+	if set {
+		v.check(strings.TrimSpace(t["de"]) != "", field+".de", "is required when the text is given in another language")
+	}
+}
+
+// hasControlChars tells whether s holds control characters other than tab and line breaks.
+func hasControlChars(s string) bool {
+	for _, r := range s {
+		if (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0x7f || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
+			return true
+		}
+	}
+	return false
 }

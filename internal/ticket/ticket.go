@@ -10,6 +10,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -273,6 +274,19 @@ type QuotaUse struct {
 	Quota    int       `bun:"-" json:"quota"`
 }
 
+// QuotaUses counts the granted and the requested tickets per Kita year and age band, by
+// year and band; Quota is left for the caller to fill from the rules.
+func QuotaUses(ctx context.Context, tx bun.IDB, tenantID uuid.UUID) ([]QuotaUse, error) {
+	use := []QuotaUse{}
+	if err := tx.NewRaw(`SELECT kita_year, age_band, count(*) FILTER (WHERE status = ?) AS granted,
+		count(*) FILTER (WHERE status = ?) AS waiting
+		FROM access_ticket WHERE tenant_id = ? GROUP BY kita_year, age_band ORDER BY kita_year, age_band`,
+		TicketGranted, TicketRequested, tenantID).Scan(ctx, &use); err != nil {
+		return nil, fmt.Errorf("ticket: quota use: %w", err)
+	}
+	return use, nil
+}
+
 // TicketQueue lists the city's tickets (requested first) and the quota use per Kita
 // year and band, for case workers.
 func (s *Service) TicketQueue(ctx context.Context, c auth.Caller, status string) ([]Ticket, []QuotaUse, error) {
@@ -295,10 +309,8 @@ func (s *Service) TicketQueue(ctx context.Context, c auth.Caller, status string)
 		if err := withNames(ctx, tx, c.Tenant.ID, tickets); err != nil {
 			return err
 		}
-		if err := tx.NewRaw(`SELECT kita_year, age_band, count(*) FILTER (WHERE status = ?) AS granted,
-			count(*) FILTER (WHERE status = ?) AS waiting
-			FROM access_ticket WHERE tenant_id = ? GROUP BY kita_year, age_band ORDER BY kita_year, age_band`,
-			TicketGranted, TicketRequested, c.Tenant.ID).Scan(ctx, &use); err != nil {
+		var err error
+		if use, err = QuotaUses(ctx, tx, c.Tenant.ID); err != nil {
 			return err
 		}
 		ids := make([]uuid.UUID, len(tickets))

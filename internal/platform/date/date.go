@@ -136,7 +136,7 @@ func (d Date) Value() (driver.Value, error) {
 	return d.String(), nil
 }
 
-// FormatIn writes the day the way lang does: 04.03.2022 in German, 2022-03-04 otherwise
+// FormatIn writes the day the way lang does: 04.03.2022 in German, 4 Mar 2022 otherwise
 // (messages with a date argument use it).
 func (d Date) FormatIn(lang string) string {
 	if d.IsZero() {
@@ -145,7 +145,7 @@ func (d Date) FormatIn(lang string) string {
 	if lang == "de" {
 		return d.t.Format("02.01.2006")
 	}
-	return d.String()
+	return d.t.Format("2 Jan 2006") // English readers: day, month in words, year; never ISO
 }
 
 func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }

@@ -80,8 +80,13 @@ func (c *Catalogue) Has(lang, key string) bool {
 }
 
 // T returns the message for key in lang, falling back to German and then to the key
-// itself (so a missing text is visible, never empty). args fill {placeholders}.
+// itself (so a missing text is visible, never empty). args fill {placeholders}. A count
+// of one (args "n" or "count" = 1) takes key+".one" where the catalogue has it: German
+// and English both have one singular form, and every other number takes the plural.
 func (c *Catalogue) T(lang, key string, args map[string]any) string {
+	if isOne(args) && (c.Has(lang, key+".one") || (!c.Has(lang, key) && c.Has(Default, key+".one"))) {
+		key += ".one"
+	}
 	msg, ok := c.msgs[lang][key]
 	if !ok {
 		if msg, ok = c.msgs[Default][key]; !ok {
@@ -114,8 +119,21 @@ func (c *Catalogue) T(lang, key string, args map[string]any) string {
 	return b.String()
 }
 
+// isOne tells whether the count among args is exactly one.
+func isOne(args map[string]any) bool {
+	for _, name := range []string{"n", "count"} {
+		switch v := args[name].(type) {
+		case int:
+			return v == 1
+		case int64:
+			return v == 1
+		}
+	}
+	return false
+}
+
 // LangFormatter is a value that is written differently per language (a date: 04.03.2022
-// in German, 2022-03-04 in English).
+// in German, 4 Mar 2022 in English).
 type LangFormatter interface {
 	FormatIn(lang string) string
 }

@@ -1,6 +1,7 @@
 package i18n
 
 import (
+	"strings"
 	"testing"
 
 	"kitaportal/web"
@@ -61,5 +62,39 @@ func TestPlaceholders(t *testing.T) {
 	}
 	if got := c.T("de", "missing.key", nil); got != "missing.key" {
 		t.Errorf("missing key: %q", got)
+	}
+}
+
+// A count of one takes the singular where the catalogue has one; zero and many the plural.
+func TestPluralForms(t *testing.T) {
+	t.Parallel()
+	c := &Catalogue{msgs: map[string]map[string]string{
+		"de": {"fav": "{count} gemerkte Einrichtungen", "fav.one": "1 gemerkte Einrichtung", "rows": "{n} Einträge"},
+		"en": {"fav": "{count} saved facilities"},
+	}}
+	for _, tc := range []struct {
+		lang, key string
+		args      map[string]any
+		want      string
+	}{
+		{"de", "fav", map[string]any{"count": 1}, "1 gemerkte Einrichtung"},
+		{"de", "fav", map[string]any{"count": 0}, "0 gemerkte Einrichtungen"},
+		{"de", "fav", map[string]any{"count": 2}, "2 gemerkte Einrichtungen"},
+		{"en", "fav", map[string]any{"count": 1}, "1 saved facilities"}, // no English singular: its own plural rather than German
+		{"de", "rows", map[string]any{"n": 1}, "1 Einträge"},            // no singular in the catalogue: the plural stays
+	} {
+		if got := c.T(tc.lang, tc.key, tc.args); got != tc.want {
+			t.Errorf("%s %s %v: %q, want %q", tc.lang, tc.key, tc.args, got, tc.want)
+		}
+	}
+	// Every singular of the real catalogue belongs to a plural message.
+	real, err := Load(web.FS, "i18n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range real.Keys(Default) {
+		if base, ok := strings.CutSuffix(k, ".one"); ok && !real.Has(Default, base) && !real.Has(Default, base+".other") {
+			t.Errorf("%s has no plural beside it", k)
+		}
 	}
 }

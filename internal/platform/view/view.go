@@ -39,7 +39,8 @@ type Site struct {
 	PrimaryColor template.CSS // validated #rrggbb
 	AccentColor  template.CSS
 	LogoURL      string
-	ThemeURL     string // per-tenant stylesheet with the brand colours; "" on the vendor surface
+	LogoPreview  template.URL // a data: URL of a logo not saved yet (the branding preview); wins over LogoURL
+	ThemeURL     string       // per-tenant stylesheet with the brand colours; "" on the vendor surface
 	Languages    []string
 	ContactName  string
 	ContactEmail string
@@ -248,15 +249,9 @@ func (r *Renderer) RenderPage(c *fiber.Ctx, status int, page string, p *Page) er
 }
 
 // Day writes a calendar day the way the page's language does: 04.03.2022 in German,
-// 2022-03-04 in English. The zero date is empty.
+// 4 Mar 2022 in English. The zero date is empty.
 func (p *Page) Day(d date.Date) string {
-	if d.IsZero() {
-		return ""
-	}
-	if p.Lang == "de" {
-		return d.Time().Format("02.01.2006")
-	}
-	return d.String()
+	return d.FormatIn(p.Lang)
 }
 
 // Time writes a moment in German time, to the minute and second.
@@ -265,5 +260,5 @@ func (p *Page) Time(t time.Time) string {
 	if p.Lang == "de" {
 		return t.Format("02.01.2006 15:04:05")
 	}
-	return t.Format("2006-01-02 15:04:05")
+	return t.Format("2 Jan 2006, 15:04:05")
 }

@@ -4,6 +4,7 @@ package tenanttest
 
 import (
 	"context"
+	"io"
 	"crypto/sha256"
 	"encoding/hex"
 	"io/fs"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"kitaportal/internal/platform/database"
 	"kitaportal/internal/platform/testdb"
 	"kitaportal/internal/tenant"
 )
@@ -70,4 +72,30 @@ func Get(t testing.TB, reg *tenant.Registry, slug string) *tenant.Tenant {
 		t.Fatalf("tenant %s not loaded", slug)
 	}
 	return tn
+}
+
+// BenchBerlin opens the bench database (BENCH_DATABASE_URL, built by `make bench-data`)
+// with its loaded registry and the synthetic Berlin; target names the make target that
+// sets it up, for the message when it is missing.
+func BenchBerlin(b *testing.B, target string) (*bun.DB, *tenant.Registry, *tenant.Tenant) {
+	b.Helper()
+	dsn := os.Getenv("BENCH_DATABASE_URL")
+	if dsn == "" {
+		b.Fatalf("BENCH_DATABASE_URL is not set: run `make %s` (it builds the bench database first)", target)
+	}
+	ctx := context.Background()
+	db, err := database.Open(ctx, dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	reg := tenant.NewRegistry(tenant.NewStore(db), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := reg.Reload(ctx); err != nil {
+		b.Fatal(err)
+	}
+	berlin, ok := reg.BySlug("berlin")
+	if !ok {
+		b.Fatal("the bench database has no berlin: run `make bench-data`")
+	}
+	return db, reg, berlin
 }

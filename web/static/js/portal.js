@@ -22,6 +22,13 @@
     var lat = parseFloat(el.dataset.lat), lon = parseFloat(el.dataset.lon);
     if (isNaN(lat) || isNaN(lon)) { return; }
     el.hidden = false;
+    // The map pins this page's results; the caption says so beside the total.
+    if (el.dataset.caption) {
+      var caption = document.createElement('p');
+      caption.className = 'map-caption';
+      caption.textContent = el.dataset.caption;
+      el.parentNode.insertBefore(caption, el.nextSibling);
+    }
     var map = L.map(el, { scrollWheelZoom: false }).setView([lat, lon], parseInt(el.dataset.zoom, 10) || 13);
     var failed = false;
     L.tileLayer(el.dataset.tiles, { attribution: escapeHTML(el.dataset.attribution || ''), maxZoom: 19 })
@@ -92,6 +99,13 @@
     });
   }
 
+  // On a wide screen the folded search form has room beside the results: open it.
+  function openSearchOnWideScreens() {
+    var again = document.getElementById('search-again');
+    if (again && window.matchMedia('(min-width: 64em)').matches) { again.open = true; }
+  }
+
   initMap();
   initFavourites();
+  openSearchOnWideScreens();
 }());
