@@ -10,7 +10,7 @@ BIN := bin/kitaportal
 # Runs cmd/devstack and exports what it prints; stops the recipe when it fails.
 STACK = stack="$$($(GO) run ./cmd/devstack $(STACK_FLAGS))"; eval "$$stack";
 
-.PHONY: run test build vet vendor bench bench-home bench-login bench-data bench-search load-search load-register clean clean-testdb
+.PHONY: run test build vet vendor screenshots bench bench-home bench-login bench-data bench-search load-search load-register clean clean-testdb
 
 build: vendor
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags="-s -w" -o $(BIN) ./cmd/kitaportal
@@ -26,13 +26,22 @@ test: vendor
 # Browser libraries from npm, pinned in package.json / package-lock.json, copied into
 # web/static/vendor (not in git) so the binary embeds and serves them itself.
 LEAFLET := web/static/vendor/leaflet
+# axe-core (a devDependency) stays in node_modules: only the browser tests read it.
 vendor: $(LEAFLET)/leaflet.js
+	@test -f node_modules/axe-core/axe.min.js || npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 $(LEAFLET)/leaflet.js: package.json package-lock.json
 	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq npm; }
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	rm -rf $(LEAFLET) && mkdir -p $(LEAFLET)
 	cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images \
 		node_modules/leaflet/LICENSE $(LEAFLET)/
+
+# Full-page PNGs at a phone's width of the pages the axe test checks (and the map, the
+# opened search, a refused form, the status page's outlook, English pages) in ./screenshots.
+screenshots: STACK_FLAGS = -browser
+screenshots: vendor
+	@rm -rf screenshots && $(STACK) SCREENSHOTS_DIR="$(CURDIR)/screenshots" \
+		$(GO) test -count=1 -timeout 5m ./cmd/kitaportal -run '^TestPagesPassAxe$$' && ls screenshots
 
 bench: bench-data
 	@$(STACK) $(BENCH_ENV) $(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee bench.out

@@ -13,6 +13,7 @@ import (
 	"kitaportal/internal/account"
 	"kitaportal/internal/allocation/round"
 	"kitaportal/internal/application"
+	"kitaportal/internal/auth"
 	"kitaportal/internal/availability"
 	"kitaportal/internal/casework"
 	"kitaportal/internal/contract"
@@ -26,6 +27,7 @@ import (
 	"kitaportal/internal/platform/queue"
 	"kitaportal/internal/platform/storage"
 	"kitaportal/internal/tenant"
+	"kitaportal/internal/webhook"
 	"kitaportal/web"
 )
 
@@ -106,6 +108,12 @@ func runWorker(ctx context.Context, e *env, db *bun.DB, sender mail.Sender, reg 
 		return err
 	}
 	mux.HandleFunc(contract.TaskDocument, contract.NewDocuments(db, files, tenants, clock.System{}, e.log).Handle)
+	keys, err := auth.NewKeys(e.cfg.AuthSecret.Value()) // opens the webhook endpoints' sealed secrets
+	if err != nil {
+		return err
+	}
+	mux.HandleFunc(webhook.TaskDeliver, webhook.NewDeliverer(db, keys, clock.System{}, e.log,
+		webhook.DeliverConfig{Timeout: e.cfg.WebhookTimeout, AllowLocal: e.cfg.WebhookAllowLocal}).Handle)
 
 	srv := asynq.NewServer(opt, asynq.Config{
 		Concurrency:     e.cfg.WorkerConcurrency,

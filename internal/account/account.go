@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -211,6 +212,9 @@ type Service struct {
 	// Favourites is called at every successful parent sign-in with the facilities of the
 	// "merkliste" cookie (the server sets it to favourite.Import).
 	Favourites FavouritesImporter
+
+	oidcOnce sync.Once   // oidc.go
+	oidc     *oidcClient // discovered OpenID Connect providers
 }
 
 // Deps are what the service needs.

@@ -50,6 +50,10 @@ func (s *Service) Tombstone(ctx context.Context, tx bun.IDB, tenantID uuid.UUID,
 	if _, err := tx.ExecContext(ctx, `DELETE FROM account_token WHERE tenant_id = ? AND account_id = ?`, tenantID, a.ID); err != nil {
 		return err
 	}
+	// The provider identities go too: the same person may sign in afresh later.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM account_identity WHERE tenant_id = ? AND account_id = ?`, tenantID, a.ID); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE account SET status = ?, email = ?, first_name = '', last_name = '',
 		password_hash = NULL, totp_secret = NULL, totp_enabled_at = NULL, email_verified_at = NULL, updated_at = ?, deleted_at = ?
 		WHERE tenant_id = ? AND id = ?`, StatusDeleted, "deleted-"+a.ID.String()+"@deleted.invalid", now, now, tenantID, a.ID); err != nil {

@@ -86,7 +86,24 @@ func (h *Handler) LoginForm(c *fiber.Ctx) error {
 	if p := auth.PrincipalOf(c); p != nil && p.Kind == auth.KindParent {
 		return c.Redirect("/account", fiber.StatusSeeOther)
 	}
-	return h.forms.Show(c, fiber.StatusOK, "account_login", "account.login.title", view.NewForm(map[string]string{"next": safeNext(c.Query("next"))}), nil)
+	return h.forms.Show(c, fiber.StatusOK, "account_login", "account.login.title", view.NewForm(map[string]string{"next": safeNext(c.Query("next"))}), loginData(c))
+}
+
+// LoginData is what the sign-in page shows besides the form: the button of the city's
+// OpenID Connect provider, if it has one.
+type LoginData struct {
+	OIDCLabel string
+}
+
+func loginData(c *fiber.Ctx) LoginData {
+	call := auth.CallerOf(c)
+	if call.Tenant == nil {
+		return LoginData{}
+	}
+	if o := call.Tenant.Rules.OIDC(); o != nil {
+		return LoginData{OIDCLabel: o.Label.In(call.Lang)}
+	}
+	return LoginData{}
 }
 
 // Login handles the sign-in form: a new session cookie, then on to where the parent
@@ -97,7 +114,7 @@ func (h *Handler) Login(c *fiber.Ctx) error {
 	sess, err := h.s.Login(c.UserContext(), auth.CallerOf(c), Login{Email: c.FormValue("email"), Password: c.FormValue("password"),
 		Favourites: favourite.Read(c)})
 	if err != nil {
-		return h.forms.Failed(c, err, "account_login", "account.login.title", f, nil)
+		return h.forms.Failed(c, err, "account_login", "account.login.title", f, loginData(c))
 	}
 	h.authn.SetSessionCookie(c, sess.Token, sess.ExpiresAt)
 	favourite.Clear(c) // the account holds the list from now on
@@ -160,7 +177,8 @@ func (h *Handler) Reset(kind string) fiber.Handler {
 
 // HomeData is the account page.
 type HomeData struct {
-	Account *Account
+	Account    *Account
+	Identities []IdentityView // linked OpenID Connect identities (oidc.go)
 }
 
 func (h *Handler) home(c *fiber.Ctx, status int, f *view.Form) error {
@@ -171,7 +189,11 @@ func (h *Handler) home(c *fiber.Ctx, status int, f *view.Form) error {
 	if f == nil {
 		f = view.NewForm(map[string]string{"first_name": a.FirstName, "last_name": a.LastName, "language": a.Language})
 	}
-	return h.forms.Show(c, status, "account_home", "account.home.title", f, HomeData{Account: a})
+	ids, err := h.s.MyIdentities(c.UserContext(), auth.CallerOf(c))
+	if err != nil {
+		return err
+	}
+	return h.forms.Show(c, status, "account_home", "account.home.title", f, HomeData{Account: a, Identities: ids})
 }
 
 // Home shows the parent's account with its forms.

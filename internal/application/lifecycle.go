@@ -14,6 +14,7 @@ import (
 
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/lifecycle"
+	"kitaportal/internal/webhook"
 )
 
 // The lifecycle of a request and of its ranked choices: the statuses, the one table of
@@ -284,6 +285,9 @@ func transition(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, ev Even
 	from = Status(current.String)
 	if !moved.Valid {
 		return from, from, "", notAllowed(ErrTransition, from, ev)
+	}
+	if err := webhook.Emit(ctx, tx, tenantID, requestEvent(id, from, Status(moved.String), newRef.String, now)); err != nil {
+		return "", "", "", err
 	}
 	return from, Status(moved.String), newRef.String, nil
 }

@@ -147,19 +147,24 @@ func (s *Service) routeTagespflege(ctx context.Context, tx bun.IDB, t *tenant.Te
 			continue
 		}
 		link := "/staff/requests/" + a.ID.String()
-		n := notify.Notice{
-			Subject: m.TranslateArgs("de", "mail.tagespflege_request.subject", map[string]any{"reference": a.Reference, "district": d.Name}),
-			Name:    d.Fachberatung.Name,
-			Lines:   []string{m.TranslateArgs("de", "mail.tagespflege_request.text", map[string]any{"facility": c.Facility.Name, "district": d.Name})},
-			Facts: []notify.Fact{
-				{Label: m.Translate("de", "application.field.reference"), Value: a.Reference},
-				{Label: m.Translate("de", "application.field.start_date"), Value: a.StartDate.FormatIn("de")},
-				{Label: m.Translate("de", "application.field.care_hours"), Value: strconv.Itoa(a.CareHours)},
-				{Label: m.TranslateArgs("de", "application.choice.rank", map[string]any{"rank": c.Rank}), Value: c.Facility.Name},
-			},
-			URL:    s.links.URL(t, link),
-			Action: m.Translate("de", "mail.tagespflege_request.button"),
-		}
+		// The office's mail is German; counsellors find it in their inbox in every
+		// language of the city, the German one marked as sent.
+		words := notify.Wordings(t, func(lang string) notify.Notice {
+			return notify.Notice{
+				Subject: m.TranslateArgs(lang, "mail.tagespflege_request.subject", map[string]any{"reference": a.Reference, "district": d.Name}),
+				Name:    d.Fachberatung.Name,
+				Lines:   []string{m.TranslateArgs(lang, "mail.tagespflege_request.text", map[string]any{"facility": c.Facility.Name, "district": d.Name})},
+				Facts: []notify.Fact{
+					{Label: m.Translate(lang, "application.field.reference"), Value: a.Reference},
+					{Label: m.Translate(lang, "application.field.start_date"), Value: a.StartDate.FormatIn(lang)},
+					{Label: m.Translate(lang, "application.field.care_hours"), Value: strconv.Itoa(a.CareHours)},
+					{Label: m.TranslateArgs(lang, "application.choice.rank", map[string]any{"rank": c.Rank}), Value: c.Facility.Name},
+				},
+				URL:    s.links.URL(t, link),
+				Action: m.Translate(lang, "mail.tagespflege_request.button"),
+			}
+		})
+		n := words["de"]
 		if d.Fachberatung.Email != "" {
 			if err := m.Queue(ctx, tx, t.ID, notify.Mail{Kind: "tagespflege_request", Template: "notice", Lang: "de",
 				To: d.Fachberatung.Email, Brand: s.links.Brand(t), Data: n}); err != nil {
@@ -175,7 +180,8 @@ func (s *Service) routeTagespflege(ctx context.Context, tx bun.IDB, t *tenant.Te
 			return err
 		}
 		for _, id := range counsellors {
-			if err := notify.Deliver(ctx, tx, t.ID, id, "tagespflege_request", link, n); err != nil {
+			e := notify.Entry{Kind: "tagespflege_request", Link: link, Lang: "de", Versions: words}
+			if err := notify.DeliverEntry(ctx, tx, t.ID, id, e); err != nil {
 				return err
 			}
 		}

@@ -120,7 +120,7 @@ func Check(r *tenant.Rules, f Facts) apperr.List {
 		add("address", "ticket_required", "city", r.Name)
 	}
 
-	out = append(out, checkChoices(r, f, band, bandOK, outside)...)
+	out = append(out, checkChoices(r, f, band, bandOK)...)
 	out = append(out, checkCriteria(r, f)...)
 
 	if f.Submitting {
@@ -135,7 +135,7 @@ func Check(r *tenant.Rules, f Facts) apperr.List {
 	return out
 }
 
-func checkChoices(r *tenant.Rules, f Facts, band tenant.AgeBand, bandOK, outside bool) apperr.List {
+func checkChoices(r *tenant.Rules, f Facts, band tenant.AgeBand, bandOK bool) apperr.List {
 	var out apperr.List
 	add := func(field, code string, kv ...any) {
 		out = append(out, apperr.Invalid(field, code, args(kv...)))
@@ -163,25 +163,8 @@ func checkChoices(r *tenant.Rules, f Facts, band tenant.AgeBand, bandOK, outside
 		} else {
 			kitas++
 		}
-		if !c.Active {
-			add(field, "choice_closed", "facility", c.Name)
-			continue
-		}
-		if bandOK {
-			hours, takes := c.Bands[band.Key]
-			switch {
-			case !takes:
-				add(field, "choice_age_mismatch", "facility", c.Name, "band", band.Label.In("de"), "band_key", band.Key)
-			case f.CareHours > hours:
-				add(field, "choice_scope_not_offered", "facility", c.Name, "hours", f.CareHours, "max", hours)
-			}
-		}
-		bound := r.Residence.KitaBoundToMunicipality
-		if care.IsTagespflege(c.Type) {
-			bound = r.Residence.TagespflegeBoundToMunicipality
-		}
-		if bound && !outside && c.Municipality != f.Municipality {
-			add(field, "choice_wrong_municipality", "facility", c.Name)
+		for _, p := range choiceProblems(r, c, band, bandOK, f.CareHours, f.Municipality, "de") {
+			add(field, p.Code, p.Args...)
 		}
 	}
 	if reg.TagespflegeExtraChoice {
@@ -195,6 +178,41 @@ func checkChoices(r *tenant.Rules, f Facts, band tenant.AgeBand, bandOK, outside
 		}
 	} else if kitas+tagespflege > reg.MaxChoices {
 		add("choices", "choices_too_many", "max", reg.MaxChoices)
+	}
+	return out
+}
+
+// ChoiceProblem is why a facility cannot take the child as asked: the rule's code and
+// its message arguments (name/value pairs).
+type ChoiceProblem struct {
+	Code string
+	Args []any
+}
+
+// choiceProblems are the rules one known facility c breaks for a child of band (bandOK:
+// the band is known) at careHours (0: not yet known) in municipality ("" outside the
+// city's area); lang is the language of the band's label in the message. The checks
+// of a request and the request form's shortlist (shortlist.go) share them.
+func choiceProblems(r *tenant.Rules, c ChoiceFacts, band tenant.AgeBand, bandOK bool, careHours int, municipality, lang string) []ChoiceProblem {
+	if !c.Active {
+		return []ChoiceProblem{{"choice_closed", []any{"facility", c.Name}}}
+	}
+	var out []ChoiceProblem
+	if bandOK {
+		hours, takes := c.Bands[band.Key]
+		switch {
+		case !takes:
+			out = append(out, ChoiceProblem{"choice_age_mismatch", []any{"facility", c.Name, "band", band.Label.In(lang), "band_key", band.Key}})
+		case careHours > hours:
+			out = append(out, ChoiceProblem{"choice_scope_not_offered", []any{"facility", c.Name, "hours", careHours, "max", hours}})
+		}
+	}
+	bound := r.Residence.KitaBoundToMunicipality
+	if care.IsTagespflege(c.Type) {
+		bound = r.Residence.TagespflegeBoundToMunicipality
+	}
+	if bound && municipality != "" && c.Municipality != municipality {
+		out = append(out, ChoiceProblem{"choice_wrong_municipality", []any{"facility", c.Name}})
 	}
 	return out
 }

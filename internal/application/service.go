@@ -17,6 +17,7 @@ import (
 	"kitaportal/internal/platform/database"
 	"kitaportal/internal/platform/date"
 	"kitaportal/internal/tenant"
+	"kitaportal/internal/webhook"
 )
 
 // Service runs the application flows of parents and staff. Every method is one tenant
@@ -172,6 +173,9 @@ func (s *Service) Update(ctx context.Context, c auth.Caller, id uuid.UUID, in In
 			return reload(ctx, tx, c.Tenant, id)
 		}
 		if err := record(ctx, tx, c.Tenant.ID, a.ID, parentActor(c), a.Status, "changed", now); err != nil {
+			return nil, err
+		}
+		if err := webhook.Emit(ctx, tx, c.Tenant.ID, requestEvent(a.ID, a.Status, a.Status, "", now)); err != nil {
 			return nil, err
 		}
 		out, err := reload(ctx, tx, c.Tenant, id)

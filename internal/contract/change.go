@@ -12,6 +12,7 @@ import (
 	"kitaportal/internal/availability"
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/date"
+	"kitaportal/internal/webhook"
 )
 
 // change runs fn on contract id (in the caller's scope, locked, not cancelled), then
@@ -59,6 +60,9 @@ func (s *Service) Terminate(ctx context.Context, c auth.Caller, id uuid.UUID, en
 		if err := s.releaseWaitlists(ctx, tx, c, k, end); err != nil {
 			return err
 		}
+		if err := webhook.Emit(ctx, tx, c.Tenant.ID, contractEvent(webhook.ContractEnded, k, "terminated", end)); err != nil {
+			return err
+		}
 		return record(ctx, tx, c, ActionTerminated, k, map[string]any{"end_date": end, "planned_end": k.End})
 	})
 }
@@ -71,6 +75,9 @@ func (s *Service) Cancel(ctx context.Context, c auth.Caller, id uuid.UUID) error
 			return fmt.Errorf("contract: cancel: %w", err)
 		}
 		if err := s.releaseWaitlists(ctx, tx, c, k, date.Date{}); err != nil {
+			return err
+		}
+		if err := webhook.Emit(ctx, tx, c.Tenant.ID, contractEvent(webhook.ContractEnded, k, "cancelled", date.Date{})); err != nil {
 			return err
 		}
 		return record(ctx, tx, c, ActionCancelled, k, nil)

@@ -18,6 +18,7 @@ import (
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/database"
 	"kitaportal/internal/platform/date"
+	"kitaportal/internal/webhook"
 )
 
 // NewContract is a contract as staff enter it, for a child of the caller's scope
@@ -179,7 +180,7 @@ func insertContract(ctx context.Context, tx bun.Tx, tenantID uuid.UUID, k *Contr
 	if err != nil {
 		return writeError(err)
 	}
-	return nil
+	return webhook.Emit(ctx, tx, tenantID, contractEvent(webhook.ContractCreated, k, "active", k.End))
 }
 
 // writeError names the rule a refused contract write broke.

@@ -29,19 +29,19 @@ type FamilyNotice struct {
 }
 
 // TellFamily sends fn to the guardians in their language (German where the city does
-// not offer theirs): into the inbox of each one's account, and by mail, in the caller's
-// transaction, so both exist exactly when the change committed.
+// not offer theirs): into the inbox of each one's account, with the notice worded in the
+// city's other languages beside it, and by mail, in the caller's transaction, so both
+// exist exactly when the change committed.
 func (t *Templates) TellFamily(ctx context.Context, tx bun.IDB, tn *tenant.Tenant, links *Links, gs []Guardian, fn FamilyNotice) error {
+	all := Wordings(tn, fn.Word)
 	for _, g := range gs {
-		lang := g.Language
-		if lang == "" || !tn.Rules.SupportsLanguage(lang) {
-			lang = "de"
-		}
-		n := fn.Word(lang)
+		lang := LanguageFor(tn, g.Language)
+		n := all[lang]
 		n.Name = g.Name
 		n.URL = links.URL(tn, fn.Path)
 		if g.AccountID != nil {
-			if err := Deliver(ctx, tx, tn.ID, *g.AccountID, fn.Kind, fn.Path, n); err != nil {
+			e := Entry{Kind: fn.Kind, Link: fn.Path, Lang: lang, Mailed: g.Email != "", Versions: all}
+			if err := DeliverEntry(ctx, tx, tn.ID, *g.AccountID, e); err != nil {
 				return err
 			}
 		}

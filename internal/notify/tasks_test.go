@@ -7,13 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 	"github.com/uptrace/bun"
 
 	"kitaportal/internal/notify"
 	"kitaportal/internal/platform/mail"
-	"kitaportal/internal/platform/outbox"
+	"kitaportal/internal/platform/queue/queuetest"
 	"kitaportal/internal/platform/testdb"
 )
 
@@ -28,8 +27,6 @@ type bundle struct {
 // Retries are fast so a test can watch them.
 func setup(t *testing.T) *bundle {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
 	db, dbURL := testdb.New(t)
 	sink, err := mail.StartSink("127.0.0.1:0", 100)
 	if err != nil {
@@ -37,47 +34,10 @@ func setup(t *testing.T) *bundle {
 	}
 	t.Cleanup(func() { sink.Close() })
 	sender, _ := mail.NewSMTP(sink.URL(), "Kitaportal <no-reply@kitaportal.example>")
-	opt, err := asynq.ParseRedisURI(testdb.RedisURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	queue := "mail-test-" + uuid.NewString()
-
-	// The relay puts jobs where QueueMail says ("mail"); this test's worker listens on its
-	// own queue, so rewrite the queue column before relaying.
-	client := asynq.NewClient(opt)
-	t.Cleanup(func() { client.Close() })
-	relay := outbox.NewRelay(db, dbURL, queueRewriter{client, queue}, log)
-	relay.Poll = 50 * time.Millisecond
-	go relay.Run(ctx)
-
-	srv := asynq.NewServer(opt, asynq.Config{
-		Concurrency: 4, Queues: map[string]int{queue: 1}, LogLevel: asynq.FatalLevel,
-		RetryDelayFunc:           func(int, error, *asynq.Task) time.Duration { return 100 * time.Millisecond },
-		DelayedTaskCheckInterval: 100 * time.Millisecond,
+	chain := queuetest.Start(t, db, dbURL, "mail-test", 100*time.Millisecond, map[string]asynq.HandlerFunc{
+		notify.TaskSendMail: notify.NewMailer(db, sender, slog.New(slog.NewTextHandler(io.Discard, nil))).HandleSendMail,
 	})
-	mux := asynq.NewServeMux()
-	mux.HandleFunc(notify.TaskSendMail, notify.NewMailer(db, sender, log).HandleSendMail)
-	if err := srv.Start(mux); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		srv.Shutdown()
-		insp := asynq.NewInspector(opt)
-		_ = insp.DeleteQueue(queue, true)
-		insp.Close()
-	})
-	return &bundle{db: db, sink: sink, queue: queue, redis: opt}
-}
-
-type queueRewriter struct {
-	c     *asynq.Client
-	queue string
-}
-
-func (q queueRewriter) EnqueueContext(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error) {
-	return q.c.EnqueueContext(ctx, t, append(opts, asynq.Queue(q.queue))...)
+	return &bundle{db: db, sink: sink, queue: chain.Queue, redis: chain.Redis}
 }
 
 func (b *bundle) queueMail(t *testing.T, m mail.Message) {

@@ -14,6 +14,7 @@ import (
 
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/lifecycle"
+	"kitaportal/internal/webhook"
 )
 
 // The lifecycle of an offer: its statuses, the one table of allowed transitions with
@@ -153,6 +154,9 @@ func Transition(ctx context.Context, tx bun.IDB, tenantID, id uuid.UUID, ev Even
 	from = Status(current.String)
 	if !moved.Valid {
 		return from, from, ErrTransition.Wrap(fmt.Errorf("%s from %s", ev, from))
+	}
+	if err := webhook.Emit(ctx, tx, tenantID, offerEvent(id, from, Status(moved.String), nil, now)); err != nil {
+		return "", "", err
 	}
 	return from, Status(moved.String), nil
 }

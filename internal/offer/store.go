@@ -14,6 +14,7 @@ import (
 	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/database"
 	"kitaportal/internal/platform/date"
+	"kitaportal/internal/webhook"
 )
 
 // Offer is one seat promised to one choice of a request.
@@ -71,7 +72,8 @@ func Insert(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, o *Offer, actor
 	if err != nil {
 		return fmt.Errorf("offer: history: %w", err)
 	}
-	return nil
+	return webhook.Emit(ctx, tx, tenantID, offerEvent(o.ID, "", o.Status, map[string]any{"application_id": o.ApplicationID,
+		"facility_id": o.FacilityID, "start_date": o.Start.String(), "expires_at": o.ExpiresAt}, o.CreatedAt))
 }
 
 // Get reads offer id, locked for update when lock is set.

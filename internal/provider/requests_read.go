@@ -94,6 +94,8 @@ type Choosable struct {
 	District     string         `bun:"district_key"`
 	Status       string         `bun:"status"`
 	Bands        map[string]int `bun:"bands,type:jsonb"`
+	Lat          float64        `bun:"lat"` // where it is (the request form's distances)
+	Lon          float64        `bun:"lon"`
 }
 
 // Active tells whether the facility takes children.
@@ -106,7 +108,7 @@ func Choosables(ctx context.Context, tx bun.IDB, tenantID uuid.UUID, ids []uuid.
 		return nil, nil
 	}
 	var out []Choosable
-	if err := tx.NewRaw(`SELECT f.id, f.name, f.type, f.municipality_key, coalesce(f.district_key, '') AS district_key, f.status,
+	if err := tx.NewRaw(`SELECT f.id, f.name, f.type, f.municipality_key, coalesce(f.district_key, '') AS district_key, f.status, f.lat, f.lon,
 			coalesce((SELECT jsonb_object_agg(g.age_band, g.hours) FROM (SELECT age_band, max(care_hours) AS hours FROM facility_group
 			 WHERE tenant_id = f.tenant_id AND (facility_id = f.id OR (f.brokered AND facility_id IN (SELECT m.id FROM facility m
 			   WHERE m.tenant_id = f.tenant_id AND m.district_key = f.district_key AND m.status = f.status AND NOT m.brokered

@@ -48,7 +48,13 @@ type ResultsPage struct {
 	Others      []Link
 	Favourites  Link
 	List        template.HTML // the items, rendered by renderItems
+	// Request carries the search to the request form: the ticked facilities go along
+	// with the child's birth date, start, scope and the search's place.
+	Request []Param
 }
+
+// Param is a hidden field of a form.
+type Param struct{ Name, Value string }
 
 // ItemView is a result as the page shows it, every word already in the visitor's
 // language; renderItems writes it.
@@ -70,6 +76,7 @@ type ItemView struct {
 	StatusText   string
 	Favourite    bool
 	FavLabel     string
+	PickLabel    string // the checkbox that takes it to the request form
 }
 
 // Link is a labelled URL.
@@ -148,6 +155,7 @@ func (h *Handler) Results(c *fiber.Ctx) error {
 	if data.Items, err = itemViews(words, p, res.Items, favs, child.Encode()); err != nil {
 		return err
 	}
+	data.Request = requestParams(q.Child, res.Origin)
 	data.List = renderItems(data.Items, p.Path, token, words.T("search.hours", nil), words.T("search.concepts", nil))
 	data.Summary = summary(words, t, res)
 	data.Child = words.T("search.for_child", map[string]any{
@@ -187,6 +195,7 @@ func (h *Handler) Results(c *fiber.Ctx) error {
 func itemViews(words Words, p *view.Page, items []Item, favs []uuid.UUID, childQuery string) ([]ItemView, error) {
 	ages := map[[2]int]string{} // few distinct ranges: look each up once
 	add, remove := words.T("favourites.add", nil), words.T("favourites.remove", nil)
+	pick := words.T("search.request.pick", nil)
 	out := make([]ItemView, 0, len(items))
 	for _, it := range items {
 		iv := ItemView{ID: it.ID.String(), Name: it.Name, Availability: string(it.Availability), AgeFit: it.AgeFit,
@@ -197,6 +206,7 @@ func itemViews(words Words, p *view.Page, items []Item, favs []uuid.UUID, childQ
 			StatusText: words.StatusText(it.Availability),
 			HouseURL:   p.Asset("img/house-" + string(it.Availability) + ".svg"),
 			FavLabel:   add,
+			PickLabel:  pick,
 		}
 		if it.Provider.Name != it.Name {
 			iv.Provider = it.Provider.Name + " (" + words.T("search.provider."+it.Provider.Kind, nil) + ")"
@@ -233,6 +243,23 @@ func itemViews(words Words, p *view.Page, items []Item, favs []uuid.UUID, childQ
 		out = append(out, iv)
 	}
 	return out, nil
+}
+
+// requestParams are the hidden fields of the results' "request these facilities" form:
+// the child of the search and, where the search had one, its place (the request form
+// measures distances from it when the family's address has none).
+func requestParams(c Child, origin *Origin) []Param {
+	var out []Param
+	v := c.Values()
+	for _, k := range []string{ParamBirthDate, ParamStartDate, ParamCareHours} {
+		if s := v.Get(k); s != "" {
+			out = append(out, Param{k, s})
+		}
+	}
+	if origin != nil {
+		out = append(out, Param{ParamLat, strconv.FormatFloat(origin.Lat, 'f', 6, 64)}, Param{ParamLon, strconv.FormatFloat(origin.Lon, 'f', 6, 64)})
+	}
+	return out
 }
 
 func summary(w Words, t *tenant.Tenant, res *Result) string {

@@ -71,6 +71,17 @@ func renderItems(items []ItemView, path, csrf, hoursLabel, conceptsLabel string)
 			}
 			w.raw("</ul>")
 		}
+		if it.PickLabel != "" {
+			// A checkbox of the form after the list (#request-picks): the facilities ticked
+			// go to the request form together.
+			w.raw("\n      <label class=\"check request-pick\"><input type=\"checkbox\" name=\"facility\" form=\"request-picks\" value=\"")
+			w.text(it.ID)
+			w.raw("\"> ")
+			w.text(it.PickLabel)
+			w.raw("<span class=\"visually-hidden\">: ")
+			w.text(it.Name)
+			w.raw("</span></label>")
+		}
 		action, pressed := "add", "false"
 		if it.Favourite {
 			action, pressed = "remove", "true"

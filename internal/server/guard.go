@@ -31,6 +31,7 @@ import (
 	"kitaportal/internal/staff"
 	"kitaportal/internal/tenant"
 	"kitaportal/internal/ticket"
+	"kitaportal/internal/webhook"
 	"kitaportal/web"
 )
 
@@ -52,6 +53,7 @@ type components struct {
 	placements   *placement.Service
 	rounds       *round.Service
 	credentials  *credential.Service
+	webhooks     *webhook.Service
 	files        storage.Storage
 }
 
@@ -106,6 +108,7 @@ func newComponents(d Deps) (*components, error) {
 		placements:   places,
 		rounds:       round.NewService(d.DB, d.Clock, places),
 		credentials:  creds,
+		webhooks:     webhook.NewService(webhook.Deps{DB: d.DB, Clock: d.Clock, Keys: keys, AllowLocal: d.Config.WebhookAllowLocal}),
 		casework:     casework.NewService(d.DB, d.Clock, apps),
 		records:      childfile.NewService(d.DB, d.Clock),
 		tickets:      ticket.NewService(ticket.Deps{DB: d.DB, Clock: d.Clock, Mails: mails, Links: links}),

@@ -30,6 +30,7 @@ import (
 	"kitaportal/internal/staff"
 	"kitaportal/internal/tenant"
 	"kitaportal/internal/ticket"
+	"kitaportal/internal/webhook"
 )
 
 // Route is one endpoint: where it exists (surface), what permission it needs, and who
@@ -75,11 +76,13 @@ func routes(d Deps, parts *components) []Route {
 	vendor := operator.NewHandler(d.Views, d.Registry, d.Config.TenantURL, d.MailSink)
 	stripeHooks := billing.NewHandler(billing.NewService(d.DB, d.Log), d.Config.StripeWebhookSecret.Value())
 	acc := account.NewHandler(parts.accounts, d.Views, parts.authn)
+	accOIDC := account.NewOIDCHandler(parts.accounts, parts.authn, d.Log)
 	rights := privacy.NewHandler(parts.privacy, d.Views, parts.authn)
 	st := staff.NewHandler(parts.staff, parts.records, d.Views, parts.authn)
 	records := childfile.NewHandler(parts.records, d.Views, parts.authn)
 	auditLog := audit.NewHandler(audit.NewService(d.DB), d.Views, parts.authn)
 	creds := credential.NewHandler(parts.credentials, d.Views, parts.authn)
+	hooks := webhook.NewHandler(parts.webhooks, d.Views, parts.authn)
 	con := operator.NewConsoleHandler(parts.console, d.Views, parts.authn)
 	fam := family.NewHandler(parts.families, d.Views, parts.authn)
 	apps := application.NewHandler(parts.applications, d.Views, parts.authn, parts.lists)
@@ -124,6 +127,8 @@ func routes(d Deps, parts *components) []Route {
 		{"POST", "/verify", T, PermPublic, acc.Verify},
 		{"GET", "/login", T, PermPublic, acc.LoginForm},
 		{"POST", "/login", T, PermPublic, acc.Login},
+		{"GET", "/login/oidc", T, PermPublic, accOIDC.Start},
+		{"GET", "/login/oidc/callback", T, PermPublic, accOIDC.Callback},
 		{"POST", "/logout", T, "auth.logout", acc.Logout},
 		{"GET", "/password/forgot", T, PermPublic, acc.ForgotForm},
 		{"POST", "/password/forgot", T, PermPublic, acc.Forgot(account.KindParent)},
@@ -179,6 +184,7 @@ func routes(d Deps, parts *components) []Route {
 		{"GET", "/tickets", T, "ticket.read", tickets.TicketsPage},
 		{"POST", "/tickets", T, "ticket.request", tickets.RequestTicketForm},
 		{"GET", "/inbox", T, "inbox.read", inbox.InboxPage("inbox")},
+		{"GET", "/inbox/:id", T, "inbox.read", inbox.MessagePage("inbox")},
 
 		// Families and pre-registration API (API.md).
 		{"GET", "/api/v1/family", T, "family.read", fam.APIGet},
@@ -231,6 +237,11 @@ func routes(d Deps, parts *components) []Route {
 		{"POST", "/staff/credentials", T, "credentials.create", creds.Create},
 		{"POST", "/staff/credentials/:id/rotate", T, "credentials.rotate", creds.Rotate},
 		{"POST", "/staff/credentials/:id/revoke", T, "credentials.revoke", creds.Revoke},
+		{"GET", "/staff/webhooks", T, "webhooks.read", hooks.List},
+		{"POST", "/staff/webhooks", T, "webhooks.manage", hooks.Create},
+		{"POST", "/staff/webhooks/:id/enabled", T, "webhooks.manage", hooks.Toggle},
+		{"POST", "/staff/webhooks/:id/rotate", T, "webhooks.manage", hooks.Rotate},
+		{"POST", "/staff/webhooks/:id/deliveries/:delivery/replay", T, "webhooks.manage", hooks.Replay},
 		{"GET", "/staff/rules", T, "rules.read", cityRules.Form},
 		{"POST", "/staff/rules/edit", T, "rules.edit", cityRules.Edit},
 		{"POST", "/staff/rules/preview", T, "rules.edit", cityRules.Preview},
@@ -272,6 +283,7 @@ func routes(d Deps, parts *components) []Route {
 		{"GET", "/staff/imports/:id", T, "imports.read", cases.ImportStatus},
 		{"POST", "/staff/imports/:id/run", T, "imports.create", cases.RunImport},
 		{"GET", "/staff/inbox", T, "staff.inbox", inbox.InboxPage("staff_inbox")},
+		{"GET", "/staff/inbox/:id", T, "staff.inbox", inbox.MessagePage("staff_inbox")},
 		{"POST", "/staff/support/end", T, "support.end", con.EndSupport},
 		{"GET", "/support/enter", T, PermPublic, con.EnterForm},
 		{"POST", "/support/enter", T, PermPublic, con.Enter},
@@ -291,12 +303,21 @@ func routes(d Deps, parts *components) []Route {
 		{"POST", "/api/v1/staff/credentials", T, "credentials.create", creds.APICreate},
 		{"POST", "/api/v1/staff/credentials/:id/rotate", T, "credentials.rotate", creds.APIRotate},
 		{"POST", "/api/v1/staff/credentials/:id/revoke", T, "credentials.revoke", creds.APIRevoke},
+		{"GET", "/api/v1/staff/webhooks", T, "webhooks.read", hooks.APIList},
+		{"POST", "/api/v1/staff/webhooks", T, "webhooks.manage", hooks.APICreate},
+		{"GET", "/api/v1/staff/webhooks/:id", T, "webhooks.read", hooks.APIGet},
+		{"PATCH", "/api/v1/staff/webhooks/:id", T, "webhooks.manage", hooks.APIUpdate},
+		{"POST", "/api/v1/staff/webhooks/:id/rotate", T, "webhooks.manage", hooks.APIRotate},
+		{"GET", "/api/v1/staff/webhooks/:id/deliveries", T, "webhooks.read", hooks.APIDeliveries},
+		{"POST", "/api/v1/staff/webhooks/:id/deliveries/:delivery/replay", T, "webhooks.manage", hooks.APIReplay},
 		{"GET", "/api/v1/staff/rules", T, "rules.read", cityRules.APIGet},
 		{"PUT", "/api/v1/staff/rules", T, "rules.edit", cityRules.APIPut},
 		{"POST", "/api/v1/staff/rules/preview", T, "rules.edit", cityRules.APIPreview},
 		{"GET", "/api/v1/staff/rules/versions", T, "rules.read", cityRules.APIVersions},
 		{"POST", "/api/v1/staff/rules/versions/:v/restore", T, "rules.edit", cityRules.APIRestore},
 		{"GET", "/api/v1/staff/requests", T, "requests.read", apps.APIRequests},
+		{"GET", "/api/v1/staff/requests/:id/export.json", T, "requests.read", apps.ExportJSON},
+		{"GET", "/api/v1/staff/requests/:id/export.xml", T, "requests.read", apps.ExportXML},
 		{"GET", "/api/v1/staff/requests/:id", T, "requests.read", apps.APIRequest},
 		{"POST", "/api/v1/staff/requests/:id/decisions", T, "requests.decide", apps.APIDecide},
 		{"POST", "/api/v1/staff/requests/:id/claims/:criterion", T, "requests.decide", apps.APIDecideClaim},

@@ -179,6 +179,7 @@ type homeData struct {
 	CanAudit    bool
 	CanCaseWork bool // tickets, duplicates, imports
 	CanMachines bool // machine credentials of the city
+	CanWebhooks bool // webhook endpoints of the city
 	CanPlanning bool // the demand planning (Bedarfsplanung)
 	CanBrand    bool // the branding editor
 	CanRules    bool // the city's rules (rules editor)
@@ -201,6 +202,7 @@ func (h *Handler) Home(c *fiber.Ctx) error {
 	d.CanManage = h.s.authz.Allowed(call.Principal, domain, "staff.users.read")
 	d.CanAudit = h.s.authz.Allowed(call.Principal, domain, "audit.read")
 	d.CanMachines = h.s.authz.Allowed(call.Principal, domain, "credentials.read")
+	d.CanWebhooks = h.s.authz.Allowed(call.Principal, domain, "webhooks.read")
 	d.CanCaseWork = h.s.authz.Allowed(call.Principal, domain, "duplicates.read")
 	d.CanPlanning = h.s.authz.Allowed(call.Principal, domain, "planning.read")
 	d.CanBrand = h.s.authz.Allowed(call.Principal, domain, "branding.read")

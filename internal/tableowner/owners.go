@@ -13,6 +13,8 @@ var Owners = map[string]string{
 	"street":               "tenant",
 	"account":              "account",
 	"account_token":        "account",
+	"account_identity":     "account",
+	"oidc_login":           "account",
 	"account_favourite":    "favourite",
 	"auth_session":         "auth",
 	"operator_session":     "auth",
@@ -57,6 +59,13 @@ var Owners = map[string]string{
 	"allocation_round":     "allocation/round",
 	"allocation_run":       "allocation/round",
 	"allocation_result":    "allocation/round",
+	"webhook_endpoint":     "webhook",
+	"webhook_event":        "webhook",
+	"webhook_delivery":     "webhook",
+	"webhook_attempt":      "webhook",
+
+	// The inbox's wordings in the city's other languages.
+	"inbox_message_translation": "notify",
 }
 
 // Columns are single columns that a package other than the table's owner keeps: a

@@ -32,6 +32,8 @@ type Rules struct {
 
 	Municipalities []Municipality `yaml:"municipalities" json:"municipalities"`
 	Districts      []District     `yaml:"districts" json:"districts"`
+
+	SignIn *SignIn `yaml:"sign_in,omitempty" json:"sign_in,omitempty"` // besides passwords; signin.go
 }
 
 // Text is a short text per language; "de" is required, other languages fall back to it.

@@ -56,6 +56,7 @@ func (r *Rules) Validate() error {
 	r.validateCareScopes(v)
 	r.validateFacilityLimits(v)
 	r.validateGeography(v)
+	r.validateSignIn(v)
 	return v.err()
 }
 

@@ -393,19 +393,14 @@ func (s *Service) tellTicket(ctx context.Context, tx bun.IDB, c auth.Caller, t *
 		return err
 	}
 	m := s.mails
-	for _, r := range rs {
-		lang := r.Language
-		if lang == "" {
-			lang = "de"
-		}
-		child := t.FirstName + " " + t.LastName
+	child := t.FirstName + " " + t.LastName
+	words := notify.Wordings(c.Tenant, func(lang string) notify.Notice {
 		a := map[string]any{"child": child, "year": t.KitaYear, "city": c.Tenant.Name}
 		if t.ValidUntil != nil {
 			a["until"] = *t.ValidUntil
 		}
 		n := notify.Notice{
 			Subject: m.TranslateArgs(lang, "mail.ticket."+t.Status+".subject", a),
-			Name:    r.FirstName + " " + r.LastName,
 			Lines:   []string{m.TranslateArgs(lang, "mail.ticket."+t.Status+".text", a)},
 			URL:     s.links.URL(c.Tenant, "/tickets"),
 			Action:  m.Translate(lang, "mail.ticket.button"),
@@ -413,8 +408,15 @@ func (s *Service) tellTicket(ctx context.Context, tx bun.IDB, c auth.Caller, t *
 		if t.DecisionNote != "" {
 			n.Lines = append(n.Lines, m.TranslateArgs(lang, "mail.application.reason", map[string]any{"reason": t.DecisionNote}))
 		}
+		return n
+	})
+	for _, r := range rs {
+		lang := notify.LanguageFor(c.Tenant, r.Language)
+		n := words[lang]
+		n.Name = r.FirstName + " " + r.LastName
 		if r.AccountID != nil {
-			if err := notify.Deliver(ctx, tx, c.Tenant.ID, *r.AccountID, "ticket_"+t.Status, "/tickets", n); err != nil {
+			e := notify.Entry{Kind: "ticket_" + t.Status, Link: "/tickets", Lang: lang, Mailed: r.Email != "", Versions: words}
+			if err := notify.DeliverEntry(ctx, tx, c.Tenant.ID, *r.AccountID, e); err != nil {
 				return err
 			}
 		}

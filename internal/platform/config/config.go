@@ -66,6 +66,12 @@ type Config struct {
 
 	// StorageDir is where uploaded files (facility photos) are kept on local disk.
 	StorageDir string `env:"STORAGE_DIR"`
+
+	// WebhookTimeout bounds one POST to a city's webhook endpoint. WebhookAllowLocal
+	// accepts http and endpoints on loopback and private addresses (tests and a local
+	// receiver; refused in production).
+	WebhookTimeout    time.Duration `env:"WEBHOOK_TIMEOUT"`
+	WebhookAllowLocal bool          `env:"WEBHOOK_ALLOW_LOCAL"`
 }
 
 // devAuthSecret is AUTH_SECRET outside production when none is set: sessions and CSRF
@@ -142,6 +148,9 @@ func LoadLookup(lookup func(string) (string, bool)) (Config, error) {
 		StripeWebhookSecret: Secret(p.str("STRIPE_WEBHOOK_SECRET", "")),
 
 		StorageDir: p.str("STORAGE_DIR", "data/files"),
+
+		WebhookTimeout:    p.duration("WEBHOOK_TIMEOUT", 10*time.Second, 100*time.Millisecond, time.Minute),
+		WebhookAllowLocal: p.boolean("WEBHOOK_ALLOW_LOCAL", false),
 	}
 	c.PublicURL = p.publicURL("PUBLIC_URL", "http://"+c.BaseDomain+portOf(c.HTTPAddr))
 
@@ -156,6 +165,9 @@ func LoadLookup(lookup func(string) (string, bool)) (Config, error) {
 	}
 	if c.Env == "production" && c.DevMailSink {
 		p.fail("DEV_MAIL_SINK", "must not be enabled in production")
+	}
+	if c.Env == "production" && c.WebhookAllowLocal {
+		p.fail("WEBHOOK_ALLOW_LOCAL", "must not be enabled in production (webhooks to local addresses)")
 	}
 	switch {
 	case c.AuthSecret == "" && c.Env == "production":
@@ -247,6 +259,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("support_access_max", c.SupportAccessMax),
 		slog.String("stripe_secret_key", c.StripeSecretKey.String()),
 		slog.String("stripe_webhook_secret", c.StripeWebhookSecret.String()),
+		slog.Duration("webhook_timeout", c.WebhookTimeout),
+		slog.Bool("webhook_allow_local", c.WebhookAllowLocal),
 	)
 }
 

@@ -4,9 +4,9 @@ package tenanttest
 
 import (
 	"context"
-	"io"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
