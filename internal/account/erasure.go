@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"strings"
 	"fmt"
 	"time"
 
@@ -30,6 +31,14 @@ func (s *Service) ConfirmDeletion(ctx context.Context, c auth.Caller, password s
 	if err := s.limiter.Allow(ctx, c.Scope(), auth.LimitPasswordChange, a.ID.String()); err != nil {
 		return nil, err
 	}
+	if a.PasswordHash == "" {
+		// Signed in only through the city's identity provider: no password to ask for,
+		// so the parent confirms with the account's e-mail address instead.
+		if !strings.EqualFold(strings.TrimSpace(password), a.Email) {
+			return nil, apperr.Invalid("current_password", "delete_confirm_email", nil)
+		}
+		return a, nil
+	}
 	ok, _, err := s.hasher.Verify(ctx, password, a.PasswordHash)
 	if err != nil {
 		return nil, err
@@ -38,6 +47,16 @@ func (s *Service) ConfirmDeletion(ctx context.Context, c auth.Caller, password s
 		return nil, apperr.Invalid("current_password", "password_wrong", nil)
 	}
 	return a, nil
+}
+
+// HasPassword tells whether the caller's account signs in with a password (not only
+// through the city's identity provider).
+func (s *Service) HasPassword(ctx context.Context, c auth.Caller) (bool, error) {
+	a, err := s.current(ctx, c)
+	if err != nil {
+		return false, err
+	}
+	return a.PasswordHash != "", nil
 }
 
 // Tombstone ends every session and token of account a and leaves an anonymous

@@ -140,6 +140,12 @@ func (s *Service) ChangeScope(ctx context.Context, c auth.Caller, id uuid.UUID, 
 			if err := application.CarryPlacement(ctx, tx, c.Tenant.ID, k.ID, current); err != nil {
 				return err
 			}
+			// The back office hears of the continuation as of any new contract.
+			next := *k
+			next.ID, next.Start, next.CareHours = current, from, hours
+			if err := webhook.Emit(ctx, tx, c.Tenant.ID, contractEvent(webhook.ContractCreated, &next, k.Status, k.End)); err != nil {
+				return err
+			}
 		}
 		return record(ctx, tx, c, ActionScopeChanged, k, map[string]any{"from": from, "care_hours_before": k.CareHours,
 			"care_hours": hours, "contract_id": current})

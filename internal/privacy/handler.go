@@ -25,14 +25,31 @@ func NewHandler(s *Service, views *view.Renderer, authn *auth.Authenticator) *Ha
 
 // DeleteForm explains what deleting the account removes and keeps.
 func (h *Handler) DeleteForm(c *fiber.Ctx) error {
-	return h.forms.Show(c, fiber.StatusOK, "account_delete", "account.delete.title", nil, nil)
+	d, err := h.deleteData(c)
+	if err != nil {
+		return err
+	}
+	return h.forms.Show(c, fiber.StatusOK, "account_delete", "account.delete.title", nil, d)
+}
+
+// deleteData says how the parent confirms: with the password, or with the e-mail address
+// when the account signs in only through the city's identity provider.
+type deleteData struct{ NoPassword bool }
+
+func (h *Handler) deleteData(c *fiber.Ctx) (deleteData, error) {
+	has, err := h.s.accounts.HasPassword(c.UserContext(), auth.CallerOf(c))
+	return deleteData{NoPassword: !has}, err
 }
 
 // Delete deletes the account after the password check.
 func (h *Handler) Delete(c *fiber.Ctx) error {
 	res, err := h.s.DeleteAccount(c.UserContext(), auth.CallerOf(c), c.FormValue("current_password"))
 	if err != nil {
-		return h.forms.Failed(c, err, "account_delete", "account.delete.title", view.NewForm(nil), nil)
+		d, derr := h.deleteData(c)
+		if derr != nil {
+			return derr
+		}
+		return h.forms.Failed(c, err, "account_delete", "account.delete.title", view.NewForm(nil), d)
 	}
 	h.authn.ClearSessionCookie(c)
 	p := h.views.NewPage(c, "", nil)

@@ -544,3 +544,26 @@ func TestDeleteAccountKeepsOnlyWhatTheLawRequires(t *testing.T) {
 		t.Error("a new registration of the freed address gets no verification link")
 	}
 }
+
+// An account that signs in only through the city's identity provider has no password to
+// ask for: deleting it is confirmed with its e-mail address instead.
+func TestAnAccountWithoutPasswordIsDeletedWithItsEmail(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	k := b.city(t, "kempten")
+	ben := b.parent(t, "kempten", "ben@example.org")
+	br := b.browser("kempten.localhost")
+	br.parentLogin(t, "ben@example.org")
+	b.exec(`UPDATE account SET password_hash = NULL WHERE tenant_id = ? AND id = ?`, k.t.ID, ben) // as an OIDC sign-up leaves it
+	mustContain(t, br.get(t, "/account/delete"), "Ihre E-Mail-Adresse zur Bestätigung", `type="email"`)
+	if r := br.submit(t, "/account/delete", "/account/delete", map[string]string{"current_password": "someone@example.org"}); r.status != 422 ||
+		!strings.Contains(r.body, "stimmt nicht mit der Ihres Kontos überein") {
+		t.Fatalf("a wrong address: %d", r.status)
+	}
+	if r := br.submit(t, "/account/delete", "/account/delete", map[string]string{"current_password": " Ben@Example.org "}); r.status != 200 {
+		t.Fatalf("deletion with the address: %d %.300s", r.status, r.body)
+	}
+	if n := b.count(t, `SELECT count(*) FROM account WHERE tenant_id = ? AND email = 'ben@example.org'`, k.t.ID); n != 0 {
+		t.Errorf("the account still has its address after deletion")
+	}
+}

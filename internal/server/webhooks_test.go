@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"kitaportal/internal/authz"
+	"kitaportal/internal/platform/date"
 )
 
 // Webhooks (issue 16): the tenant admin registers an endpoint (never one on a loopback or
@@ -199,6 +200,19 @@ func TestTheLifeOfARequestEmitsEachEventOnce(t *testing.T) {
 		t.Fatalf("accept again: %d", status)
 	}
 	contractID := acc["contract_id"].(string)
+	// A change of scope after the first month continues the contract as a new one: the
+	// back office hears of it as of any new contract.
+	_, k := oc.lead.call(t, "GET", "/api/v1/staff/contracts/"+contractID, nil)
+	from := date.MustParse(k["start_date"].(string)).AddMonths(1)
+	hours := 25
+	if k["care_hours"].(float64) == 25 {
+		hours = 35
+	}
+	status, changed := oc.lead.call(t, "POST", "/api/v1/staff/contracts/"+contractID+"/scope", map[string]any{"care_hours": hours, "from": from.String()})
+	if status != 200 && status != 201 {
+		t.Fatalf("scope change: %d %v", status, changed)
+	}
+	continuation, _ := changed["id"].(string)
 	if status, body := oc.lead.call(t, "POST", "/api/v1/staff/contracts/"+contractID+"/cancel", nil); status != 200 && status != 204 {
 		t.Fatalf("cancel: %d %v", status, body)
 	}
@@ -220,6 +234,9 @@ func TestTheLifeOfARequestEmitsEachEventOnce(t *testing.T) {
 	}
 	if n := count("contract.ended", contractID); n != 1 {
 		t.Errorf("contract.ended: %d", n)
+	}
+	if n := count("contract.created", continuation); continuation == "" || n != 1 {
+		t.Errorf("contract.created of the continuation %q: %d", continuation, n)
 	}
 	// Each delivery is handed to the worker through the outbox, once.
 	if d, o := oc.b.count(t, `SELECT count(*) FROM webhook_delivery WHERE endpoint_id = ?`, endpoint),
