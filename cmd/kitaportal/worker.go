@@ -26,6 +26,8 @@ import (
 	"kitaportal/internal/platform/outbox"
 	"kitaportal/internal/platform/queue"
 	"kitaportal/internal/platform/storage"
+	"kitaportal/internal/privacy"
+	"kitaportal/internal/retention"
 	"kitaportal/internal/tenant"
 	"kitaportal/internal/webhook"
 	"kitaportal/web"
@@ -103,11 +105,13 @@ func runWorker(ctx context.Context, e *env, db *bun.DB, sender mail.Sender, reg 
 		mux.HandleFunc(task, placements.HandleDue)
 	}
 	mux.HandleFunc(placement.TaskSweep, placements.HandleSweep)
+	mux.HandleFunc(retention.TaskRun, retention.NewJobs(retention.NewService(db, clock.System{}), tenants, e.log).HandleRun)
 	files, err := storage.NewLocal(e.cfg.StorageDir)
 	if err != nil {
 		return err
 	}
 	mux.HandleFunc(contract.TaskDocument, contract.NewDocuments(db, files, tenants, clock.System{}, e.log).Handle)
+	mux.HandleFunc(privacy.TaskExport, privacy.NewExporter(db, files, tenants, mails, links, clock.System{}, e.log).Handle)
 	keys, err := auth.NewKeys(e.cfg.AuthSecret.Value()) // opens the webhook endpoints' sealed secrets
 	if err != nil {
 		return err
@@ -130,7 +134,8 @@ func runWorker(ctx context.Context, e *env, db *bun.DB, sender mail.Sender, reg 
 	scheduler := asynq.NewScheduler(opt, &asynq.SchedulerOpts{Location: clock.Berlin, Logger: queue.Logger{L: e.log}, LogLevel: asynq.WarnLevel})
 	schedule := append(slices.Clone(operator.Schedule), struct{ Spec, Type string }{availability.EnsureSpec, availability.TaskEnsure},
 		struct{ Spec, Type string }{placement.SweepSpec, placement.TaskSweep},
-		struct{ Spec, Type string }{round.FollowUpSpec, round.TaskFollowUpSweep})
+		struct{ Spec, Type string }{round.FollowUpSpec, round.TaskFollowUpSweep},
+		struct{ Spec, Type string }{retention.RunSpec, retention.TaskRun})
 	for _, p := range schedule {
 		// Unique: several workers may each run a scheduler; a tick still runs once.
 		if _, err := scheduler.Register(p.Spec, asynq.NewTask(p.Type, nil), asynq.Unique(20*time.Second), asynq.Queue("low")); err != nil {

@@ -2,8 +2,8 @@ package account
 
 import (
 	"context"
-	"strings"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"

@@ -1,5 +1,5 @@
-// Package privacy is the family's data rights: erasure now; export and retention will
-// live here. It sits above the owners of the data (account, family, application, offer,
+// Package privacy is the family's data rights: erasure (refused while an offer is open)
+// and the export (export.go, export_job.go); retention will live here. It sits above the owners of the data (account, family, application, offer,
 // contract) and has each delete or keep its own rows, in one transaction.
 package privacy
 
@@ -16,6 +16,7 @@ import (
 	"kitaportal/internal/contract"
 	"kitaportal/internal/family"
 	"kitaportal/internal/offer"
+	"kitaportal/internal/platform/apperr"
 	"kitaportal/internal/platform/clock"
 	"kitaportal/internal/platform/database"
 )
@@ -58,6 +59,7 @@ func (s *Service) DeleteAccount(ctx context.Context, c auth.Caller, password str
 	}
 	t := c.Tenant
 	now := s.clock.Now()
+	var refused error
 	err = database.InTenantTx(ctx, s.db, t.ID, func(ctx context.Context, tx bun.Tx) error {
 		families, err := family.AccountFamilies(ctx, tx, t.ID, a.ID)
 		if err != nil {
@@ -85,6 +87,21 @@ func (s *Service) DeleteAccount(ctx context.Context, c auth.Caller, password str
 				drop = append(drop, f.ID)
 			}
 		}
+		// An offer still to be answered (or accepted, its contract not yet made) would
+		// vanish with the family: the parent answers it first.
+		dropped, err := family.ChildIDsOfFamilies(ctx, tx, t.ID, drop)
+		if err != nil {
+			return err
+		}
+		if open, err := offer.OpenForChildren(ctx, tx, t.ID, dropped); err != nil || open {
+			if err != nil {
+				return err
+			}
+			refused = ErrOfferOpen
+			// Committed although nothing is deleted: the refused attempt is the record.
+			return audit.Record(ctx, tx, t.ID, audit.By(c), audit.Event{Action: ActionDeletionRefused, ObjectKind: "account",
+				ObjectID: a.ID.String(), ChildIDs: dropped, Details: map[string]any{"reason": "offer_open"}})
+		}
 		out.FamiliesDeleted = len(drop)
 		if err := eraseFamilies(ctx, tx, t.ID, drop); err != nil {
 			return err
@@ -101,8 +118,17 @@ func (s *Service) DeleteAccount(ctx context.Context, c auth.Caller, password str
 		}
 		return s.accounts.TellDeleted(ctx, tx, t, a, out.FamiliesKept > 0)
 	})
+	if err == nil && refused != nil {
+		return Deletion{}, refused
+	}
 	return out, err
 }
+
+// ErrOfferOpen refuses an erasure while a child it would erase has an offer to answer.
+var ErrOfferOpen = apperr.Conflict("account_offer_open")
+
+// ActionDeletionRefused is the audit action of an erasure refused (an open offer).
+const ActionDeletionRefused = "account.deletion_refused"
 
 // eraseFamilies removes families that have no contract, with everything hanging off
 // them, children last (foreign keys point at them).

@@ -48,6 +48,7 @@ type components struct {
 	tickets      *ticket.Service
 	casework     *casework.Service
 	records      *childfile.Service
+	childFiles   *childfile.Files
 	console      *operator.Console
 	applications *application.Service
 	placements   *placement.Service
@@ -70,6 +71,10 @@ func newComponents(d Deps) (*components, error) {
 	}
 	if d.Redis == nil {
 		return nil, errNoRedis
+	}
+	childKeys, err := childfile.NewKeyring(d.Config.ChildFileKey.Value())
+	if err != nil {
+		return nil, err
 	}
 	hasher := auth.NewHasher(auth.DefaultArgon2, d.Config.PasswordHashConcurrency)
 	limiter := auth.NewLimiter(d.Redis, d.RateLimitPrefix)
@@ -111,6 +116,7 @@ func newComponents(d Deps) (*components, error) {
 		webhooks:     webhook.NewService(webhook.Deps{DB: d.DB, Clock: d.Clock, Keys: keys, AllowLocal: d.Config.WebhookAllowLocal}),
 		casework:     casework.NewService(d.DB, d.Clock, apps),
 		records:      childfile.NewService(d.DB, d.Clock),
+		childFiles:   childfile.NewFiles(childfile.FilesDeps{DB: d.DB, Clock: d.Clock, Keys: childKeys, Mails: mails, Links: links}),
 		tickets:      ticket.NewService(ticket.Deps{DB: d.DB, Clock: d.Clock, Mails: mails, Links: links}),
 		files:        files,
 		console: operator.NewConsole(operator.ConsoleDeps{DB: d.DB, Hasher: hasher, Sessions: sessions, Limiter: limiter,

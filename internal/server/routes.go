@@ -26,6 +26,7 @@ import (
 	"kitaportal/internal/privacy"
 	"kitaportal/internal/provider"
 	"kitaportal/internal/report"
+	"kitaportal/internal/retention"
 	"kitaportal/internal/search"
 	"kitaportal/internal/staff"
 	"kitaportal/internal/tenant"
@@ -78,9 +79,12 @@ func routes(d Deps, parts *components) []Route {
 	acc := account.NewHandler(parts.accounts, d.Views, parts.authn)
 	accOIDC := account.NewOIDCHandler(parts.accounts, parts.authn, d.Log)
 	rights := privacy.NewHandler(parts.privacy, d.Views, parts.authn)
+	exports := privacy.NewExportHandler(rights, parts.files)
 	st := staff.NewHandler(parts.staff, parts.records, d.Views, parts.authn)
 	records := childfile.NewHandler(parts.records, d.Views, parts.authn)
+	kinderakte := childfile.NewFileHandler(parts.childFiles, d.Views, parts.authn)
 	auditLog := audit.NewHandler(audit.NewService(d.DB), d.Views, parts.authn)
+	keeping := retention.NewHandler(retention.NewService(d.DB, d.Clock), d.Views, parts.authn)
 	creds := credential.NewHandler(parts.credentials, d.Views, parts.authn)
 	hooks := webhook.NewHandler(parts.webhooks, d.Views, parts.authn)
 	con := operator.NewConsoleHandler(parts.console, d.Views, parts.authn)
@@ -142,6 +146,9 @@ func routes(d Deps, parts *components) []Route {
 		{"POST", "/account/email/confirm", T, PermPublic, acc.ConfirmEmail},
 		{"GET", "/account/delete", T, "account.delete", rights.DeleteForm},
 		{"POST", "/account/delete", T, "account.delete", rights.Delete},
+		{"GET", "/account/export", T, "account.export", exports.Page},
+		{"POST", "/account/export", T, "account.export", exports.Request},
+		{"GET", "/account/export/:id/:format", T, "account.export", exports.Download},
 
 		// Account API (API.md).
 		{"POST", "/api/v1/auth/register", T, PermPublic, acc.APIRegister},
@@ -154,6 +161,9 @@ func routes(d Deps, parts *components) []Route {
 		{"GET", "/api/v1/me", T, "auth.whoami", acc.APIMe},
 		{"PATCH", "/api/v1/me", T, "account.update", acc.APIUpdateMe},
 		{"DELETE", "/api/v1/me", T, "account.delete", rights.APIDelete},
+		{"POST", "/api/v1/me/export", T, "account.export", exports.APIRequest},
+		{"GET", "/api/v1/me/exports", T, "account.export", exports.APIList},
+		{"GET", "/api/v1/me/exports/:id/:format", T, "account.export", exports.Download},
 		{"POST", "/api/v1/me/password", T, "account.change_password", acc.APIChangePassword},
 		{"POST", "/api/v1/me/email", T, "account.change_email", acc.APIChangeEmail},
 
@@ -163,6 +173,8 @@ func routes(d Deps, parts *components) []Route {
 		{"GET", "/family/children/new", T, "family.update", fam.NewChildForm},
 		{"POST", "/family/children", T, "family.update", fam.AddChild},
 		{"GET", "/family/children/:id", T, "family.read", fam.ChildForm},
+		{"GET", "/family/children/:id/file", T, "childfile.read", kinderakte.FamilyPage},
+		{"POST", "/family/children/:id/file/contacts", T, "childfile.update", kinderakte.SaveContacts("family")},
 		{"POST", "/family/children/:id", T, "family.update", fam.UpdateChild},
 		{"POST", "/family/invite", T, "family.invite", fam.Invite},
 		{"GET", "/family/link", T, "family.link", fam.LinkForm},
@@ -194,6 +206,10 @@ func routes(d Deps, parts *components) []Route {
 		{"GET", "/api/v1/children", T, "family.read", fam.APIChildren},
 		{"POST", "/api/v1/children", T, "family.update", fam.APIAddChild},
 		{"PATCH", "/api/v1/children/:id", T, "family.update", fam.APIUpdateChild},
+		{"GET", "/api/v1/children/:id/file", T, "childfile.read", kinderakte.APIGet},
+		{"PUT", "/api/v1/children/:id/file/contacts", T, "childfile.update", kinderakte.APIContacts},
+		{"PUT", "/api/v1/children/:id/file/health", T, "childfile.update", kinderakte.APIHealth},
+		{"GET", "/api/v1/children/:id/file/access-history", T, "childfile.read", kinderakte.APIHistory},
 		{"GET", "/api/v1/applications", T, "application.read", apps.APIList},
 		{"POST", "/api/v1/applications", T, "application.create", apps.APICreate},
 		{"GET", "/api/v1/applications/:id", T, "application.read", apps.APIGet},
@@ -227,12 +243,19 @@ func routes(d Deps, parts *components) []Route {
 		{"POST", "/staff/security/recovery-codes", T, "staff.security", st.NewRecoveryCodes},
 		{"GET", "/staff/facilities/:id", T, "staff.facility.read", records.Facility},
 		{"GET", "/staff/children/:id", T, "staff.child.read", records.Child},
+		{"GET", "/staff/children/:id/file", T, "childfile.staff_read", kinderakte.StaffPage},
+		{"POST", "/staff/children/:id/file/contacts", T, "childfile.manage", kinderakte.SaveContacts("staff")},
+		{"POST", "/staff/children/:id/emergency", T, "childfile.emergency", kinderakte.EmergencyPage},
+		{"POST", "/staff/children/:id/emergency-sheet.pdf", T, "childfile.emergency", kinderakte.SheetPDF},
 		{"GET", "/staff/users", T, "staff.users.read", st.Users},
 		{"POST", "/staff/users/invite", T, "staff.users.invite", st.Invite},
 		{"POST", "/staff/users/:id/roles", T, "staff.roles.grant", st.Grant},
 		{"POST", "/staff/users/:id/roles/:role/revoke", T, "staff.roles.revoke", st.Revoke},
 		{"POST", "/staff/users/:id/disable", T, "staff.users.disable", st.Disable},
 		{"GET", "/staff/audit", T, "audit.read", auditLog.Audit},
+		{"GET", "/staff/retention", T, "retention.read", keeping.Page},
+		{"POST", "/staff/retention/confirm", T, "retention.confirm", keeping.Confirm},
+		{"GET", "/staff/processing", T, "processing.read", keeping.Processing},
 		{"GET", "/staff/credentials", T, "credentials.read", creds.List},
 		{"POST", "/staff/credentials", T, "credentials.create", creds.Create},
 		{"POST", "/staff/credentials/:id/rotate", T, "credentials.rotate", creds.Rotate},
@@ -293,12 +316,21 @@ func routes(d Deps, parts *components) []Route {
 		{"GET", "/api/v1/staff/facilities", T, "staff.home", records.APIFacilities},
 		{"GET", "/api/v1/staff/facilities/:id", T, "staff.facility.read", records.APIFacility},
 		{"GET", "/api/v1/staff/children/:id", T, "staff.child.read", records.APIChild},
+		{"GET", "/api/v1/staff/children/:id/file", T, "childfile.staff_read", kinderakte.APIGet},
+		{"PUT", "/api/v1/staff/children/:id/file/contacts", T, "childfile.manage", kinderakte.APIContacts},
+		{"PUT", "/api/v1/staff/children/:id/file/health", T, "childfile.manage", kinderakte.APIHealth},
+		{"POST", "/api/v1/staff/children/:id/file/notes", T, "childfile.manage", kinderakte.APINote},
+		{"POST", "/api/v1/staff/children/:id/emergency", T, "childfile.emergency", kinderakte.APIEmergency},
+		{"POST", "/api/v1/staff/children/:id/emergency-sheet.pdf", T, "childfile.emergency", kinderakte.SheetPDF},
 		{"GET", "/api/v1/staff/users", T, "staff.users.read", st.APIMembers},
 		{"POST", "/api/v1/staff/invitations", T, "staff.users.invite", st.APIInvite},
 		{"POST", "/api/v1/staff/users/:id/roles", T, "staff.roles.grant", st.APIGrant},
 		{"DELETE", "/api/v1/staff/users/:id/roles/:role", T, "staff.roles.revoke", st.APIRevoke},
 		{"POST", "/api/v1/staff/users/:id/disable", T, "staff.users.disable", st.APIDisable},
 		{"GET", "/api/v1/staff/audit", T, "audit.read", auditLog.APIAudit},
+		{"GET", "/api/v1/staff/retention", T, "retention.read", keeping.APIReport},
+		{"POST", "/api/v1/staff/retention/confirm", T, "retention.confirm", keeping.APIConfirm},
+		{"GET", "/api/v1/staff/processing", T, "processing.read", keeping.APIProcessing},
 		{"GET", "/api/v1/staff/credentials", T, "credentials.read", creds.APIList},
 		{"POST", "/api/v1/staff/credentials", T, "credentials.create", creds.APICreate},
 		{"POST", "/api/v1/staff/credentials/:id/rotate", T, "credentials.rotate", creds.APIRotate},

@@ -34,6 +34,21 @@ type Rules struct {
 	Districts      []District     `yaml:"districts" json:"districts"`
 
 	SignIn *SignIn `yaml:"sign_in,omitempty" json:"sign_in,omitempty"` // besides passwords; signin.go
+
+	Retention Retention `yaml:"retention" json:"retention"` // how long personal data is kept (internal/retention)
+}
+
+// Retention is how long the city keeps personal data that no longer serves its purpose;
+// the daily retention job (internal/retention) deletes what is older. A zero period
+// means the category is not swept (shown as "not set" on the retention and Art. 30 pages).
+type Retention struct {
+	// Requests that never got a place (withdrawn, refused, expired, closed, or still
+	// waiting) are deleted this many months after their desired start passed.
+	UnplacedRequestMonths int `yaml:"unplaced_request_months" json:"unplaced_request_months"`
+	// Inbox messages, and mails already sent (outbox rows, delivery receipts), after this many days.
+	MailDays int `yaml:"mail_days" json:"mail_days"`
+	// Sessions that ended (expired or signed out) after this many days.
+	SessionDays int `yaml:"session_days" json:"session_days"`
 }
 
 // Text is a short text per language; "de" is required, other languages fall back to it.

@@ -57,6 +57,7 @@ func (r *Rules) Validate() error {
 	r.validateFacilityLimits(v)
 	r.validateGeography(v)
 	r.validateSignIn(v)
+	r.validateRetention(v)
 	return v.err()
 }
 
@@ -158,6 +159,15 @@ func (r *Rules) validateOffers(v *validator) {
 		v.check(!seen[d], f, fmt.Sprintf("%d is listed twice", d))
 		seen[d] = true
 	}
+}
+
+// validateRetention: each period is unset (0) or within bounds a city could defend.
+func (r *Rules) validateRetention(v *validator) {
+	p := r.Retention
+	v.check(p.UnplacedRequestMonths == 0 || (p.UnplacedRequestMonths >= 1 && p.UnplacedRequestMonths <= 120),
+		"retention.unplaced_request_months", "must be 0 (not swept) or from 1 to 120")
+	v.check(p.MailDays == 0 || (p.MailDays >= 7 && p.MailDays <= 3650), "retention.mail_days", "must be 0 (not swept) or from 7 to 3650")
+	v.check(p.SessionDays == 0 || (p.SessionDays >= 1 && p.SessionDays <= 3650), "retention.session_days", "must be 0 (not swept) or from 1 to 3650")
 }
 
 // validateContract: every fee row names a band of the city with a positive scope and an

@@ -22,6 +22,7 @@ const (
 	KindTooMany                     // rate limited: 429
 	KindTooLarge                    // body or upload too large: 413
 	KindUnavailable                 // a dependency is down or the tenant paused: 503
+	KindGone                        // existed, but no longer (an expired download): 410
 )
 
 // Error is a classified error. Code is stable snake_case and doubles as the message

@@ -50,6 +50,10 @@ type Config struct {
 	// AuthSecret keys the CSRF tokens and seals TOTP secrets at rest (at least 32
 	// characters; required in production, a fixed development value otherwise).
 	AuthSecret Secret `env:"AUTH_SECRET"`
+	// ChildFileKey seals the health data of child files at rest: "id:secret" pairs,
+	// comma-separated, the first sealing new data, the others still opening what they
+	// sealed (key rotation). Required in production; a development value otherwise.
+	ChildFileKey Secret `env:"CHILDFILE_KEY"`
 	// SessionIdle ends a browser session after this long without a request;
 	// SessionMaxAge ends it this long after sign-in; APITokenTTL is a bearer token's life.
 	SessionIdle   time.Duration `env:"SESSION_IDLE_TIMEOUT"`
@@ -73,6 +77,9 @@ type Config struct {
 	WebhookTimeout    time.Duration `env:"WEBHOOK_TIMEOUT"`
 	WebhookAllowLocal bool          `env:"WEBHOOK_ALLOW_LOCAL"`
 }
+
+// devChildFileKey is CHILDFILE_KEY outside production when none is set.
+const devChildFileKey = "dev1:kitaportal-development-only-child-file-key-not-for-production"
 
 // devAuthSecret is AUTH_SECRET outside production when none is set: sessions and CSRF
 // tokens then survive restarts of a local run. Production refuses it.
@@ -138,6 +145,7 @@ func LoadLookup(lookup func(string) (string, bool)) (Config, error) {
 		WorkerConcurrency: p.integer("WORKER_CONCURRENCY", 10, 1, 500),
 
 		AuthSecret:              Secret(p.str("AUTH_SECRET", "")),
+		ChildFileKey:            Secret(p.str("CHILDFILE_KEY", "")),
 		SessionIdle:             p.duration("SESSION_IDLE_TIMEOUT", 2*time.Hour, time.Minute, 7*24*time.Hour),
 		SessionMaxAge:           p.duration("SESSION_MAX_AGE", 12*time.Hour, time.Minute, 30*24*time.Hour),
 		APITokenTTL:             p.duration("API_TOKEN_TTL", 30*24*time.Hour, time.Minute, 365*24*time.Hour),
@@ -178,6 +186,21 @@ func LoadLookup(lookup func(string) (string, bool)) (Config, error) {
 		p.fail("AUTH_SECRET", "must have at least 32 characters")
 	case c.Env == "production" && c.AuthSecret == devAuthSecret:
 		p.fail("AUTH_SECRET", "must not be the development value in production")
+	}
+	switch {
+	case c.ChildFileKey == "" && c.Env == "production":
+		p.fail("CHILDFILE_KEY", "is required in production (id:secret, the secret at least 32 random characters)")
+	case c.ChildFileKey == "":
+		c.ChildFileKey = devChildFileKey
+	case c.Env == "production" && c.ChildFileKey == devChildFileKey:
+		p.fail("CHILDFILE_KEY", "must not be the development value in production")
+	default:
+		for _, pair := range strings.Split(c.ChildFileKey.Value(), ",") {
+			if id, secret, ok := strings.Cut(strings.TrimSpace(pair), ":"); !ok || id == "" || len(secret) < 32 {
+				p.fail("CHILDFILE_KEY", "must be id:secret pairs, comma-separated, each secret at least 32 characters")
+				break
+			}
+		}
 	}
 	if c.Env == "production" && c.PublicURL != nil && c.PublicURL.Scheme != "https" {
 		p.fail("PUBLIC_URL", "must be https in production (session cookies are Secure)")

@@ -132,6 +132,23 @@ func TestAuthSecret(t *testing.T) {
 	}
 }
 
+func TestChildFileKey(t *testing.T) {
+	t.Parallel()
+	if _, err := load(map[string]string{"APP_ENV": "production", "PUBLIC_URL": "https://localhost"}); err == nil ||
+		!strings.Contains(err.Error(), "CHILDFILE_KEY: is required in production") {
+		t.Fatalf("production without child file key: %v", err)
+	}
+	for _, bad := range []string{"nokey", "k1:short", "k1:" + strings.Repeat("a", 32) + ",broken"} {
+		if _, err := load(map[string]string{"CHILDFILE_KEY": bad}); err == nil || !strings.Contains(err.Error(), "CHILDFILE_KEY: must be id:secret") {
+			t.Errorf("CHILDFILE_KEY=%q: %v", bad, err)
+		}
+	}
+	c, err := load(map[string]string{"CHILDFILE_KEY": "k2:" + strings.Repeat("b", 32) + ",k1:" + strings.Repeat("a", 32)})
+	if err != nil || !strings.HasPrefix(c.ChildFileKey.Value(), "k2:") || strings.Contains(c.ChildFileKey.String(), "bbbb") {
+		t.Fatalf("rotation pair: %v %v", err, c.ChildFileKey)
+	}
+}
+
 func TestMetricsListenerAndProfiles(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {

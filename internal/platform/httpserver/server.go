@@ -230,6 +230,8 @@ func StatusOf(k apperr.Kind) int {
 		return fiber.StatusRequestEntityTooLarge
 	case apperr.KindUnavailable:
 		return fiber.StatusServiceUnavailable
+	case apperr.KindGone:
+		return fiber.StatusGone
 	default:
 		return fiber.StatusInternalServerError
 	}

@@ -232,3 +232,23 @@ func Prune(ctx context.Context, db bun.IDB, keep time.Duration) (int64, error) {
 	}
 	return res.RowsAffected()
 }
+
+// CountRelayedBefore counts one tenant's rows relayed before cutoff (already handed on:
+// a mail among them was sent or given up).
+func CountRelayedBefore(ctx context.Context, db bun.IDB, tenantID uuid.UUID, cutoff time.Time) (int, error) {
+	var n int
+	if err := db.NewRaw(`SELECT count(*) FROM outbox WHERE tenant_id = ? AND relayed_at < ?`, tenantID, cutoff).Scan(ctx, &n); err != nil {
+		return 0, fmt.Errorf("outbox: count relayed before: %w", err)
+	}
+	return n, nil
+}
+
+// DeleteRelayedBefore deletes one tenant's rows relayed before cutoff (their payloads may
+// hold a mail's text) and returns how many went.
+func DeleteRelayedBefore(ctx context.Context, db bun.IDB, tenantID uuid.UUID, cutoff time.Time) (int64, error) {
+	res, err := db.ExecContext(ctx, `DELETE FROM outbox WHERE tenant_id = ? AND relayed_at < ?`, tenantID, cutoff)
+	if err != nil {
+		return 0, fmt.Errorf("outbox: delete relayed before: %w", err)
+	}
+	return res.RowsAffected()
+}

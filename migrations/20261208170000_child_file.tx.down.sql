@@ -1,0 +1,3 @@
+DROP TABLE child_file_access;
+DROP TABLE child_file_note;
+DROP TABLE child_file;
